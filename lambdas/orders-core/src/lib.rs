@@ -1,0 +1,25 @@
+//! The Orders domain: the order model, request validation, exact money,
+//! status transitions, idempotency rules, pagination tokens, and the ports
+//! (small traits) the use cases need from the outside.
+//!
+//! Nothing here knows about AWS, SQLite or HTTP frameworks: the adapters
+//! (`orders-dynamodb`, `orders-sqlite`) implement [`ports`], and the function
+//! crates turn events into calls of [`service`].
+
+pub mod error;
+pub mod idempotency;
+pub mod model;
+pub mod money;
+pub mod pagination;
+pub mod ports;
+pub mod service;
+pub mod validation;
+
+pub use error::{FieldError, OrdersError, StoreError};
+pub use model::{Order, OrderItem, OrderStatus};
+pub use ports::{
+    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder,
+};
+
+/// Largest accepted request body, in bytes (a bigger one is a 413).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -1,0 +1,222 @@
+//! The order and its lifecycle.
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        Self::Pending,
+        Self::Processing,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Processing => "PROCESSING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// The moves the lifecycle allows: PENDING to PROCESSING or CANCELLED,
+    /// PROCESSING to COMPLETED or FAILED; the last three are final.
+    pub fn can_move_to(self, next: OrderStatus) -> bool {
+        matches!(
+            (self, next),
+            (Self::Pending, Self::Processing)
+                | (Self::Pending, Self::Cancelled)
+                | (Self::Processing, Self::Completed)
+                | (Self::Processing, Self::Failed)
+        )
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be one of PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED")]
+pub struct UnknownStatus;
+
+impl FromStr for OrderStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or(UnknownStatus)
+    }
+}
+
+/// One line of an order. `price` and `line_total` always carry two places.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub sku: String,
+    pub quantity: u32,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub line_total: Decimal,
+}
+
+/// An order as stored and as returned by the API.
+///
+/// `customer_email` is kept (notifications need it) but never serialized
+/// into API responses or logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_id: Uuid,
+    pub customer_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    #[serde(skip)]
+    pub customer_email: Option<String>,
+    pub items: Vec<OrderItem>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub currency: String,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(with = "timestamp")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "timestamp")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Number of write shards of each index partition (see docs/data-model.md).
+pub const STATUS_SHARDS: u8 = 16;
+
+impl Order {
+    /// The index sort key: `<createdAt>#<orderId>`; string order is time order.
+    pub fn sort_key(&self) -> String {
+        sort_key(self.created_at, self.order_id)
+    }
+
+    /// The write shard of this order, stable for its whole life.
+    pub fn shard(&self) -> u8 {
+        shard_of(self.order_id)
+    }
+}
+
+/// `<createdAt>#<orderId>`.
+pub fn sort_key(created_at: DateTime<Utc>, order_id: Uuid) -> String {
+    format!("{}#{}", format_timestamp(created_at), order_id)
+}
+
+/// The shard an order id falls in: the low bits of its random part.
+pub fn shard_of(order_id: Uuid) -> u8 {
+    order_id.as_bytes()[15] % STATUS_SHARDS
+}
+
+/// A new order id (UUID v7) and the instant it encodes, to the millisecond.
+pub fn new_order_id() -> (Uuid, DateTime<Utc>) {
+    let id = Uuid::now_v7();
+    let (secs, nanos) = id.get_timestamp().map(|t| t.to_unix()).unwrap_or((0, 0));
+    let created = Utc
+        .timestamp_opt(secs as i64, nanos - nanos % 1_000_000)
+        .single()
+        .unwrap_or_else(Utc::now);
+    (id, created)
+}
+
+/// RFC 3339, UTC, exactly three fractional digits: `2026-11-22T02:01:33.123Z`.
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Serde for timestamps in the fixed format above.
+pub mod timestamp {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_timestamp(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_timestamp(&s).ok_or_else(|| serde::de::Error::custom("invalid timestamp"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_moves() {
+        use OrderStatus::*;
+        assert!(Pending.can_move_to(Processing));
+        assert!(Pending.can_move_to(Cancelled));
+        assert!(Processing.can_move_to(Completed));
+        assert!(Processing.can_move_to(Failed));
+        assert!(!Processing.can_move_to(Pending));
+        assert!(!Processing.can_move_to(Cancelled));
+        for s in [Completed, Failed, Cancelled] {
+            assert!(s.is_final());
+            for n in OrderStatus::ALL {
+                assert!(!s.can_move_to(n));
+            }
+        }
+    }
+
+    #[test]
+    fn status_text_round_trips() {
+        for s in OrderStatus::ALL {
+            assert_eq!(s.as_str().parse::<OrderStatus>(), Ok(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+        assert!("pending".parse::<OrderStatus>().is_err());
+        assert!("CONFIRMED".parse::<OrderStatus>().is_err());
+    }
+
+    #[test]
+    fn ids_are_time_ordered_and_timestamps_fixed_width() {
+        let (a, ta) = new_order_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let (b, tb) = new_order_id();
+        assert_eq!(a.get_version_num(), 7);
+        assert!(a.to_string() < b.to_string());
+        assert!(sort_key(ta, a) < sort_key(tb, b));
+        assert_eq!(format_timestamp(ta).len(), 24);
+        assert!(shard_of(a) < STATUS_SHARDS);
+    }
+}
