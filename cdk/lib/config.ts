@@ -1,0 +1,121 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Period } from 'aws-cdk-lib/aws-apigateway';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The environments the Orders service is deployed to, in promotion order. */
+export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/**
+ * How a new function version reaches traffic. `all-at-once` shifts the `live`
+ * alias immediately; `canary` is reserved for CodeDeploy traffic shifting with
+ * alarm rollback (a later issue wires it up for prod).
+ */
+export type DeploymentStyle = 'all-at-once' | 'canary';
+
+export interface StageConfig {
+  readonly stageName: StageName;
+  /** Where the stage deploys. Account may be undefined (environment-agnostic template). */
+  readonly env: { readonly account?: string; readonly region: string };
+  readonly lambda: {
+    readonly memoryMb: number;
+    readonly timeout: Duration;
+  };
+  /** Retention of every log group of the stage (functions and API access logs). */
+  readonly logRetention: RetentionDays;
+  /** DynamoDB point-in-time recovery (35 days of continuous backups). */
+  readonly pointInTimeRecovery: boolean;
+  /** What happens to stateful resources (table, log groups) when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly api: {
+    /** Per-API-key steady-state requests per second and burst (usage plan). */
+    readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+    /** Per-API-key request quota. */
+    readonly quota: { readonly limit: number; readonly period: Period };
+    /** Origins allowed by CORS (preflight and gateway responses). */
+    readonly corsAllowOrigins: readonly string[];
+  };
+  readonly deploymentStyle: DeploymentStyle;
+}
+
+/** Region used when the CLI/environment does not tell us one (offline synth). */
+export const FALLBACK_REGION = 'us-east-1';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface StageSpecific {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly logRetention: RetentionDays;
+  readonly pointInTimeRecovery: boolean;
+  readonly removalPolicy: RemovalPolicy;
+  readonly monthlyQuota: number;
+  readonly corsAllowOrigins: readonly string[];
+  readonly deploymentStyle: DeploymentStyle;
+}
+
+const STAGES: Readonly<Record<StageName, StageSpecific>> = {
+  dev: {
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    logRetention: RetentionDays.ONE_WEEK,
+    pointInTimeRecovery: false,
+    removalPolicy: RemovalPolicy.DESTROY,
+    monthlyQuota: 100_000,
+    corsAllowOrigins: ['http://localhost:3000'],
+    deploymentStyle: 'all-at-once',
+  },
+  staging: {
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    logRetention: RetentionDays.ONE_MONTH,
+    pointInTimeRecovery: false,
+    removalPolicy: RemovalPolicy.RETAIN,
+    monthlyQuota: 1_000_000,
+    corsAllowOrigins: ['https://staging.orders.example.com'],
+    deploymentStyle: 'all-at-once',
+  },
+  prod: {
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+    logRetention: RetentionDays.ONE_YEAR,
+    pointInTimeRecovery: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+    monthlyQuota: 100_000_000,
+    corsAllowOrigins: ['https://orders.example.com'],
+    deploymentStyle: 'canary',
+  },
+};
+
+/** Same throttle in every stage so load tests against staging predict prod. */
+const THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+export function isStageName(value: string): value is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(value);
+}
+
+/**
+ * The typed configuration of one stage. Account and region come from
+ * CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (set by the CDK CLI from the AWS
+ * profile); without them the account stays unset and the region falls back to
+ * us-east-1, so `cdk synth` works offline.
+ */
+export function stageConfig(stageName: StageName, env: Env = process.env): StageConfig {
+  const s = STAGES[stageName];
+  const account = env.CDK_DEFAULT_ACCOUNT || undefined;
+  const region = env.CDK_DEFAULT_REGION || FALLBACK_REGION;
+  return {
+    stageName,
+    env: account ? { account, region } : { region },
+    lambda: { memoryMb: s.memoryMb, timeout: Duration.seconds(s.timeoutSeconds) },
+    logRetention: s.logRetention,
+    pointInTimeRecovery: s.pointInTimeRecovery,
+    removalPolicy: s.removalPolicy,
+    api: {
+      throttle: THROTTLE,
+      quota: { limit: s.monthlyQuota, period: Period.MONTH },
+      corsAllowOrigins: s.corsAllowOrigins,
+    },
+    deploymentStyle: s.deploymentStyle,
+  };
+}

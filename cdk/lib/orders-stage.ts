@@ -1,0 +1,29 @@
+import { Stage, type StageProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import { OrdersStack } from './orders-stack';
+
+export interface OrdersStageProps extends StageProps {
+  readonly config: StageConfig;
+}
+
+/** Stack id inside each stage: stacks are `Orders-<stage>/Service` (CloudFormation name `Orders-<stage>-Service`). */
+export const SERVICE_STACK_ID = 'Service';
+
+export function stageId(config: StageConfig): string {
+  return `Orders-${config.stageName}`;
+}
+
+/** One deployable environment of the Orders service. */
+export class OrdersStage extends Stage {
+  public readonly service: OrdersStack;
+
+  constructor(scope: Construct, id: string, props: OrdersStageProps) {
+    super(scope, id, { ...props, env: props.env ?? props.config.env });
+    this.service = new OrdersStack(this, SERVICE_STACK_ID, {
+      config: props.config,
+      description: `Orders service (${props.config.stageName}): DynamoDB table, Rust Lambda functions, REST API`,
+      terminationProtection: props.config.stageName === 'prod',
+    });
+  }
+}

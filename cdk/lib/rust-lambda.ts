@@ -1,0 +1,98 @@
+import { AssetHashType } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Alias, Architecture, LoggingFormat, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import { CARGO_MANIFEST, REPO_ROOT } from './paths';
+import { rustSourceHash } from './source-hash';
+
+/**
+ * Context key that replaces the computed source hash. Only for tests, so
+ * snapshots do not change whenever someone edits Rust code.
+ */
+export const SOURCE_HASH_CONTEXT = 'orders:rustSourceHash';
+
+export interface RustLambdaProps {
+  /** The Cargo binary (`[[bin]]` / package name) in the workspace, e.g. `create-order`. */
+  readonly binaryName: string;
+  readonly config: StageConfig;
+  readonly description?: string;
+  /** Added to STAGE and RUST_LOG. */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The one wrapper around cargo-lambda-cdk's RustFunction: arm64 on
+ * provided.al2023, X-Ray active tracing, its own log group (per-stage
+ * retention and removal policy), a role with no managed policies, a `live`
+ * alias on the current version, and a stable custom asset hash.
+ */
+export class RustLambda extends Construct {
+  public readonly function: RustFunction;
+  public readonly alias: Alias;
+  public readonly logGroup: LogGroup;
+  public readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: RustLambdaProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+
+    // An explicit role instead of AWSLambdaBasicExecutionRole: logs only to
+    // this function's own log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.binaryName} (${config.stageName})`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: 'WriteOwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    const sourceHash = (this.node.tryGetContext(SOURCE_HASH_CONTEXT) as string | undefined) ?? rustSourceHash(REPO_ROOT);
+
+    this.function = new RustFunction(this, 'Function', {
+      manifestPath: CARGO_MANIFEST,
+      binaryName: props.binaryName,
+      runtime: 'provided.al2023',
+      architecture: Architecture.ARM_64,
+      // Identical in every stage, so the asset cache bundles each binary once per synth.
+      bundling: {
+        architecture: Architecture.ARM_64,
+        assetHashType: AssetHashType.CUSTOM,
+        assetHash: `${props.binaryName}:${sourceHash}`,
+      },
+      description: props.description,
+      memorySize: config.lambda.memoryMb,
+      timeout: config.lambda.timeout,
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      logGroup: this.logGroup,
+      role: this.role,
+      environment: {
+        STAGE: config.stageName,
+        RUST_LOG: 'info',
+        ...props.environment,
+      },
+    });
+
+    this.alias = new Alias(this, 'LiveAlias', {
+      aliasName: 'live',
+      version: this.function.currentVersion,
+    });
+  }
+
+  /** Grant something to the function's role (explicit statements only). */
+  public addToRolePolicy(statement: PolicyStatement): void {
+    this.role.addToPolicy(statement);
+  }
+}

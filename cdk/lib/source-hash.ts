@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+
+/** Directories that never hold build inputs (and can be huge). */
+const SKIP_DIRS = new Set(['.git', 'target', 'node_modules', 'cdk.out', '.venv', '.local', '.orders-local']);
+
+/** Build-configuration files that change what cargo produces, wherever they are. */
+const BUILD_FILES = new Set(['Cargo.toml', 'Cargo.lock', 'build.rs', 'rust-toolchain', 'rust-toolchain.toml']);
+
+function walk(dir: string, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('cdk.out')) walk(join(dir, entry.name), out);
+    } else if (entry.isFile()) {
+      out.push(join(dir, entry.name));
+    }
+  }
+}
+
+/** Forward-slash path relative to the repository root (stable across platforms). */
+function rel(root: string, file: string): string {
+  return relative(root, file).split(sep).join('/');
+}
+
+/**
+ * The files whose contents decide what the Rust functions compile to:
+ * every Cargo.toml / Cargo.lock / build.rs / toolchain file, `.cargo/config*`,
+ * everything under `lambdas/<crate>/src/`, and everything under `contracts/`
+ * (the Rust code embeds the JSON Schemas with include_str!). Sorted.
+ */
+export function rustSourceFiles(repoRoot: string): string[] {
+  const all: string[] = [];
+  walk(repoRoot, all);
+  return all
+    .map((f) => rel(repoRoot, f))
+    .filter((p) => {
+      const base = p.slice(p.lastIndexOf('/') + 1);
+      return (
+        BUILD_FILES.has(base) ||
+        /^(.*\/)?\.cargo\/config(\.toml)?$/.test(p) ||
+        /^lambdas\/(.+\/)?src\//.test(p) ||
+        p.startsWith('contracts/')
+      );
+    })
+    .sort();
+}
+
+/**
+ * sha256 over (path, contents) of every file from `rustSourceFiles`, so the
+ * asset hash changes exactly when a function could compile differently.
+ */
+export function computeRustSourceHash(repoRoot: string): string {
+  const hash = createHash('sha256');
+  for (const p of rustSourceFiles(repoRoot)) {
+    const content = readFileSync(join(repoRoot, p));
+    hash.update(`${p}\0${content.length}\0`);
+    hash.update(content);
+  }
+  return hash.digest('hex');
+}
+
+const cache = new Map<string, string>();
+
+/** `computeRustSourceHash`, computed once per process (i.e. once per synth) per root. */
+export function rustSourceHash(repoRoot: string): string {
+  let h = cache.get(repoRoot);
+  if (h === undefined) {
+    h = computeRustSourceHash(repoRoot);
+    cache.set(repoRoot, h);
+  }
+  return h;
+}
