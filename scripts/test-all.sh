@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`.ci/run` execs this script):
+#
+#   setup -> static checks (fmt, workflows, OpenAPI, tsc) -> clippy ->
+#   cargo tests (unit, contract against moto, e2e against the local host) ->
+#   DynamoDB Local contract run -> CDK tests -> arm64 synth -> cfn-lint
+#
+# Fails fast, on the first failing step, and always prints a summary of the
+# steps with their durations. A step whose script is missing is a failure,
+# never a silent skip (the one optional step, DynamoDB Local, says so).
+#
+# One target dir (./target, or $CARGO_TARGET_DIR) serves clippy, the tests
+# and the arm64 release build cargo-lambda runs during synth.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+# Tools installed by setup.sh: cargo-lambda (+zig), cfn-lint, moto, the
+# OpenAPI validator; node_modules/.bin for tsc/jest/cdk.
+export PATH="$ROOT/.venv/bin:$ROOT/node_modules/.bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+if [[ -n "${CI:-}" ]]; then
+  # A CI build is a one-off: incremental caches only cost time and disk.
+  export CARGO_INCREMENTAL=0
+fi
+
+STEP_NAMES=()
+STEP_SECS=()
+STEP_RESULTS=()
+SUITE_START=$SECONDS
+MOTO_STARTED=0
+CURRENT_STEP=""
+
+fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+summary() {
+  local rc=$1 i
+  echo
+  echo "================================================================"
+  echo " test-all summary"
+  echo "================================================================"
+  for i in "${!STEP_NAMES[@]}"; do
+    printf ' %-6s %8s  %s\n' "${STEP_RESULTS[$i]}" "$(fmt_secs "${STEP_SECS[$i]}")" "${STEP_NAMES[$i]}"
+  done
+  if [[ -n $CURRENT_STEP ]]; then
+    printf ' %-6s %8s  %s\n' "FAIL" "-" "$CURRENT_STEP"
+  fi
+  printf ' total  %8s\n' "$(fmt_secs $((SECONDS - SUITE_START)))"
+  if ((rc == 0)); then
+    echo " result: all steps passed"
+  else
+    echo " result: FAILED (exit $rc)"
+  fi
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  if ((MOTO_STARTED)); then
+    scripts/moto.sh stop >/dev/null 2>&1 || echo "warning: scripts/moto.sh stop failed" >&2
+  fi
+  summary "$rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# step "name" command...: runs one step with a timed banner; stops the suite
+# on failure (the EXIT trap prints the summary).
+step() {
+  local name=$1 start rc
+  shift
+  CURRENT_STEP=$name
+  start=$SECONDS
+  echo
+  echo "================================================================"
+  printf '==> [%s] %s   (at %s into the run)\n' "$(date -u +%H:%M:%S)" "$name" "$(fmt_secs $((start - SUITE_START)))"
+  echo "    \$ $*"
+  echo "================================================================"
+  # A subshell with errexit, so a failing command inside a step function
+  # fails the step (errexit is ignored in functions called from `if`/`||`).
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  STEP_NAMES+=("$name")
+  STEP_SECS+=($((SECONDS - start)))
+  CURRENT_STEP=""
+  if ((rc != 0)); then
+    STEP_RESULTS+=("FAIL")
+    echo "<== $name FAILED (exit $rc) after $(fmt_secs $((SECONDS - start)))" >&2
+    exit "$rc"
+  fi
+  STEP_RESULTS+=("ok")
+  echo "<== $name ok ($(fmt_secs $((SECONDS - start))))"
+}
+
+# A script another part of the project owns; missing means the suite is broken.
+require_script() {
+  local s
+  for s in "$@"; do
+    if [[ ! -f $s ]]; then
+      echo "error: required script $s is missing; the suite cannot run without it" >&2
+      exit 1
+    fi
+  done
+}
+
+require_npm_script() {
+  if ! node -e 'const s=require("./package.json").scripts||{}; process.exit(s[process.argv[1]]?0:1)' "$1"; then
+    echo "error: package.json has no \"$1\" script" >&2
+    exit 1
+  fi
+}
+
+run_script() {
+  local s=$1
+  shift
+  require_script "$s"
+  bash "$s" "$@"
+}
+
+# --- steps ----------------------------------------------------------------------
+
+start_moto() {
+  require_script scripts/moto.sh
+  bash scripts/moto.sh start
+  if [[ ! -s .local/moto.endpoint ]]; then
+    echo "error: scripts/moto.sh start did not write .local/moto.endpoint" >&2
+    return 1
+  fi
+  echo "moto endpoint: $(cat .local/moto.endpoint)"
+}
+
+cargo_tests() {
+  local endpoint
+  endpoint=$(cat .local/moto.endpoint)
+  # Dummy credentials for the SDK clients pointed at moto; never real ones.
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+  export ORDERS_TEST_DYNAMODB_ENDPOINT=$endpoint
+  export ORDERS_REQUIRE_DYNAMODB=1
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+    # nextest does not run doc tests.
+    cargo test --workspace --locked --doc
+  else
+    cargo test --workspace --locked --no-fail-fast
+  fi
+}
+
+dynamodb_local() {
+  local s=scripts/dynamodb-local-test.sh
+  if [[ -x $s ]]; then
+    "$s"
+  else
+    echo "skipped: $s does not exist or is not executable (optional step)"
+  fi
+}
+
+cdk_tests() {
+  require_npm_script test:cdk
+  npm run --silent test:cdk
+}
+
+typecheck() {
+  [[ -f tsconfig.json ]] || { echo "error: tsconfig.json is missing" >&2; return 1; }
+  npx --no-install tsc --noEmit -p tsconfig.json
+}
+
+openapi() {
+  [[ -f contracts/openapi.yaml ]] || { echo "error: contracts/openapi.yaml is missing" >&2; return 1; }
+  .venv/bin/openapi-spec-validator contracts/openapi.yaml
+  .venv/bin/python scripts/check-openapi.py contracts/openapi.yaml
+}
+
+# Everything a later step needs is checked for up front, so a missing piece
+# fails in seconds rather than after the Rust build.
+preflight() {
+  require_script scripts/setup.sh scripts/moto.sh scripts/synth.sh scripts/cfn-lint.sh \
+    scripts/lint-workflows.sh scripts/check-openapi.py
+  [[ -f package.json ]] || { echo "error: package.json is missing" >&2; return 1; }
+  require_npm_script test:cdk
+  echo "all required scripts are present"
+}
+
+step "preflight" preflight
+step "setup (toolchains, .venv, node_modules)" run_script scripts/setup.sh
+step "cargo fmt --check" cargo fmt --all -- --check
+step "lint GitHub workflows (actionlint)" run_script scripts/lint-workflows.sh
+step "validate contracts/openapi.yaml" openapi
+step "tsc --noEmit" typecheck
+step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
+MOTO_STARTED=1 # from here on the EXIT trap stops it, whatever happens
+step "start moto (DynamoDB/SQS/SNS/SFN)" start_moto
+step "cargo tests (unit, contract vs moto, e2e)" cargo_tests
+step "stop moto" bash scripts/moto.sh stop
+MOTO_STARTED=0
+step "DynamoDB Local contract run" dynamodb_local
+step "CDK tests (jest, cdk-nag)" cdk_tests
+step "cdk synth (arm64 release builds)" run_script scripts/synth.sh
+step "cfn-lint synthesized templates" run_script scripts/cfn-lint.sh
