@@ -160,6 +160,9 @@ export class OrdersApi extends Construct {
       },
     });
 
+    // The stack exports the URL itself (ApiUrl); drop RestApi's auto-named duplicate output.
+    this.restApi.node.tryRemoveChild('Endpoint');
+
     // Gateway-generated errors in the functions' error model.
     const corsHeaders: Record<string, string> =
       origins.length === 1 && origins[0] !== Cors.ALL_ORIGINS[0]

@@ -1,0 +1,89 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageName } from '../lib/config';
+import { buildOrdersApp } from '../lib/orders-app';
+import type { OrdersStage } from '../lib/orders-stage';
+import { SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
+
+const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+export interface TestApp {
+  readonly app: App;
+  readonly stages: Map<StageName, OrdersStage>;
+  template(stage: StageName): Template;
+}
+
+/**
+ * The real app (same feature flags as cdk.json) with Rust bundling skipped:
+ * `aws:cdk:bundling-stacks` must be set in the App constructor, `-c` cannot.
+ * The source hash is pinned so snapshots do not follow every Rust edit.
+ */
+export function buildTestApp(extraContext: Record<string, unknown> = {}, nag = true): TestApp {
+  const app = new App({
+    context: {
+      ...CDK_JSON.context,
+      'aws:cdk:bundling-stacks': [],
+      [SOURCE_HASH_CONTEXT]: 'test-source-hash',
+      ...extraContext,
+    },
+  });
+  // An empty environment: no account, fallback region (as an offline synth).
+  const stages = buildOrdersApp(app, { env: {}, nag });
+  const templates = new Map<StageName, Template>();
+  return {
+    app,
+    stages,
+    template(stage) {
+      let t = templates.get(stage);
+      if (!t) {
+        const s = stages.get(stage);
+        if (!s) throw new Error(`stage ${stage} not in app`);
+        t = Template.fromStack(s.service);
+        templates.set(stage, t);
+      }
+      return t;
+    },
+  };
+}
+
+export type Resources = Record<string, { Type: string; Properties?: Record<string, any>; [k: string]: any }>;
+
+export function resources(t: Template, type?: string): Resources {
+  const all = t.toJSON().Resources as Resources;
+  if (!type) return all;
+  return Object.fromEntries(Object.entries(all).filter(([, r]) => r.Type === type));
+}
+
+export function onlyOne<T>(items: T[], what: string): T {
+  if (items.length !== 1) throw new Error(`expected exactly one ${what}, found ${items.length}`);
+  return items[0] as T;
+}
+
+/** Logical id of the function whose description is given (e.g. 'POST /orders'). */
+export function functionByDescription(t: Template, description: string): [string, any] {
+  return onlyOne(
+    Object.entries(resources(t, 'AWS::Lambda::Function')).filter(([, r]) => r.Properties?.Description === description),
+    `function "${description}"`,
+  );
+}
+
+/** All IAM statements attached (inline or via AWS::IAM::Policy) to the role of a function. */
+export function statementsOfFunction(t: Template, fnLogicalId: string): any[] {
+  const fn = resources(t)[fnLogicalId];
+  const roleId = fn?.Properties?.Role?.['Fn::GetAtt']?.[0] as string;
+  if (!roleId) throw new Error(`function ${fnLogicalId} has no role reference`);
+  const role = resources(t)[roleId];
+  const inline = (role?.Properties?.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
+  const attached = Object.values(resources(t, 'AWS::IAM::Policy'))
+    .filter((p) => (p.Properties?.Roles ?? []).some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.Properties?.PolicyDocument.Statement);
+  return [...inline, ...attached];
+}
+
+export function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}

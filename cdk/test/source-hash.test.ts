@@ -1,0 +1,74 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { computeRustSourceHash, rustSourceFiles } from '../lib/source-hash';
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'orders-hash-'));
+  for (const [p, content] of Object.entries(files)) write(root, p, content);
+  return root;
+}
+function write(root: string, p: string, content: string): void {
+  mkdirSync(dirname(join(root, p)), { recursive: true });
+  writeFileSync(join(root, p), content);
+}
+
+describe('stable Rust source hash', () => {
+  let root: string;
+  beforeEach(() => {
+    root = tree({
+      'Cargo.toml': '[workspace]',
+      'Cargo.lock': 'lock',
+      'lambdas/orders-core/Cargo.toml': '[package]',
+      'lambdas/orders-core/src/lib.rs': 'pub fn a() {}',
+      'lambdas/create-order/src/main.rs': 'fn main() {}',
+      'contracts/schemas/create-order.schema.json': '{}',
+      'docs/readme.md': 'docs',
+      'cdk/lib/x.ts': 'ts',
+      'target/release/junk': 'x',
+      'lambdas/orders-core/tests/it.rs': '#[test] fn t() {}',
+    });
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test('covers manifests, lockfile, lambdas/*/src and contracts only', () => {
+    expect(rustSourceFiles(root)).toEqual([
+      'Cargo.lock',
+      'Cargo.toml',
+      'contracts/schemas/create-order.schema.json',
+      'lambdas/create-order/src/main.rs',
+      'lambdas/orders-core/Cargo.toml',
+      'lambdas/orders-core/src/lib.rs',
+    ]);
+  });
+
+  test('is deterministic', () => {
+    expect(computeRustSourceHash(root)).toBe(computeRustSourceHash(root));
+    expect(computeRustSourceHash(root)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test.each(['Cargo.lock', 'lambdas/orders-core/src/lib.rs', 'contracts/schemas/create-order.schema.json', 'lambdas/orders-core/Cargo.toml'])(
+    'changes when %s changes',
+    (p) => {
+      const before = computeRustSourceHash(root);
+      write(root, p, 'changed');
+      expect(computeRustSourceHash(root)).not.toBe(before);
+    },
+  );
+
+  test('a new source file changes it', () => {
+    const before = computeRustSourceHash(root);
+    write(root, 'lambdas/orders-core/src/new.rs', '');
+    expect(computeRustSourceHash(root)).not.toBe(before);
+  });
+
+  test.each(['docs/readme.md', 'cdk/lib/x.ts', 'target/release/junk', 'lambdas/orders-core/tests/it.rs'])('ignores %s', (p) => {
+    const before = computeRustSourceHash(root);
+    write(root, p, 'changed');
+    expect(computeRustSourceHash(root)).toBe(before);
+  });
+
+  test('the repository itself hashes', () => {
+    expect(computeRustSourceHash(join(__dirname, '..', '..'))).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
