@@ -18,7 +18,7 @@ git worktree add --detach "$work/base-tree" "$base_ref"
 trap 'git worktree remove --force "$work/base-tree" >/dev/null 2>&1 || true' EXIT
 
 if [[ -f "$work/base-tree/cdk.json" ]]; then
-  (cd "$work/base-tree" && npm ci --no-audit --no-fund --loglevel=error)
+  scripts/npm-install.sh "$work/base-tree"
   scripts/synth-templates.sh "$work/base-tree" "$work/base.out"
 else
   echo "ci-cdk-diff: $base_ref has no CDK app; diffing against an empty assembly" >&2

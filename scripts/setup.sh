@@ -6,7 +6,7 @@
 #   Rust   : rustfmt + clippy, the aarch64-unknown-linux-gnu std (arm64 Lambdas)
 #   Python : .venv from scripts/requirements-tools.txt (cargo-lambda + zig,
 #            cfn-lint, moto[server], openapi-spec-validator)
-#   Node   : node_modules from package-lock.json (`npm ci`)
+#   Node   : node_modules from package-lock.json (scripts/npm-install.sh: npm ci)
 #
 # Expects on the machine: rustup with a stable toolchain, node 20 + npm,
 # python3 (3.11), java 17 (DynamoDB Local).
@@ -73,8 +73,8 @@ if [[ -f package-lock.json ]]; then
   want_npm=$( { hash_files package.json package-lock.json; node --version; } | sha256sum | cut -d' ' -f1)
   npm_stamp=node_modules/.orders-setup.sha256
   if [[ "$(cat "$npm_stamp" 2>/dev/null || true)" != "$want_npm" ]]; then
-    log "npm ci"
-    npm ci --no-audit --no-fund --loglevel=error
+    log "installing node_modules from package-lock.json"
+    scripts/npm-install.sh
     echo "$want_npm" >"$npm_stamp"
   else
     log "node_modules is up to date with package-lock.json"
