@@ -1,0 +1,65 @@
+//! `orders-bench`: the measuring half of `scripts/bench.sh`.
+//!
+//! * `lambda`: for each function binary, starts a Lambda Runtime API emulator
+//!   on loopback, measures init time (exec to the first
+//!   `GET /runtime/invocation/next`) over N cold starts, then serves real API
+//!   Gateway REST proxy events, checks the proxy responses and reads peak RSS.
+//! * `local`: drives `POST /orders` against the local host with `wrk` and
+//!   checks the stored order count afterwards.
+//! * `report`: prints the figures against their targets and rewrites the
+//!   generated section of docs/benchmarks.md.
+//!
+//! Every address it talks to is on loopback; it refuses anything else.
+
+mod emulator;
+mod events;
+mod http_client;
+mod lambda;
+mod local;
+mod report;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "orders-bench",
+    about = "Benchmarks for the Orders functions and local host"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Cold starts, invocations and peak RSS of function binaries.
+    Lambda(lambda::Args),
+    /// Throughput of the local host under `wrk`.
+    Local(local::Args),
+    /// Print the summary and regenerate the figures in docs/benchmarks.md.
+    Report(report::Args),
+}
+
+/// Where results are written by default (`target/bench/results`).
+pub fn default_results_dir() -> PathBuf {
+    PathBuf::from("target/bench/results")
+}
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Lambda(args) => lambda::run(args).await,
+        Command::Local(args) => local::run(args).await,
+        Command::Report(args) => report::run(&args),
+    };
+    if let Err(e) = outcome {
+        eprintln!("orders-bench: {e}");
+        std::process::exit(1);
+    }
+}
