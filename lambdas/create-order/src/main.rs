@@ -1,1 +1,19 @@
-fn main() {}
+//! The `create-order` Lambda function: clients are built once, at cold start.
+
+use create_order::handler;
+use lambda_http::{run, service_fn, Error, Request};
+use orders_dynamodb::DynamoStore;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    orders_api::init_tracing();
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let store = DynamoStore::from_env(client)?;
+    orders_core::validation::warm_up();
+    let store = &store;
+    run(service_fn(move |event: Request| async move {
+        handler::handle(store, event).await
+    }))
+    .await
+}

@@ -1,1 +1,3 @@
+//! `GET /orders` as a Lambda function behind API Gateway (REST, proxy).
 
+pub mod handler;

@@ -1,1 +1,83 @@
-fn main() {}
+//! `cargo run --profile local -p orders-local`: the Orders API on
+//! 127.0.0.1 with the Lambda handlers on an embedded SQLite store.
+
+use clap::Parser;
+use orders_local::{AppState, Config, DEFAULT_ALLOWED_ORIGINS};
+use std::path::PathBuf;
+
+/// The Orders API, locally: same handlers, API-key check, CORS and request
+/// validation as on AWS, on one SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "orders-local", version, about)]
+struct Cli {
+    /// Port on 127.0.0.1.
+    #[arg(long, env = "ORDERS_PORT", default_value_t = 3000)]
+    port: u16,
+    /// The SQLite database file (kept across restarts).
+    #[arg(long, env = "ORDERS_DB", default_value = ".orders-local/orders.db")]
+    db: PathBuf,
+    /// API key clients send in `x-api-key`. Default: generated on first
+    /// start and kept in `api-key` next to the database.
+    #[arg(long, env = "ORDERS_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Comma-separated browser origins allowed by CORS (`*` for any).
+    #[arg(long, env = "ALLOWED_ORIGINS", default_value = DEFAULT_ALLOWED_ORIGINS)]
+    allowed_origins: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    orders_api::init_tracing();
+    let cli = Cli::parse();
+    orders_core::validation::warm_up();
+    let config = Config {
+        db: cli.db,
+        api_key: cli.api_key,
+        allowed_origins: cli.allowed_origins,
+    };
+    let state = AppState::open(&config)?;
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, cli.port)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let key = state.api_key().to_string();
+    println!(
+        "Orders API (local) listening on {url}
+  database:  {db}
+  API key:   {key}
+
+Try it:
+  curl -i -X POST {url}/orders \\
+    -H 'x-api-key: {key}' -H 'content-type: application/json' \\
+    -H 'Idempotency-Key: demo-1' \\
+    -d '{{\"customerId\":\"cust-1\",\"items\":[{{\"sku\":\"SKU-1\",\"quantity\":2,\"price\":\"9.99\"}}]}}'
+  curl -s {url}/orders -H 'x-api-key: {key}'
+  curl -s {url}/orders/<orderId> -H 'x-api-key: {key}'
+",
+        db = config.db.display()
+    );
+    tracing::info!(url = %url, db = %config.db.display(), "orders-local started");
+    orders_local::serve(state, listener, shutdown_signal()).await?;
+    tracing::info!("orders-local stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
