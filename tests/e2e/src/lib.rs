@@ -1,0 +1,159 @@
+//! Helpers of the end-to-end suite: a local host on an ephemeral port with a
+//! temporary database, and a minimal HTTP/1.1 client (hyper, already in the
+//! build through lambda_http) that speaks to it over real TCP.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use orders_local::{Config, Server};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+/// A running host and the directory of its database.
+pub struct Host {
+    pub server: Server,
+    pub dir: TempDir,
+}
+
+pub const ORIGIN: &str = "http://localhost:3000";
+
+impl Host {
+    /// A fresh host on a new temporary database.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(&config(&dir), 0).await.unwrap();
+        Self { server, dir }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        db(&self.dir)
+    }
+
+    /// Stops the host and starts a new one on the same database.
+    pub async fn restart(self) -> Self {
+        let Host { server, dir } = self;
+        server.stop().await.unwrap();
+        let server = Server::start(&config(&dir), 0).await.unwrap();
+        Self { server, dir }
+    }
+
+    pub fn key(&self) -> &str {
+        self.server.api_key()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// A request with the right API key.
+    pub async fn call(&self, method: Method, path: &str, body: Option<&str>) -> Answer {
+        let mut h = vec![("x-api-key", self.key().to_string())];
+        if body.is_some() {
+            h.push(("content-type", "application/json".into()));
+        }
+        send(self.addr(), method, path, &h, body.map(|b| b.as_bytes().to_vec())).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, body: &str) -> Answer {
+        self.call(Method::POST, "/orders", Some(body)).await
+    }
+}
+
+pub fn db(dir: &TempDir) -> PathBuf {
+    dir.path().join("data").join("orders.db")
+}
+
+fn config(dir: &TempDir) -> Config {
+    Config::new(db(dir))
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error code of an error-model body.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The `field`s of the error details.
+    pub fn fields(&self) -> Vec<String> {
+        self.json()["error"]["details"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .map(|x| x["field"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// One HTTP/1.1 request on its own connection.
+pub async fn send(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<Vec<u8>>,
+) -> Answer {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let req = req
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A valid create body.
+pub fn order_body(customer: &str, qty: u32, price: &str) -> String {
+    format!(
+        r#"{{"customerId":"{customer}","items":[{{"sku":"SKU-1","quantity":{qty},"price":"{price}"}}]}}"#
+    )
+}
