@@ -1,1 +1,508 @@
+//! The embedded store: the Orders ports on one SQLite file (WAL mode), for
+//! the local host. Same semantics as `orders-dynamodb` (the contract suite in
+//! `tests/contract` runs both): an order id is written once, an order and its
+//! idempotency record are written in one transaction, a live record wins over
+//! a new request with the same key, an expired one is replaced, and lists are
+//! ordered by the sort key `<createdAt>#<orderId>` with an exclusive cursor.
+//!
+//! # Durability: `synchronous = NORMAL`
+//!
+//! In WAL mode `NORMAL` syncs the WAL at checkpoints, not on every commit. A
+//! crash of the process (the local host's failure mode) loses nothing: every
+//! committed transaction is in the WAL file and the OS page cache. Only a
+//! power loss or kernel crash may roll back the last few commits, and even
+//! then the database is never corrupted. `FULL` would add one fsync per
+//! create, which alone can cost more than the whole 20 ms p99 budget on slow
+//! disks, for a protection a laptop-local development store does not need.
+//!
+//! # Concurrency
+//!
+//! SQLite calls block, so each one runs on `tokio::task::spawn_blocking`. A
+//! file store has one writer connection (SQLite admits one writer at a time
+//! anyway, so the mutex replaces `SQLITE_BUSY` spinning with a queue) and a
+//! few reader connections that WAL lets read while the writer writes. An
+//! in-memory store has a single connection for both.
 
+use orders_core::error::StoreError;
+use orders_core::idempotency::IdempotencyRecord;
+use orders_core::model::Order;
+use orders_core::ports::{
+    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder,
+};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+pub use rusqlite;
+
+/// The schema version this crate creates and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a connection waits for a lock held by another connection or
+/// process before the call fails with [`StoreError::Unavailable`].
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Number of reader connections of a file store.
+const READERS: usize = 2;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE IF NOT EXISTS orders (
+    order_id       TEXT PRIMARY KEY NOT NULL,
+    status         TEXT NOT NULL,
+    sort_key       TEXT NOT NULL,
+    customer_email TEXT,
+    doc            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_status_sort_key ON orders (status, sort_key);
+CREATE INDEX IF NOT EXISTS orders_by_sort_key ON orders (sort_key);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key           TEXT PRIMARY KEY NOT NULL,
+    request_hash  TEXT NOT NULL,
+    order_id      TEXT NOT NULL,
+    status_code   INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+";
+
+/// Runs inside the create transaction, after the order row is inserted (for
+/// example to write an outbox row, so no order exists without its event). An
+/// error rolls the whole create back.
+pub type CreateHook =
+    dyn Fn(&rusqlite::Transaction<'_>, &Order) -> rusqlite::Result<()> + Send + Sync;
+
+struct Writer {
+    conn: Connection,
+    hook: Option<Arc<CreateHook>>,
+}
+
+struct Inner {
+    path: Option<PathBuf>,
+    writer: Mutex<Writer>,
+    /// Empty for an in-memory store: reads then use the writer connection.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// The SQLite store. Cheap to clone; clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, migrates the
+    /// schema, and sets WAL mode.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = Connection::open(&path).map_err(map_err)?;
+        configure(&writer, true)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = Connection::open(&path).map_err(map_err)?;
+                configure(&conn, false)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        tracing::debug!(path = %path.display(), "sqlite store opened");
+        Ok(Self::from_parts(Some(path), writer, readers))
+    }
+
+    /// A private, empty in-memory database on one connection (for tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(map_err)?;
+        configure(&conn, false)?;
+        migrate(&mut conn)?;
+        Ok(Self::from_parts(None, conn, Vec::new()))
+    }
+
+    fn from_parts(
+        path: Option<PathBuf>,
+        conn: Connection,
+        readers: Vec<Mutex<Connection>>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(Writer { conn, hook: None }),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The database file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// Sets the hook every create runs inside its transaction (replacing any
+    /// earlier one).
+    pub fn set_create_hook(&self, hook: Arc<CreateHook>) {
+        lock(&self.inner.writer).hook = Some(hook);
+    }
+
+    /// Runs `f` on the writer connection, off the async runtime. For the
+    /// local host's own tables (outbox, queues) so that all writes share one
+    /// connection and never contend for SQLite's write lock.
+    pub async fn with_writer<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut w = lock(&inner.writer);
+            f(&mut w.conn).map_err(map_err)
+        })
+        .await
+    }
+
+    /// Runs `f` on a reader connection (the writer's for an in-memory store).
+    pub async fn with_reader<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || inner.read(|c| f(c).map_err(map_err))).await
+    }
+}
+
+impl Inner {
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        if self.readers.is_empty() {
+            return f(&lock(&self.writer).conn);
+        }
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+        // Take a free reader if there is one, otherwise wait for ours.
+        for i in 0..n {
+            if let Ok(conn) = self.readers[(start + i) % n].try_lock() {
+                return f(&conn);
+            }
+        }
+        f(&lock(&self.readers[start]))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the connection usable: SQLite
+    // rolls back an unfinished transaction when the `Transaction` drops.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    if writer {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(map_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Other(format!(
+                "could not switch to WAL mode (got {mode})"
+            )));
+        }
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(map_err)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Other(format!(
+            "database schema version {version} is newer than this build ({SCHEMA_VERSION})"
+        )));
+    }
+    if version < 1 {
+        tx.execute_batch(SCHEMA_V1).map_err(map_err)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(map_err)?;
+    tx.commit().map_err(map_err)
+}
+
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, StoreError> + Send + 'static,
+) -> Result<R, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Other(format!("sqlite task failed: {e}")))?
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(format!("sqlite is busy: {e}"))
+        }
+        Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => {
+            StoreError::Unavailable(format!("sqlite I/O: {e}"))
+        }
+        _ => StoreError::Other(format!("sqlite: {e}")),
+    }
+}
+
+fn now_epoch_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn read_record(conn: &Connection, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT request_hash, order_id, status_code, response_body, expires_at \
+             FROM idempotency WHERE key = ?1",
+        )
+        .map_err(map_err)?;
+    let row = stmt
+        .query_row([key], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .optional()
+        .map_err(map_err)?;
+    row.map(
+        |(request_hash, order_id, status_code, response_body, expires_at)| {
+            Ok(IdempotencyRecord {
+                key: key.to_string(),
+                request_hash,
+                order_id: Uuid::try_parse(&order_id)
+                    .map_err(|e| StoreError::Corrupt(format!("idempotency order id: {e}")))?,
+                status_code: u16::try_from(status_code)
+                    .map_err(|_| StoreError::Corrupt(format!("status code {status_code}")))?,
+                response_body,
+                expires_at,
+            })
+        },
+    )
+    .transpose()
+}
+
+fn decode_order(doc: &str, customer_email: Option<String>) -> Result<Order, StoreError> {
+    let mut order: Order = serde_json::from_str(doc)
+        .map_err(|e| StoreError::Corrupt(format!("order document: {e}")))?;
+    order.customer_email = customer_email;
+    Ok(order)
+}
+
+fn create(
+    w: &mut Writer,
+    order: &Order,
+    record: Option<&IdempotencyRecord>,
+) -> Result<CreateOutcome, StoreError> {
+    let doc = serde_json::to_string(order)
+        .map_err(|e| StoreError::Other(format!("order does not serialize: {e}")))?;
+    let order_id = order.order_id.to_string();
+    let hook = w.hook.clone();
+    let tx = w
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    if let Some(rec) = record {
+        // A live record wins: nothing is written (the transaction rolls back
+        // when dropped). An expired one is replaced below.
+        if let Some(existing) = read_record(&tx, &rec.key)? {
+            if !existing.is_expired(now_epoch_seconds()) {
+                return Ok(CreateOutcome::KeyExists(existing));
+            }
+        }
+    }
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO orders (order_id, status, sort_key, customer_email, doc) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (order_id) DO NOTHING",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                order_id,
+                order.status.as_str(),
+                order.sort_key(),
+                order.customer_email,
+                doc
+            ])
+        })
+        .map_err(map_err)?;
+    if inserted == 0 {
+        return Err(StoreError::OrderExists(order_id));
+    }
+    if let Some(rec) = record {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO idempotency \
+             (key, request_hash, order_id, status_code, response_body, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                rec.key,
+                rec.request_hash,
+                rec.order_id.to_string(),
+                rec.status_code,
+                rec.response_body,
+                rec.expires_at
+            ])
+        })
+        .map_err(map_err)?;
+    }
+    if let Some(hook) = hook {
+        hook(&tx, order).map_err(map_err)?;
+    }
+    tx.commit().map_err(map_err)?;
+    Ok(CreateOutcome::Created)
+}
+
+fn get(conn: &Connection, order_id: &str) -> Result<Option<Order>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT doc, customer_email FROM orders WHERE order_id = ?1")
+        .map_err(map_err)?;
+    let row = stmt
+        .query_row([order_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .optional()
+        .map_err(map_err)?;
+    row.map(|(doc, email)| decode_order(&doc, email))
+        .transpose()
+}
+
+fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage, StoreError> {
+    let (cmp, dir) = match q.order {
+        SortOrder::Asc => (">", "ASC"),
+        SortOrder::Desc => ("<", "DESC"),
+    };
+    let mut conds = Vec::with_capacity(2);
+    let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3);
+    let status = q.status.map(|s| s.as_str());
+    if let Some(s) = &status {
+        args.push(s);
+        conds.push(format!("status = ?{}", args.len()));
+    }
+    if let Some(after) = &q.after {
+        args.push(after);
+        conds.push(format!("sort_key {cmp} ?{}", args.len()));
+    }
+    let fetch = i64::from(q.limit) + 1;
+    args.push(&fetch);
+    let limit_param = args.len();
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT doc, customer_email FROM orders {filter} ORDER BY sort_key {dir} LIMIT ?{limit_param}"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(map_err)?;
+    let rows = stmt
+        .query_map(args.as_slice(), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .map_err(map_err)?;
+    let mut orders = Vec::with_capacity(q.limit as usize + 1);
+    for row in rows {
+        let (doc, email) = row.map_err(map_err)?;
+        orders.push(decode_order(&doc, email)?);
+    }
+    let has_more = orders.len() > q.limit as usize;
+    orders.truncate(q.limit as usize);
+    Ok(ListPage { orders, has_more })
+}
+
+#[async_trait::async_trait]
+impl OrderWriter for SqliteStore {
+    async fn create_order(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let inner = self.inner.clone();
+        let order = order.clone();
+        let record = idempotency.cloned();
+        let outcome = blocking(move || {
+            let mut w = lock(&inner.writer);
+            create(&mut w, &order, record.as_ref())
+        })
+        .await;
+        if let Err(e) = &outcome {
+            if !matches!(e, StoreError::OrderExists(_)) {
+                tracing::warn!(error = %e, "sqlite create failed");
+            }
+        }
+        outcome
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderReader for SqliteStore {
+    async fn get_order(&self, order_id: Uuid) -> Result<Option<Order>, StoreError> {
+        let inner = self.inner.clone();
+        blocking(move || inner.read(|c| get(c, &order_id.to_string()))).await
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderLister for SqliteStore {
+    async fn list_orders(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
+        let inner = self.inner.clone();
+        let query = query.clone();
+        blocking(move || inner.read(|c| list(c, &query))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_maps_to_unavailable() {
+        let e = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(matches!(map_err(e), StoreError::Unavailable(_)));
+        let e = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+            None,
+        );
+        assert!(matches!(map_err(e), StoreError::Other(_)));
+    }
+
+    #[test]
+    fn schema_is_versioned() {
+        let s = SqliteStore::in_memory().unwrap();
+        let v: i64 = lock(&s.inner.writer)
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+}

@@ -1,0 +1,163 @@
+//! Runs every case of the contract suite against every backend.
+
+use orders_contract_tests::{backends, cases};
+
+/// One `#[tokio::test]` per case for a backend. `$make` is an async block
+/// yielding `Option<store>` (`None`: backend not configured, test skipped).
+macro_rules! contract_suite {
+    ($backend:ident, |$name:ident| $make:expr) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+            contract_suite!(@cases $make, $name;
+                create_then_get_round_trips,
+                get_unknown_is_none,
+                create_existing_id_conflicts,
+                idempotency_key_replays,
+                expired_record_is_replaced,
+                list_pages_in_exact_order,
+                has_more_is_exact_at_the_boundary,
+                shards_merge_in_exact_order,
+                concurrent_creates_with_one_key,
+            );
+        }
+    };
+    (@cases $make:expr, $name:ident; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let $name = concat!(module_path!(), "::", stringify!($case));
+                #[allow(clippy::redundant_closure_call)]
+                let made = $make;
+                let Some((store, _guard)) = made.await else { return };
+                cases::$case(store).await;
+            }
+        )*
+    };
+}
+
+contract_suite!(sqlite_memory, |_name| async {
+    Some((backends::sqlite_memory(), ()))
+});
+
+contract_suite!(sqlite_file, |_name| async {
+    let db = backends::TempDb::new();
+    let store = orders_sqlite::SqliteStore::open(&db.path).expect("open sqlite file");
+    Some((store, db))
+});
+
+contract_suite!(dynamodb, |name| async move {
+    backends::dynamodb(name).await.map(|s| (s, ()))
+});
+
+/// The file store keeps its data across a close and reopen.
+#[tokio::test]
+async fn sqlite_file_is_durable_across_reopen() {
+    use orders_core::ports::{CreateOutcome, ListQuery, OrderLister, OrderReader, OrderWriter};
+    let db = backends::TempDb::new();
+    let o = orders_contract_tests::fixtures::full_order(orders_contract_tests::fixtures::at_ms(0));
+    let key = "durable-key";
+    let rec =
+        orders_contract_tests::fixtures::record(key, &o, "h", chrono::Utc::now().timestamp() + 60);
+    {
+        let store = orders_sqlite::SqliteStore::open(&db.path).unwrap();
+        assert_eq!(
+            store.create_order(&o, Some(&rec)).await.unwrap(),
+            CreateOutcome::Created
+        );
+    }
+    let store = orders_sqlite::SqliteStore::open(&db.path).unwrap();
+    assert_eq!(store.path(), Some(db.path.as_path()));
+    assert_eq!(store.get_order(o.order_id).await.unwrap(), Some(o.clone()));
+    let page = store
+        .list_orders(&ListQuery {
+            status: None,
+            limit: 10,
+            order: Default::default(),
+            after: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.orders, vec![o.clone()]);
+    let again = orders_contract_tests::fixtures::order(
+        orders_contract_tests::fixtures::id_at(orders_contract_tests::fixtures::at_ms(1)),
+        orders_contract_tests::fixtures::at_ms(1),
+        orders_core::OrderStatus::Pending,
+    );
+    assert_eq!(
+        store.create_order(&again, Some(&rec)).await.unwrap(),
+        CreateOutcome::KeyExists(rec)
+    );
+}
+
+/// The DynamoDB items are laid out exactly as docs/data-model.md says.
+#[tokio::test]
+async fn dynamodb_item_layout_matches_the_data_model() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    use orders_core::ports::OrderWriter;
+    let Some(store) = backends::dynamodb("dynamodb_item_layout_matches_the_data_model").await
+    else {
+        return;
+    };
+    let o = orders_contract_tests::fixtures::full_order(orders_contract_tests::fixtures::at_ms(0));
+    let rec = orders_contract_tests::fixtures::record("layout-key", &o, "h", 1_900_000_000);
+    store.create_order(&o, Some(&rec)).await.unwrap();
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .set_key(Some(orders_dynamodb::order_key(o.order_id)))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("order item");
+    let s = |k: &str| match item.get(k) {
+        Some(A::S(v)) => v.clone(),
+        other => panic!("{k}: {other:?}"),
+    };
+    let shard = format!("{:02}", o.shard());
+    assert_eq!(s("pk"), format!("ORDER#{}", o.order_id));
+    assert_eq!(s("sk"), "ORDER");
+    assert_eq!(s("orderId"), o.order_id.to_string());
+    assert_eq!(s("total"), "1030.07");
+    assert_eq!(s("status"), "FAILED");
+    assert_eq!(s("createdAt"), "2026-11-18T11:06:40.123Z");
+    assert_eq!(s("gsi1pk"), format!("STATUS#FAILED#{shard}"));
+    assert_eq!(s("gsi2pk"), format!("ORDERS#{shard}"));
+    assert_eq!(s("gsi1sk"), o.sort_key());
+    assert_eq!(s("gsi2sk"), o.sort_key());
+    assert_eq!(s("customerEmail"), "zoe@example.com");
+    let Some(A::L(lines)) = item.get("items") else {
+        panic!("items")
+    };
+    let Some(A::M(first)) = lines.first() else {
+        panic!("line")
+    };
+    assert_eq!(first.get("price"), Some(&A::S("333.33".into())));
+    assert_eq!(first.get("lineTotal"), Some(&A::S("999.99".into())));
+    assert_eq!(first.get("quantity"), Some(&A::N("3".into())));
+    assert_eq!(first.get("sku"), Some(&A::S("SKU-A".into())));
+
+    let rec_item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .set_key(Some(orders_dynamodb::record_key("layout-key")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("record item");
+    assert_eq!(
+        rec_item.get("pk"),
+        Some(&A::S("IDEMPOTENCY#layout-key".into()))
+    );
+    assert_eq!(rec_item.get("sk"), Some(&A::S("IDEMPOTENCY".into())));
+    assert_eq!(rec_item.get("expiresAt"), Some(&A::N("1900000000".into())));
+    assert_eq!(rec_item.get("statusCode"), Some(&A::N("201".into())));
+    assert_eq!(rec_item.get("orderId"), Some(&A::S(o.order_id.to_string())));
+    assert_eq!(rec_item.get("requestHash"), Some(&A::S("h".into())));
+}
