@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn allowed_origins_get_cors_headers() {
     // Set before anything reads it; this binary has this one test.
-    std::env::set_var("ALLOWED_ORIGINS", "https://shop.example.com, http://localhost:3000");
+    std::env::set_var(
+        "ALLOWED_ORIGINS",
+        "https://shop.example.com, http://localhost:3000",
+    );
     let store = orders_sqlite::SqliteStore::in_memory().unwrap();
     let base: Value = serde_json::from_str(
         &std::fs::read_to_string(format!(
@@ -25,7 +28,9 @@ async fn allowed_origins_get_cors_headers() {
         v["headers"]["Origin"] = json!(origin);
         v["multiValueHeaders"]["Origin"] = json!([origin]);
         let req: LambdaRequest = serde_json::from_value(v).unwrap();
-        let resp = create_order::handler::handle(&store, req.into()).await.unwrap();
+        let resp = create_order::handler::handle(&store, req.into())
+            .await
+            .unwrap();
         let h = resp.headers();
         assert_eq!(h["vary"], "Origin");
         if allowed {

@@ -130,7 +130,9 @@ async fn a_retry_gets_the_first_response() {
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(again.headers["location"], first.headers["location"]);
     // The same order spelled differently is the same request.
-    let same = post(r#"{"items":[{"productId":"SKU-1","qty":2,"price":19.99},{"sku":"SKU-2","quantity":3,"price":"0.10"}],"customerName":"Ada","customerId":"cust-42"}"#);
+    let same = post(
+        r#"{"items":[{"productId":"SKU-1","qty":2,"price":19.99},{"sku":"SKU-2","quantity":3,"price":"0.10"}],"customerName":"Ada","customerId":"cust-42"}"#,
+    );
     let third = call(&s, same).await;
     assert_eq!(third.raw, first.raw);
     assert_eq!(count(&s).await, 1);
@@ -140,7 +142,8 @@ async fn a_retry_gets_the_first_response() {
 async fn a_key_reused_with_another_body_is_422() {
     let s = store();
     call(&s, fixture("post-orders.json")).await;
-    let other = post(r#"{"customerId":"cust-43","items":[{"sku":"SKU-1","quantity":1,"price":"1.00"}]}"#);
+    let other =
+        post(r#"{"customerId":"cust-43","items":[{"sku":"SKU-1","quantity":1,"price":"1.00"}]}"#);
     let a = call(&s, other).await;
     assert_eq!(a.status, 422);
     assert_eq!(a.body["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
@@ -157,11 +160,18 @@ async fn bad_inputs_are_400_with_details_and_write_nothing() {
     let item = |q: &str, p: &str| format!(r#"{{"sku":"A","quantity":{q},"price":{p}}}"#);
     let many = vec![item("1", "\"1.00\""); 101].join(",");
     let cases: Vec<(String, &str, &str)> = vec![
-        (r#"{"customerId":"c1","items":[{"sku":"A""#.into(), "MALFORMED_JSON", ""),
+        (
+            r#"{"customerId":"c1","items":[{"sku":"A""#.into(),
+            "MALFORMED_JSON",
+            "",
+        ),
         ("".into(), "VALIDATION_FAILED", "body"),
         ("[]".into(), "VALIDATION_FAILED", "body"),
         (
-            format!(r#"{{"customerId":"c1","colour":"red","items":[{}]}}"#, item("1", "1")),
+            format!(
+                r#"{{"customerId":"c1","colour":"red","items":[{}]}}"#,
+                item("1", "1")
+            ),
             "VALIDATION_FAILED",
             "colour",
         ),
@@ -171,7 +181,10 @@ async fn bad_inputs_are_400_with_details_and_write_nothing() {
             "items[0].quantity",
         ),
         (
-            format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("1", "\"1.005\"")),
+            format!(
+                r#"{{"customerId":"c1","items":[{}]}}"#,
+                item("1", "\"1.005\"")
+            ),
             "VALIDATION_FAILED",
             "items[0].price",
         ),
@@ -250,7 +263,10 @@ async fn request_id_falls_back_to_the_lambda_context() {
     use lambda_http::RequestExt;
     let s = store();
     let mut v = without_key(post("{"));
-    v["requestContext"].as_object_mut().unwrap().remove("requestId");
+    v["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("requestId");
     let mut ctx = lambda_http::Context::default();
     ctx.request_id = "lambda-req-1".into();
     let resp = handle(&s, event(v).with_lambda_context(ctx)).await.unwrap();

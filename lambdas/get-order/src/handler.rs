@@ -30,8 +30,7 @@ async fn get<R: OrderReader + ?Sized>(
     let params = event.path_parameters();
     let raw = params.first("orderId").unwrap_or_default();
     let order = service::get_order(store, raw).await?;
-    let body = serde_json::to_string(&order).map_err(|e| {
-        OrdersError::Store(orders_core::StoreError::Corrupt(e.to_string()))
-    })?;
+    let body = serde_json::to_string(&order)
+        .map_err(|e| OrdersError::Store(orders_core::StoreError::Corrupt(e.to_string())))?;
     Ok(json_response(200, body))
 }

@@ -48,7 +48,10 @@ async fn gets_an_order() {
     assert_eq!(status, 200);
     assert_eq!(body, serde_json::from_str::<Value>(&created.body).unwrap());
     assert_eq!(body["total"], "7.50");
-    assert!(body.get("customerEmail").is_none(), "email is never returned");
+    assert!(
+        body.get("customerEmail").is_none(),
+        "email is never returned"
+    );
 }
 
 #[tokio::test]

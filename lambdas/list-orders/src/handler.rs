@@ -38,8 +38,7 @@ async fn list<L: OrderLister + ?Sized>(
     pairs.sort_unstable();
     let req = service::parse_list_request(pairs)?;
     let page = service::list_orders(store, tokens, &req).await?;
-    let body = serde_json::to_string(&page).map_err(|e| {
-        OrdersError::Store(orders_core::StoreError::Corrupt(e.to_string()))
-    })?;
+    let body = serde_json::to_string(&page)
+        .map_err(|e| OrdersError::Store(orders_core::StoreError::Corrupt(e.to_string())))?;
     Ok(json_response(200, body))
 }

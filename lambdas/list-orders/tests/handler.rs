@@ -165,7 +165,11 @@ async fn lists_with_filters_sorts_and_pages() {
             let (got, _) = all_pages(
                 &s,
                 &tokens,
-                &[("status", st.as_str()), ("sortOrder", order), ("limit", limit)],
+                &[
+                    ("status", st.as_str()),
+                    ("sortOrder", order),
+                    ("limit", limit),
+                ],
             )
             .await;
             let mut want = expected.clone();
@@ -179,7 +183,10 @@ async fn lists_with_filters_sorts_and_pages() {
         let (got, pages) = all_pages(&s, &tokens, &[("limit", limit), ("sortOrder", "asc")]).await;
         assert_eq!(got, all, "limit {limit}");
         let l: usize = limit.parse().unwrap();
-        assert!(pages >= all.len().div_ceil(l), "limit {limit}: {pages} pages");
+        assert!(
+            pages >= all.len().div_ceil(l),
+            "limit {limit}: {pages} pages"
+        );
     }
 }
 
@@ -195,7 +202,8 @@ async fn refused_queries_are_400_with_details() {
     tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
 
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("limit", "0")], "VALIDATION_FAILED", "limit"),
         (vec![("limit", "101")], "VALIDATION_FAILED", "limit"),
         (vec![("limit", "ten")], "VALIDATION_FAILED", "limit"),
@@ -203,9 +211,17 @@ async fn refused_queries_are_400_with_details() {
         (vec![("status", "SHIPPED")], "VALIDATION_FAILED", "status"),
         (vec![("sortOrder", "up")], "VALIDATION_FAILED", "sortOrder"),
         (vec![("colour", "red")], "VALIDATION_FAILED", "colour"),
-        (vec![("limit", "1"), ("limit", "2")], "VALIDATION_FAILED", "limit"),
         (
-            vec![("status", "PENDING"), ("limit", "1"), ("nextToken", &tampered)],
+            vec![("limit", "1"), ("limit", "2")],
+            "VALIDATION_FAILED",
+            "limit",
+        ),
+        (
+            vec![
+                ("status", "PENDING"),
+                ("limit", "1"),
+                ("nextToken", &tampered),
+            ],
             "INVALID_PAGINATION_TOKEN",
             "nextToken",
         ),

@@ -233,7 +233,10 @@ enum Route {
 }
 
 fn route_of(path: &str) -> Option<Route> {
-    let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let trimmed = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
     match trimmed {
         "/health" => Some(Route::Health),
         "/orders" => Some(Route::Orders),
@@ -245,10 +248,7 @@ fn route_of(path: &str) -> Option<Route> {
 }
 
 /// Every request: the gateway's checks, then the function.
-async fn dispatch(
-    State(state): State<AppState>,
-    req: AxumRequest,
-) -> AxumResponse {
+async fn dispatch(State(state): State<AppState>, req: AxumRequest) -> AxumResponse {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -378,10 +378,12 @@ async fn read_body(headers: &HeaderMap, body: AxumBody) -> Result<Bytes, OrdersE
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
-        tracing::info!(error = %e, "request body refused");
-        too_large()
-    })
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            tracing::info!(error = %e, "request body refused");
+            too_large()
+        })
 }
 
 /// The gateway's request validator for `POST /orders`: the body must be
@@ -590,7 +592,11 @@ fn json_answer(status: StatusCode, body: String) -> AxumResponse {
 }
 
 fn error_answer(err: &OrdersError, request_id: &str) -> AxumResponse {
-    tracing::info!(status = err.status(), code = err.code(), "refused by the gateway");
+    tracing::info!(
+        status = err.status(),
+        code = err.code(),
+        "refused by the gateway"
+    );
     json_answer(
         StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         err.to_body(Some(request_id)).to_json(),

@@ -163,7 +163,11 @@ impl Cors {
     }
 
     /// Adds the headers of a preflight answer; false if the origin is not allowed.
-    pub fn apply_preflight(&self, request_headers: &HeaderMap, response_headers: &mut HeaderMap) -> bool {
+    pub fn apply_preflight(
+        &self,
+        request_headers: &HeaderMap,
+        response_headers: &mut HeaderMap,
+    ) -> bool {
         add_vary_origin(response_headers);
         let Some(origin) = self.allowed_origin(request_headers) else {
             return false;
@@ -186,10 +190,10 @@ const ALLOW_HEADERS: HeaderName = HeaderName::from_static("access-control-allow-
 const MAX_AGE: HeaderName = HeaderName::from_static("access-control-max-age");
 
 fn add_vary_origin(headers: &mut HeaderMap) {
-    let has = headers
-        .get_all(VARY)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.to_ascii_lowercase().contains("origin")));
+    let has = headers.get_all(VARY).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|s| s.to_ascii_lowercase().contains("origin"))
+    });
     if !has {
         headers.append(VARY, HeaderValue::from_static("Origin"));
     }

@@ -54,7 +54,14 @@ impl Host {
         if body.is_some() {
             h.push(("content-type", "application/json".into()));
         }
-        send(self.addr(), method, path, &h, body.map(|b| b.as_bytes().to_vec())).await
+        send(
+            self.addr(),
+            method,
+            path,
+            &h,
+            body.map(|b| b.as_bytes().to_vec()),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -84,9 +91,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -99,7 +105,10 @@ impl Answer {
 
     /// The error code of an error-model body.
     pub fn code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The `field`s of the error details.
@@ -143,7 +152,13 @@ pub async fn send(
     let resp = sender.send_request(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     Answer {
         status,
         headers,

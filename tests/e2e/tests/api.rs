@@ -33,7 +33,11 @@ async fn the_api_key_is_required_and_nothing_is_called_without_it() {
         for (method, path, b) in [
             (Method::POST, "/orders", Some(body.clone())),
             (Method::GET, "/orders", None),
-            (Method::GET, "/orders/0193a6f1-7c2e-7b3d-9a4f-5e6d7c8b9a01", None),
+            (
+                Method::GET,
+                "/orders/0193a6f1-7c2e-7b3d-9a4f-5e6d7c8b9a01",
+                None,
+            ),
         ] {
             let a = send(host.addr(), method.clone(), path, &h, b).await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{method} {path} {key:?}");
@@ -61,7 +65,14 @@ async fn create_then_get_by_location_replay_and_key_reuse() {
             ("idempotency-key", key.to_string()),
         ]
     };
-    let first = send(host.addr(), Method::POST, "/orders", &h("k-1"), Some(body.into())).await;
+    let first = send(
+        host.addr(),
+        Method::POST,
+        "/orders",
+        &h("k-1"),
+        Some(body.into()),
+    )
+    .await;
     assert_eq!(first.status, 201, "{}", first.text());
     let order = first.json();
     let id = order["orderId"].as_str().unwrap();
@@ -75,19 +86,35 @@ async fn create_then_get_by_location_replay_and_key_reuse() {
     assert_eq!(got.status, 200);
     assert_eq!(got.json(), order);
 
-    let again = send(host.addr(), Method::POST, "/orders", &h("k-1"), Some(body.into())).await;
+    let again = send(
+        host.addr(),
+        Method::POST,
+        "/orders",
+        &h("k-1"),
+        Some(body.into()),
+    )
+    .await;
     assert_eq!(again.status, 201);
     assert_eq!(again.body, first.body, "byte for byte the first response");
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.header("location"), Some(location.as_str()));
 
     let other = order_body("cust-42", 1, "1.00");
-    let reused = send(host.addr(), Method::POST, "/orders", &h("k-1"), Some(other.into())).await;
+    let reused = send(
+        host.addr(),
+        Method::POST,
+        "/orders",
+        &h("k-1"),
+        Some(other.into()),
+    )
+    .await;
     assert_eq!(reused.status, 422);
     assert_eq!(reused.code(), "IDEMPOTENCY_KEY_REUSED");
 
     assert_eq!(list_ids(&host, "").await, [id.to_string()]);
-    let missing = host.get("/orders/0193a6f1-7c2e-7b3d-9a4f-5e6d7c8b9a01").await;
+    let missing = host
+        .get("/orders/0193a6f1-7c2e-7b3d-9a4f-5e6d7c8b9a01")
+        .await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.code(), "NOT_FOUND");
     let bad = host.get("/orders/not-a-uuid").await;
@@ -101,26 +128,89 @@ async fn bad_inputs_are_4xx_with_details_and_write_nothing() {
     let item = |q: &str, p: &str| format!(r#"{{"sku":"A","quantity":{q},"price":{p}}}"#);
     let many = vec![item("1", "\"1.00\""); 101].join(",");
     let cases: Vec<(String, u16, &str, &str)> = vec![
-        (r#"{"customerId":"c1","items":["#.into(), 400, "MALFORMED_JSON", ""),
+        (
+            r#"{"customerId":"c1","items":["#.into(),
+            400,
+            "MALFORMED_JSON",
+            "",
+        ),
         ("not json".into(), 400, "MALFORMED_JSON", ""),
         ("".into(), 400, "VALIDATION_FAILED", "body"),
         ("{}".into(), 400, "VALIDATION_FAILED", "customerId"),
-        (format!(r#"{{"customerId":"c1","colour":"red","items":[{}]}}"#, item("1", "1")), 400, "VALIDATION_FAILED", "colour"),
-        (format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("0", "1")), 400, "VALIDATION_FAILED", "items[0].quantity"),
-        (format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("1", "\"1.005\"")), 400, "VALIDATION_FAILED", "items[0].price"),
-        (format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("1", "1.005")), 400, "VALIDATION_FAILED", "items[0].price"),
-        (format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("1", "-1")), 400, "VALIDATION_FAILED", "items[0].price"),
-        (format!(r#"{{"customerId":"c1","items":[{many}]}}"#), 400, "VALIDATION_FAILED", "items"),
-        (r#"{"customerId":"c1","items":[]}"#.into(), 400, "VALIDATION_FAILED", "items"),
-        (format!(r#"{{"customerId":"c 1","items":[{}]}}"#, item("1", "1")), 400, "VALIDATION_FAILED", "customerId"),
-        (format!(r#"{{"customerId":"c1","currency":"XXQ","items":[{}]}}"#, item("1", "1")), 400, "VALIDATION_FAILED", "currency"),
+        (
+            format!(
+                r#"{{"customerId":"c1","colour":"red","items":[{}]}}"#,
+                item("1", "1")
+            ),
+            400,
+            "VALIDATION_FAILED",
+            "colour",
+        ),
+        (
+            format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("0", "1")),
+            400,
+            "VALIDATION_FAILED",
+            "items[0].quantity",
+        ),
+        (
+            format!(
+                r#"{{"customerId":"c1","items":[{}]}}"#,
+                item("1", "\"1.005\"")
+            ),
+            400,
+            "VALIDATION_FAILED",
+            "items[0].price",
+        ),
+        (
+            format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("1", "1.005")),
+            400,
+            "VALIDATION_FAILED",
+            "items[0].price",
+        ),
+        (
+            format!(r#"{{"customerId":"c1","items":[{}]}}"#, item("1", "-1")),
+            400,
+            "VALIDATION_FAILED",
+            "items[0].price",
+        ),
+        (
+            format!(r#"{{"customerId":"c1","items":[{many}]}}"#),
+            400,
+            "VALIDATION_FAILED",
+            "items",
+        ),
+        (
+            r#"{"customerId":"c1","items":[]}"#.into(),
+            400,
+            "VALIDATION_FAILED",
+            "items",
+        ),
+        (
+            format!(r#"{{"customerId":"c 1","items":[{}]}}"#, item("1", "1")),
+            400,
+            "VALIDATION_FAILED",
+            "customerId",
+        ),
+        (
+            format!(
+                r#"{{"customerId":"c1","currency":"XXQ","items":[{}]}}"#,
+                item("1", "1")
+            ),
+            400,
+            "VALIDATION_FAILED",
+            "currency",
+        ),
     ];
     for (body, status, code, field) in cases {
         let a = host.post(&body).await;
         assert_eq!(a.status.as_u16(), status, "{body}: {}", a.text());
         assert_eq!(a.code(), code, "{body}: {}", a.text());
         if !field.is_empty() {
-            assert!(a.fields().iter().any(|f| f == field), "{body}: {}", a.text());
+            assert!(
+                a.fields().iter().any(|f| f == field),
+                "{body}: {}",
+                a.text()
+            );
         }
     }
     // One byte over the limit, and 65 KiB + 1.
@@ -153,7 +243,13 @@ async fn unknown_routes_and_methods() {
     let a = host.call(Method::DELETE, "/orders", None).await;
     assert_eq!(a.status, 405);
     assert_eq!(a.code(), "METHOD_NOT_ALLOWED");
-    let a = host.call(Method::PUT, "/orders/0193a6f1-7c2e-7b3d-9a4f-5e6d7c8b9a01", Some("{}")).await;
+    let a = host
+        .call(
+            Method::PUT,
+            "/orders/0193a6f1-7c2e-7b3d-9a4f-5e6d7c8b9a01",
+            Some("{}"),
+        )
+        .await;
     assert_eq!(a.status, 405);
 }
 
@@ -250,8 +346,11 @@ async fn lists_filter_sort_and_paginate_to_the_end() {
                 if order == "desc" {
                     want.reverse();
                 }
-                let got =
-                    paginate(&host, &format!("status={st}&sortOrder={order}&limit={limit}")).await;
+                let got = paginate(
+                    &host,
+                    &format!("status={st}&sortOrder={order}&limit={limit}"),
+                )
+                .await;
                 assert_eq!(got, want, "{st} {order} {limit}");
             }
         }
@@ -302,7 +401,10 @@ async fn cors_preflight_and_allow_origin() {
         &[
             ("origin", ORIGIN.to_string()),
             ("access-control-request-method", "POST".to_string()),
-            ("access-control-request-headers", "content-type,x-api-key,idempotency-key".to_string()),
+            (
+                "access-control-request-headers",
+                "content-type,x-api-key,idempotency-key".to_string(),
+            ),
         ],
         None,
     )
@@ -311,7 +413,10 @@ async fn cors_preflight_and_allow_origin() {
     assert_eq!(pre.header("access-control-allow-origin"), Some(ORIGIN));
     let methods = pre.header("access-control-allow-methods").unwrap();
     assert!(methods.contains("POST") && methods.contains("GET"));
-    let headers = pre.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
+    let headers = pre
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_ascii_lowercase();
     assert!(headers.contains("x-api-key") && headers.contains("idempotency-key"));
 
     let evil = send(
@@ -329,13 +434,30 @@ async fn cors_preflight_and_allow_origin() {
         ("content-type", "application/json".to_string()),
         ("origin", ORIGIN.to_string()),
     ];
-    let a = send(host.addr(), Method::POST, "/orders", &h, Some(order_body("c", 1, "1.00").into())).await;
+    let a = send(
+        host.addr(),
+        Method::POST,
+        "/orders",
+        &h,
+        Some(order_body("c", 1, "1.00").into()),
+    )
+    .await;
     assert_eq!(a.status, 201);
     assert_eq!(a.header("access-control-allow-origin"), Some(ORIGIN));
     assert_eq!(a.header("vary"), Some("Origin"));
-    assert_eq!(a.header("access-control-expose-headers"), Some("Location, Idempotent-Replayed"));
+    assert_eq!(
+        a.header("access-control-expose-headers"),
+        Some("Location, Idempotent-Replayed")
+    );
     // Errors (even the gateway's own) carry CORS headers too.
-    let a = send(host.addr(), Method::GET, "/orders", &[("origin", ORIGIN.to_string())], None).await;
+    let a = send(
+        host.addr(),
+        Method::GET,
+        "/orders",
+        &[("origin", ORIGIN.to_string())],
+        None,
+    )
+    .await;
     assert_eq!(a.status, 403);
     assert_eq!(a.header("access-control-allow-origin"), Some(ORIGIN));
 }
