@@ -496,6 +496,50 @@ mod tests {
         assert!(matches!(map_err(e), StoreError::Other(_)));
     }
 
+    fn sample(id: Uuid) -> Order {
+        serde_json::from_value(serde_json::json!({
+            "orderId": id, "customerId": "c1",
+            "items": [{"sku": "A", "quantity": 1, "price": "1.00", "lineTotal": "1.00"}],
+            "total": "1.00", "currency": "USD", "status": "PENDING",
+            "createdAt": "2026-11-22T02:01:33.123Z", "updatedAt": "2026-11-22T02:01:33.123Z"
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn create_hook_runs_in_the_transaction() {
+        let s = SqliteStore::in_memory().unwrap();
+        s.with_writer(|c| c.execute_batch("CREATE TABLE outbox (order_id TEXT NOT NULL)"))
+            .await
+            .unwrap();
+        s.set_create_hook(Arc::new(|tx, o| {
+            if o.customer_id == "fail" {
+                return Err(rusqlite::Error::InvalidQuery);
+            }
+            tx.execute("INSERT INTO outbox VALUES (?1)", [o.order_id.to_string()])
+                .map(|_| ())
+        }));
+        let ok = sample(Uuid::now_v7());
+        assert_eq!(
+            s.create_order(&ok, None).await.unwrap(),
+            CreateOutcome::Created
+        );
+        let mut bad = sample(Uuid::now_v7());
+        bad.customer_id = "fail".into();
+        assert!(s.create_order(&bad, None).await.is_err());
+        // The failed hook rolled the order back; the good one has its row.
+        assert_eq!(s.get_order(bad.order_id).await.unwrap(), None);
+        let rows: Vec<String> = s
+            .with_reader(|c| {
+                c.prepare("SELECT order_id FROM outbox")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![ok.order_id.to_string()]);
+    }
+
     #[test]
     fn schema_is_versioned() {
         let s = SqliteStore::in_memory().unwrap();

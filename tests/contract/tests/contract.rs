@@ -161,3 +161,70 @@ async fn dynamodb_item_layout_matches_the_data_model() {
     assert_eq!(rec_item.get("orderId"), Some(&A::S(o.order_id.to_string())));
     assert_eq!(rec_item.get("requestHash"), Some(&A::S("h".into())));
 }
+
+/// An endpoint nobody listens on is `Unavailable` (503), not a 500.
+#[tokio::test]
+async fn dynamodb_unreachable_is_unavailable() {
+    use orders_core::ports::OrderReader;
+    use orders_core::StoreError;
+    // Bind and drop a listener: the port is free and closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = backends::dynamodb_client(&format!("http://127.0.0.1:{port}"));
+    let store = orders_dynamodb::DynamoStore::new(client, "nowhere");
+    let err = store
+        .get_order(orders_contract_tests::fixtures::id_at(
+            orders_contract_tests::fixtures::at_ms(0),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+/// Not a contract: a quick look at the file store's create rate.
+/// `cargo test -p orders-contract-tests --release -- --ignored --nocapture sqlite_file_create_rate`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn sqlite_file_create_rate() {
+    use orders_contract_tests::fixtures::{id_at, now_epoch, order, record, unique_key};
+    use orders_core::ports::OrderWriter;
+    let db = backends::TempDb::new();
+    let store = orders_sqlite::SqliteStore::open(&db.path).unwrap();
+    let n_tasks = 64;
+    let per_task = 200;
+    let start = std::time::Instant::now();
+    let tasks: Vec<_> = (0..n_tasks)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    let t = chrono::Utc::now();
+                    let o = order(id_at(t), t, orders_core::OrderStatus::Pending);
+                    let rec = record(&unique_key("bench"), &o, "h", now_epoch() + 86_400);
+                    let s = std::time::Instant::now();
+                    store.create_order(&o, Some(&rec)).await.unwrap();
+                    lat.push(s.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    all.sort();
+    let p = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    println!(
+        "{} creates (with idempotency record) in {secs:.2}s: {:.0}/s; p50 {:?}, p99 {:?} at {n_tasks} in flight",
+        all.len(),
+        all.len() as f64 / secs,
+        p(0.5),
+        p(0.99)
+    );
+}
