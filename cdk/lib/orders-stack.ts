@@ -26,7 +26,11 @@ export class OrdersStack extends Stack {
     const { config } = props;
 
     this.table = new OrdersTable(this, 'Orders', { config });
-    const environment = { ORDERS_TABLE_NAME: this.table.tableName };
+    const environment = {
+      ORDERS_TABLE_NAME: this.table.tableName,
+      // The functions answer CORS on actual responses; the gateway answers preflight.
+      ALLOWED_ORIGINS: config.api.corsAllowOrigins.join(','),
+    };
 
     this.createOrder = new RustLambda(this, 'CreateOrder', {
       binaryName: 'create-order',

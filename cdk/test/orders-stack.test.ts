@@ -144,6 +144,7 @@ describe('Lambda functions', () => {
           ORDERS_TABLE_NAME: { Ref: onlyOne(Object.keys(resources(dev(), 'AWS::DynamoDB::Table')), 'table') },
           STAGE: 'dev',
           RUST_LOG: 'info',
+          ALLOWED_ORIGINS: 'http://localhost:3000',
         },
       },
     });
