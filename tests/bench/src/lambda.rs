@@ -152,6 +152,8 @@ pub async fn run(args: Args) -> Result<()> {
     };
     let mut created_ids: Vec<String> = Vec::new();
     for binary in &args.binaries {
+        // Absolute: the function runs with LAMBDA_TASK_ROOT as its directory.
+        let binary = &fs::canonicalize(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
         let name = binary
             .file_name()
             .and_then(|n| n.to_str())

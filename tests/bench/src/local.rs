@@ -272,7 +272,7 @@ async fn wait_healthy(addr: SocketAddr, host: &mut Child) -> Result<()> {
             addr,
             Method::GET,
             "/health",
-            &[],
+            &[("x-api-key", API_KEY)],
             Vec::new(),
             Duration::from_secs(2),
         )
