@@ -7,8 +7,7 @@ use orders_dynamodb::DynamoStore;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_api::init_tracing();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let client = orders_dynamodb::client_from_env()?;
     let store = DynamoStore::from_env(client)?;
     orders_core::validation::warm_up();
     let store = &store;

@@ -10,8 +10,7 @@ async fn main() -> Result<(), Error> {
     orders_api::init_tracing();
     let table = std::env::var("ORDERS_TABLE_NAME")
         .map_err(|_| "ORDERS_TABLE_NAME must name the orders table")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let client = orders_dynamodb::client_from_env()?;
     let store = DynamoStore::new(client, table.clone());
     // Tokens are signed with the table name, so a token from another stage is foreign.
     let tokens = PageTokens::new(&table);

@@ -7,6 +7,7 @@
 //!
 //! Logs carry ids, counts and error codes only, never customer data.
 
+mod client;
 mod item;
 mod table;
 
@@ -26,6 +27,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
+pub use client::{build_client, client_from_env};
 pub use item::{order_key, record_key};
 pub use table::create_table;
 

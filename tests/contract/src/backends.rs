@@ -1,6 +1,6 @@
 //! Fresh, empty stores for each backend.
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::Client;
 use orders_dynamodb::DynamoStore;
 use orders_sqlite::SqliteStore;
@@ -98,19 +98,11 @@ fn is_loopback(url: &str) -> bool {
 /// A client for `endpoint` with static test credentials; nothing is read
 /// from the environment or profile files.
 pub fn dynamodb_client(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "contract-tests",
-        ))
-        .endpoint_url(endpoint)
-        .build();
-    Client::from_conf(config)
+    orders_dynamodb::build_client(
+        "us-east-1".to_string(),
+        Credentials::new("test", "test", None, None, "contract-tests"),
+        Some(endpoint.to_string()),
+    )
 }
 
 /// A DynamoStore on its own, new table, or `None` when skipped.
