@@ -7,6 +7,7 @@
 //! crates turn events into calls of [`service`].
 
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod model;
 pub mod money;

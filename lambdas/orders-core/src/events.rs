@@ -1,0 +1,424 @@
+//! The events an order emits, as they travel on the queue and the topic.
+//!
+//! Each event is one flat JSON object: an envelope (`eventType`,
+//! `eventVersion`, `eventId`, `occurredAt`, `orderId`) and its payload, in
+//! camelCase, money as a two-place string. The contracts are the JSON Schemas
+//! in `contracts/events/` (draft-4 subset); [`validate_event`] checks a
+//! document against the one its `eventType` and `eventVersion` name.
+//!
+//! Events never carry the customer's name or e-mail address: a consumer that
+//! needs them (the notifier) reads the order.
+
+use crate::model::{timestamp, Order, OrderStatus};
+use chrono::{DateTime, Utc};
+use jsonschema::Validator;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+/// `contracts/events/order-created.v1.schema.json`.
+pub const ORDER_CREATED_V1_SCHEMA: &str =
+    include_str!("../../../contracts/events/order-created.v1.schema.json");
+/// `contracts/events/order-status-changed.v1.schema.json`.
+pub const ORDER_STATUS_CHANGED_V1_SCHEMA: &str =
+    include_str!("../../../contracts/events/order-status-changed.v1.schema.json");
+
+/// `eventType` of [`OrderCreated`].
+pub const ORDER_CREATED: &str = "OrderCreated";
+/// `eventType` of [`OrderStatusChanged`].
+pub const ORDER_STATUS_CHANGED: &str = "OrderStatusChanged";
+/// The `eventVersion` this build produces.
+pub const EVENT_VERSION: u32 = 1;
+
+fn compile(schema: &str) -> Validator {
+    let schema: Value = serde_json::from_str(schema).expect("event schema is JSON");
+    jsonschema::draft4::new(&schema).expect("event schema compiles")
+}
+
+static ORDER_CREATED_V1: LazyLock<Validator> = LazyLock::new(|| compile(ORDER_CREATED_V1_SCHEMA));
+static ORDER_STATUS_CHANGED_V1: LazyLock<Validator> =
+    LazyLock::new(|| compile(ORDER_STATUS_CHANGED_V1_SCHEMA));
+
+/// An order was accepted (status PENDING). One per order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCreated {
+    pub event_version: u32,
+    pub event_id: Uuid,
+    #[serde(with = "timestamp")]
+    pub occurred_at: DateTime<Utc>,
+    pub order_id: Uuid,
+    pub customer_id: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub currency: String,
+    /// Units ordered: the sum of the lines' quantities.
+    pub item_count: u32,
+    #[serde(with = "timestamp")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrderCreated {
+    /// The event of a new order, with a fresh event id; it occurred when the
+    /// order was created.
+    pub fn from_order(order: &Order) -> Self {
+        Self {
+            event_version: EVENT_VERSION,
+            event_id: Uuid::now_v7(),
+            occurred_at: order.created_at,
+            order_id: order.order_id,
+            customer_id: order.customer_id.clone(),
+            total: order.total,
+            currency: order.currency.clone(),
+            item_count: order
+                .items
+                .iter()
+                .fold(0u32, |n, i| n.saturating_add(i.quantity)),
+            created_at: order.created_at,
+        }
+    }
+}
+
+/// An order moved from one status to another. One per transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStatusChanged {
+    pub event_version: u32,
+    pub event_id: Uuid,
+    #[serde(with = "timestamp")]
+    pub occurred_at: DateTime<Utc>,
+    pub order_id: Uuid,
+    pub previous_status: OrderStatus,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(with = "timestamp")]
+    pub changed_at: DateTime<Utc>,
+}
+
+impl OrderStatusChanged {
+    /// The event of a transition the lifecycle allows
+    /// ([`OrderStatus::can_move_to`]), with a fresh event id; `None` for a
+    /// move that is not allowed. An empty reason is dropped.
+    pub fn new(
+        order_id: Uuid,
+        previous_status: OrderStatus,
+        status: OrderStatus,
+        reason: Option<String>,
+        changed_at: DateTime<Utc>,
+    ) -> Option<Self> {
+        previous_status.can_move_to(status).then(|| Self {
+            event_version: EVENT_VERSION,
+            event_id: Uuid::now_v7(),
+            occurred_at: changed_at,
+            order_id,
+            previous_status,
+            status,
+            reason: reason.filter(|r| !r.is_empty()),
+            changed_at,
+        })
+    }
+}
+
+/// Any event, tagged by `eventType` on the wire. This is what producers
+/// serialize and consumers parse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "eventType")]
+pub enum OrderEvent {
+    OrderCreated(OrderCreated),
+    OrderStatusChanged(OrderStatusChanged),
+}
+
+impl OrderEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::OrderCreated(_) => ORDER_CREATED,
+            Self::OrderStatusChanged(_) => ORDER_STATUS_CHANGED,
+        }
+    }
+
+    pub fn event_id(&self) -> Uuid {
+        match self {
+            Self::OrderCreated(e) => e.event_id,
+            Self::OrderStatusChanged(e) => e.event_id,
+        }
+    }
+
+    pub fn order_id(&self) -> Uuid {
+        match self {
+            Self::OrderCreated(e) => e.order_id,
+            Self::OrderStatusChanged(e) => e.order_id,
+        }
+    }
+
+    /// The JSON document of the event.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("events always serialize")
+    }
+
+    /// Parses a document, checking it against its schema first.
+    pub fn from_json(text: &str) -> Result<Self, Vec<String>> {
+        let value: Value = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
+        validate_event(&value)?;
+        serde_json::from_value(value).map_err(|e| vec![e.to_string()])
+    }
+}
+
+impl From<OrderCreated> for OrderEvent {
+    fn from(e: OrderCreated) -> Self {
+        Self::OrderCreated(e)
+    }
+}
+
+impl From<OrderStatusChanged> for OrderEvent {
+    fn from(e: OrderStatusChanged) -> Self {
+        Self::OrderStatusChanged(e)
+    }
+}
+
+/// Checks an event document against the schema its `eventType` and
+/// `eventVersion` name. Every problem is reported, each with its path.
+pub fn validate_event(doc: &Value) -> Result<(), Vec<String>> {
+    let validator = match (
+        doc.get("eventType").and_then(Value::as_str),
+        doc.get("eventVersion").and_then(Value::as_u64),
+    ) {
+        (Some(ORDER_CREATED), Some(1)) => &*ORDER_CREATED_V1,
+        (Some(ORDER_STATUS_CHANGED), Some(1)) => &*ORDER_STATUS_CHANGED_V1,
+        (t, v) => {
+            return Err(vec![format!(
+                "no schema for eventType {t:?}, eventVersion {v:?}"
+            )])
+        }
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {}", e.instance_path(), e))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{parse_timestamp, OrderItem};
+    use serde_json::json;
+
+    fn order() -> Order {
+        Order {
+            order_id: Uuid::parse_str("019a1b2c-3d4e-7f00-8a00-0123456789ab").unwrap(),
+            customer_id: "cust-42".into(),
+            customer_name: Some("Ada Lovelace".into()),
+            customer_email: Some("ada@example.com".into()),
+            items: vec![
+                OrderItem {
+                    sku: "A".into(),
+                    quantity: 2,
+                    price: Decimal::new(1000, 2),
+                    line_total: Decimal::new(2000, 2),
+                },
+                OrderItem {
+                    sku: "B".into(),
+                    quantity: 1,
+                    price: Decimal::new(999, 2),
+                    line_total: Decimal::new(999, 2),
+                },
+            ],
+            total: Decimal::new(2999, 2),
+            currency: "EUR".into(),
+            status: OrderStatus::Pending,
+            status_reason: None,
+            created_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
+            updated_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
+        }
+    }
+
+    fn created_json() -> Value {
+        serde_json::to_value(OrderEvent::from(OrderCreated::from_order(&order()))).unwrap()
+    }
+
+    fn changed(reason: Option<&str>) -> OrderStatusChanged {
+        OrderStatusChanged::new(
+            order().order_id,
+            OrderStatus::Processing,
+            OrderStatus::Failed,
+            reason.map(str::to_owned),
+            parse_timestamp("2026-11-22T02:01:35.000Z").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn order_created_wire_format() {
+        let v = created_json();
+        let id = v["eventId"].as_str().unwrap().to_string();
+        assert_eq!(
+            v,
+            json!({
+                "eventType": "OrderCreated", "eventVersion": 1, "eventId": id,
+                "occurredAt": "2026-11-22T02:01:33.123Z",
+                "orderId": "019a1b2c-3d4e-7f00-8a00-0123456789ab",
+                "customerId": "cust-42", "total": "29.99", "currency": "EUR",
+                "itemCount": 3, "createdAt": "2026-11-22T02:01:33.123Z"
+            })
+        );
+        validate_event(&v).unwrap();
+    }
+
+    #[test]
+    fn events_carry_no_pii() {
+        let text = OrderEvent::from(OrderCreated::from_order(&order())).to_json();
+        assert!(!text.contains("ada@example.com"), "{text}");
+        assert!(!text.contains("Ada Lovelace"), "{text}");
+        assert!(!text.to_lowercase().contains("email"), "{text}");
+    }
+
+    #[test]
+    fn from_order_gives_each_event_its_own_id() {
+        let a = OrderCreated::from_order(&order());
+        let b = OrderCreated::from_order(&order());
+        assert_ne!(a.event_id, b.event_id);
+        assert_eq!(a.event_id.get_version_num(), 7);
+    }
+
+    #[test]
+    fn order_status_changed_wire_format() {
+        let with_reason = serde_json::to_value(OrderEvent::from(changed(Some("card declined"))));
+        let v = with_reason.unwrap();
+        assert_eq!(v["eventType"], "OrderStatusChanged");
+        assert_eq!(v["eventVersion"], 1);
+        assert_eq!(v["previousStatus"], "PROCESSING");
+        assert_eq!(v["status"], "FAILED");
+        assert_eq!(v["reason"], "card declined");
+        assert_eq!(v["changedAt"], "2026-11-22T02:01:35.000Z");
+        validate_event(&v).unwrap();
+
+        let v = serde_json::to_value(OrderEvent::from(changed(None))).unwrap();
+        assert!(v.get("reason").is_none());
+        validate_event(&v).unwrap();
+        // An empty reason is dropped rather than sent.
+        let v = serde_json::to_value(OrderEvent::from(changed(Some("")))).unwrap();
+        assert!(v.get("reason").is_none());
+    }
+
+    #[test]
+    fn status_changed_only_for_allowed_moves() {
+        let t = Utc::now();
+        let id = order().order_id;
+        use OrderStatus::*;
+        assert!(OrderStatusChanged::new(id, Pending, Processing, None, t).is_some());
+        assert!(OrderStatusChanged::new(id, Pending, Completed, None, t).is_none());
+        assert!(OrderStatusChanged::new(id, Completed, Failed, None, t).is_none());
+    }
+
+    #[test]
+    fn round_trip_through_json() {
+        for e in [
+            OrderEvent::from(OrderCreated::from_order(&order())),
+            OrderEvent::from(changed(Some("out of stock"))),
+        ] {
+            let text = e.to_json();
+            assert_eq!(OrderEvent::from_json(&text).unwrap(), e);
+            assert_eq!(e.event_type(), text_field(&text, "eventType"));
+            assert_eq!(e.order_id(), order().order_id);
+            assert_eq!(e.event_id().to_string(), text_field(&text, "eventId"));
+        }
+    }
+
+    fn text_field(text: &str, f: &str) -> String {
+        serde_json::from_str::<Value>(text).unwrap()[f]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn rejects(v: &Value, needle: &str) {
+        let errs = validate_event(v).expect_err("must be rejected");
+        assert!(
+            errs.iter().any(|e| e.contains(needle)),
+            "expected {needle:?} in {errs:?}"
+        );
+    }
+
+    #[test]
+    fn schemas_reject_bad_order_created() {
+        let mut v = created_json();
+        v["customerEmail"] = json!("ada@example.com");
+        rejects(&v, "customerEmail");
+
+        let mut v = created_json();
+        v["total"] = json!(29.99);
+        rejects(&v, "/total");
+        let mut v = created_json();
+        v["total"] = json!("29.9");
+        rejects(&v, "/total");
+
+        let mut v = created_json();
+        v.as_object_mut().unwrap().remove("customerId");
+        rejects(&v, "customerId");
+
+        let mut v = created_json();
+        v["itemCount"] = json!(0);
+        rejects(&v, "/itemCount");
+
+        let mut v = created_json();
+        v["currency"] = json!("eur");
+        rejects(&v, "/currency");
+
+        let mut v = created_json();
+        v["occurredAt"] = json!("2026-11-22T02:01:33Z");
+        rejects(&v, "/occurredAt");
+
+        let mut v = created_json();
+        v["orderId"] = json!("not-a-uuid");
+        rejects(&v, "/orderId");
+
+        // The payload of one type under the other's name.
+        let mut v = created_json();
+        v["eventType"] = json!("OrderStatusChanged");
+        rejects(&v, "previousStatus");
+    }
+
+    #[test]
+    fn schemas_reject_bad_order_status_changed() {
+        let good = serde_json::to_value(OrderEvent::from(changed(Some("x")))).unwrap();
+
+        let mut v = good.clone();
+        v["status"] = json!("SHIPPED");
+        rejects(&v, "/status");
+
+        let mut v = good.clone();
+        v["reason"] = json!("");
+        rejects(&v, "/reason");
+
+        let mut v = good.clone();
+        v["customerName"] = json!("Ada");
+        rejects(&v, "customerName");
+
+        let mut v = good.clone();
+        v.as_object_mut().unwrap().remove("changedAt");
+        rejects(&v, "changedAt");
+    }
+
+    #[test]
+    fn unknown_type_or_version_has_no_schema() {
+        let mut v = created_json();
+        v["eventVersion"] = json!(2);
+        rejects(&v, "no schema");
+        let mut v = created_json();
+        v["eventType"] = json!("OrderShipped");
+        rejects(&v, "no schema");
+        rejects(&json!({}), "no schema");
+        // Parsing refuses what the schema refuses.
+        let mut v = created_json();
+        v["total"] = json!("abc");
+        assert!(OrderEvent::from_json(&v.to_string()).is_err());
+        assert!(OrderEvent::from_json("{").is_err());
+    }
+}
