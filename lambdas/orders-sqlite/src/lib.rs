@@ -5,6 +5,16 @@
 //! a new request with the same key, an expired one is replaced, and lists are
 //! ordered by the sort key `<createdAt>#<orderId>` with an exclusive cursor.
 //!
+//! # The asynchronous side
+//!
+//! Every new order writes its `OrderCreated` event to the `event_outbox`
+//! table in the same transaction as the order row ([`outbox`]), so no order
+//! exists without its event and a rolled-back or replayed create writes none.
+//! [`outbox::dispatch`] moves outbox rows into an embedded queue
+//! ([`queue::Queue`]: visibility timeout, receive counts, dead-letter queue,
+//! batches of up to 10, long polling) in one transaction per batch. All of it
+//! lives in the same file, so a crash loses or duplicates nothing.
+//!
 //! # Durability: `synchronous = NORMAL`
 //!
 //! In WAL mode `NORMAL` syncs the WAL at checkpoints, not on every commit. A
@@ -30,16 +40,22 @@ use orders_core::ports::{
     CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
 use uuid::Uuid;
+
+pub mod outbox;
+pub mod queue;
 
 pub use rusqlite;
 
 /// The schema version this crate creates and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// 1: orders and idempotency records. 2: the event outbox and the queues.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a connection waits for a lock held by another connection or
 /// process before the call fails with [`StoreError::Unavailable`].
@@ -68,9 +84,37 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 ";
 
-/// Runs inside the create transaction, after the order row is inserted (for
-/// example to write an outbox row, so no order exists without its event). An
-/// error rolls the whole create back.
+/// Version 2: the transactional outbox and the embedded queues. Times are
+/// epoch milliseconds. A dead-lettered message keeps its row: `queue` becomes
+/// the dead-letter queue and `source_queue` remembers where it came from.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS event_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id   TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_messages (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue             TEXT NOT NULL,
+    message_id        TEXT NOT NULL UNIQUE,
+    body              TEXT NOT NULL,
+    sent_at           INTEGER NOT NULL,
+    visible_at        INTEGER NOT NULL,
+    receive_count     INTEGER NOT NULL DEFAULT 0,
+    receipt           TEXT UNIQUE,
+    first_received_at INTEGER,
+    source_queue      TEXT,
+    dead_lettered_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
+";
+
+/// Runs inside the create transaction, after the order row and its
+/// `OrderCreated` outbox row are inserted, for anything else that must commit
+/// or roll back with the order. An error rolls the whole create back.
 pub type CreateHook =
     dyn Fn(&rusqlite::Transaction<'_>, &Order) -> rusqlite::Result<()> + Send + Sync;
 
@@ -85,6 +129,8 @@ struct Inner {
     /// Empty for an in-memory store: reads then use the writer connection.
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Wakes long polls of a queue (by name) when this process sends to it.
+    wakers: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
 /// The SQLite store. Cheap to clone; clones share the connections.
@@ -139,6 +185,7 @@ impl SqliteStore {
                 writer: Mutex::new(Writer { conn, hook: None }),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                wakers: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -148,8 +195,16 @@ impl SqliteStore {
         self.inner.path.as_deref()
     }
 
+    /// The notifier long polls on `queue` wait on in this process.
+    pub(crate) fn waker(&self, queue: &str) -> Arc<Notify> {
+        lock(&self.inner.wakers)
+            .entry(queue.to_string())
+            .or_default()
+            .clone()
+    }
+
     /// Sets the hook every create runs inside its transaction (replacing any
-    /// earlier one).
+    /// earlier one). The outbox row is written whether or not a hook is set.
     pub fn set_create_hook(&self, hook: Arc<CreateHook>) {
         lock(&self.inner.writer).hook = Some(hook);
     }
@@ -240,9 +295,41 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if version < 1 {
         tx.execute_batch(SCHEMA_V1).map_err(map_err)?;
     }
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2).map_err(map_err)?;
+        if version >= 1 {
+            backfill_outbox(&tx)?;
+        }
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
     tx.commit().map_err(map_err)
+}
+
+/// Orders written before version 2 never had an event. Those still PENDING
+/// get their `OrderCreated` now, so they move on like any new order; orders
+/// past PENDING were already handled by hand and get none.
+fn backfill_outbox(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare(
+            "SELECT doc, customer_email FROM orders WHERE status = 'PENDING' ORDER BY sort_key",
+        )
+        .map_err(map_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .map_err(map_err)?;
+    let mut n = 0usize;
+    for row in rows {
+        let (doc, email) = row.map_err(map_err)?;
+        outbox::write_order_created(tx, &decode_order(&doc, email)?).map_err(map_err)?;
+        n += 1;
+    }
+    if n > 0 {
+        tracing::info!(orders = n, "outbox backfilled for pending orders");
+    }
+    Ok(())
 }
 
 async fn blocking<R: Send + 'static>(
@@ -263,6 +350,13 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         }
         _ => StoreError::Other(format!("sqlite: {e}")),
     }
+}
+
+pub(crate) fn now_epoch_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn now_epoch_seconds() -> i64 {
@@ -373,6 +467,7 @@ fn create(
         })
         .map_err(map_err)?;
     }
+    outbox::write_order_created(&tx, order).map_err(map_err)?;
     if let Some(hook) = hook {
         hook(&tx, order).map_err(map_err)?;
     }
@@ -538,6 +633,81 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows, vec![ok.order_id.to_string()]);
+    }
+
+    /// A database written by schema version 1 (orders and idempotency only).
+    fn v1_database(path: &Path, orders: &[Order]) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
+        for o in orders {
+            conn.execute(
+                "INSERT INTO orders (order_id, status, sort_key, customer_email, doc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    o.order_id.to_string(),
+                    o.status.as_str(),
+                    o.sort_key(),
+                    o.customer_email,
+                    serde_json::to_string(o).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+
+    struct TempFile(PathBuf);
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = self.0.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_v1_database_migrates_forward_keeping_its_orders() {
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v1-{}.db", Uuid::now_v7())));
+        let pending = sample(Uuid::now_v7());
+        let mut done = sample(Uuid::now_v7());
+        done.status = orders_core::OrderStatus::Completed;
+        v1_database(&db.0, &[pending.clone(), done.clone()]);
+
+        let s = SqliteStore::open(&db.0).unwrap();
+        let v: i64 = s
+            .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(
+            s.get_order(pending.order_id).await.unwrap(),
+            Some(pending.clone())
+        );
+        assert_eq!(
+            s.get_order(done.order_id).await.unwrap(),
+            Some(done.clone())
+        );
+        // The pending order gets the event it never had; the finished one none.
+        let outbox = s.outbox_pending(10).await.unwrap();
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].order_id, pending.order_id.to_string());
+        let doc: serde_json::Value = serde_json::from_str(&outbox[0].body).unwrap();
+        orders_core::events::validate_event(&doc).unwrap();
+        // New orders work as on a fresh database; reopening migrates nothing twice.
+        s.create_order(&sample(Uuid::now_v7()), None).await.unwrap();
+        drop(s);
+        let s = SqliteStore::open(&db.0).unwrap();
+        assert_eq!(s.outbox_pending(10).await.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(migrate(&mut conn).is_err());
     }
 
     #[test]
