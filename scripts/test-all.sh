@@ -28,6 +28,8 @@ STEP_NAMES=()
 STEP_SECS=()
 STEP_RESULTS=()
 SUITE_START=$SECONDS
+# Test runners' output is kept here so the summary can count the tests.
+COUNTS_DIR=$(mktemp -d)
 MOTO_STARTED=0
 CURRENT_STEP=""
 
@@ -51,6 +53,40 @@ summary() {
   else
     echo " result: FAILED (exit $rc)"
   fi
+  test_counts
+}
+
+# Adds up what the Rust (nextest or cargo test) and CDK (jest) runners
+# reported and prints it as one closing line.
+test_counts() {
+  local passed=0 failed=0 n f
+  # Strip colour codes a terminal run may have left in the logs.
+  for f in "$COUNTS_DIR"/*.log; do
+    [[ -f $f ]] && sed -i 's/\x1b\[[0-9;]*m//g' "$f"
+  done
+  if [[ -f $COUNTS_DIR/cargo.log ]]; then
+    # nextest: "Summary [...] 135 tests run: 135 passed, 1 skipped" /
+    # "... 3 failed"; cargo test: "test result: ok. 12 passed; 0 failed; ..."
+    n=$(grep -Eo '[0-9]+ tests run: [0-9]+ passed' "$COUNTS_DIR/cargo.log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' | tail -n 1 || true)
+    if [[ -n $n ]]; then
+      passed=$((passed + n))
+      n=$(grep -E '[0-9]+ tests run:' "$COUNTS_DIR/cargo.log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' | tail -n 1 || true)
+      failed=$((failed + ${n:-0}))
+    else
+      for n in $(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$COUNTS_DIR/cargo.log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || true); do passed=$((passed + n)); done
+      for n in $(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$COUNTS_DIR/cargo.log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || true); do failed=$((failed + n)); done
+    fi
+  fi
+  if [[ -f $COUNTS_DIR/jest.log ]]; then
+    # jest: "Tests:       2 failed, 62 passed, 64 total"
+    n=$(grep -E '^Tests:' "$COUNTS_DIR/jest.log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' | tail -n 1 || true)
+    passed=$((passed + ${n:-0}))
+    n=$(grep -E '^Tests:' "$COUNTS_DIR/jest.log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' | tail -n 1 || true)
+    failed=$((failed + ${n:-0}))
+  fi
+  echo
+  echo "tests: $passed passed, $failed failed"
+  rm -rf "$COUNTS_DIR"
 }
 
 cleanup() {
@@ -145,12 +181,11 @@ cargo_tests() {
   export AWS_REGION="${AWS_REGION:-us-east-1}"
   export ORDERS_TEST_DYNAMODB_ENDPOINT=$endpoint
   export ORDERS_REQUIRE_DYNAMODB=1
+  # The workspace has no doc tests, so nextest (which skips them) runs all.
   if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --locked --no-fail-fast
-    # nextest does not run doc tests.
-    cargo test --workspace --locked --doc
+    cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$COUNTS_DIR/cargo.log"
   else
-    cargo test --workspace --locked --no-fail-fast
+    cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$COUNTS_DIR/cargo.log"
   fi
 }
 
@@ -165,7 +200,7 @@ dynamodb_local() {
 
 cdk_tests() {
   require_npm_script test:cdk
-  npm run --silent test:cdk
+  npm run --silent test:cdk 2>&1 | tee "$COUNTS_DIR/jest.log"
 }
 
 typecheck() {
