@@ -73,6 +73,7 @@ async fn seed(store: &SqliteStore) -> Vec<(String, OrderStatus)> {
             customer_id: format!("c-{i}"),
             customer_name: None,
             customer_email: None,
+            customer_phone: None,
             items: vec![OrderItem {
                 sku: "A".into(),
                 quantity: 1,

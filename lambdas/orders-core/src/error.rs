@@ -38,6 +38,17 @@ pub enum StoreError {
     Other(String),
 }
 
+/// What publishing an event or sending a notification can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The service refused for load or is out of reach; retry later.
+    #[error("delivery unavailable: {0}")]
+    Unavailable(String),
+    /// The service refused this message for good (bad address, not allowed).
+    #[error("delivery rejected: {0}")]
+    Rejected(String),
+}
+
 /// Every way a use case can fail. Each maps to one HTTP status and code.
 #[derive(Debug, thiserror::Error)]
 pub enum OrdersError {
@@ -53,8 +64,16 @@ pub enum OrdersError {
     IdempotencyKeyReused,
     #[error("nextToken is not a token this API issued for this query")]
     InvalidPageToken,
+    #[error("order {order_id} is {status} and cannot be {action}")]
+    InvalidTransition {
+        order_id: String,
+        status: crate::model::OrderStatus,
+        action: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
 }
 
 impl OrdersError {
@@ -69,7 +88,9 @@ impl OrdersError {
             Self::PayloadTooLarge { .. } => 413,
             Self::NotFound(_) => 404,
             Self::IdempotencyKeyReused => 422,
+            Self::InvalidTransition { .. } => 409,
             Self::Store(StoreError::OrderExists(_)) => 409,
+            Self::Delivery(_) => 503,
             Self::Store(StoreError::Unavailable(_)) => 503,
             Self::Store(_) => 500,
         }
@@ -83,6 +104,8 @@ impl OrdersError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::InvalidPageToken => "INVALID_PAGINATION_TOKEN",
+            Self::InvalidTransition { .. } => "INVALID_STATUS_TRANSITION",
+            Self::Delivery(_) => "SERVICE_UNAVAILABLE",
             Self::Store(StoreError::OrderExists(_)) => "CONFLICT",
             Self::Store(StoreError::Unavailable(_)) => "SERVICE_UNAVAILABLE",
             Self::Store(_) => "INTERNAL",
@@ -97,6 +120,7 @@ impl OrdersError {
             }
             Self::Store(StoreError::OrderExists(_)) => "the order already exists".to_string(),
             Self::Store(_) => "internal error".to_string(),
+            Self::Delivery(_) => "the service is busy; retry the request".to_string(),
             other => other.to_string(),
         };
         let details = match self {
@@ -104,6 +128,10 @@ impl OrdersError {
             Self::InvalidPageToken => vec![FieldError::new(
                 "nextToken",
                 "not a valid token for this query",
+            )],
+            Self::InvalidTransition { status, action, .. } => vec![FieldError::new(
+                "status",
+                format!("is {status}; only a PENDING order can be {action}"),
             )],
             Self::PayloadTooLarge { limit } => {
                 vec![FieldError::new(

@@ -61,12 +61,16 @@ pub struct OrderCreated {
 }
 
 impl OrderCreated {
-    /// The event of a new order, with a fresh event id; it occurred when the
-    /// order was created.
+    /// The event of a new order; it occurred when the order was created.
+    ///
+    /// Its id is the order id: an order has exactly one `OrderCreated`, and
+    /// both producers (the EventBridge Pipe, which can only copy attributes
+    /// of the stream record, and the local outbox) give it the same id, so a
+    /// redelivered or re-dispatched event keeps it.
     pub fn from_order(order: &Order) -> Self {
         Self {
             event_version: EVENT_VERSION,
-            event_id: Uuid::now_v7(),
+            event_id: order.order_id,
             occurred_at: order.created_at,
             order_id: order.order_id,
             customer_id: order.customer_id.clone(),
@@ -100,8 +104,12 @@ pub struct OrderStatusChanged {
 
 impl OrderStatusChanged {
     /// The event of a transition the lifecycle allows
-    /// ([`OrderStatus::can_move_to`]), with a fresh event id; `None` for a
-    /// move that is not allowed. An empty reason is dropped.
+    /// ([`OrderStatus::can_move_to`]); `None` for a move that is not allowed.
+    /// An empty reason is dropped.
+    ///
+    /// An order enters each status at most once, so the event id is derived
+    /// from (order, status) ([`status_event_id`]): a republished event keeps
+    /// its id and consumers can deduplicate on it.
     pub fn new(
         order_id: Uuid,
         previous_status: OrderStatus,
@@ -111,7 +119,7 @@ impl OrderStatusChanged {
     ) -> Option<Self> {
         previous_status.can_move_to(status).then(|| Self {
             event_version: EVENT_VERSION,
-            event_id: Uuid::now_v7(),
+            event_id: status_event_id(order_id, status),
             occurred_at: changed_at,
             order_id,
             previous_status,
@@ -120,6 +128,12 @@ impl OrderStatusChanged {
             changed_at,
         })
     }
+}
+
+/// The id of the event of `order_id` entering `status`: a UUID v5 in the
+/// order id's namespace.
+pub fn status_event_id(order_id: Uuid, status: OrderStatus) -> Uuid {
+    Uuid::new_v5(&order_id, status.as_str().as_bytes())
 }
 
 /// Any event, tagged by `eventType` on the wire. This is what producers
@@ -216,6 +230,7 @@ mod tests {
             customer_id: "cust-42".into(),
             customer_name: Some("Ada Lovelace".into()),
             customer_email: Some("ada@example.com".into()),
+            customer_phone: None,
             items: vec![
                 OrderItem {
                     sku: "A".into(),
@@ -280,11 +295,20 @@ mod tests {
     }
 
     #[test]
-    fn from_order_gives_each_event_its_own_id() {
+    fn event_ids_are_stable_per_order_and_status() {
         let a = OrderCreated::from_order(&order());
-        let b = OrderCreated::from_order(&order());
-        assert_ne!(a.event_id, b.event_id);
-        assert_eq!(a.event_id.get_version_num(), 7);
+        assert_eq!(a.event_id, order().order_id);
+        assert_eq!(a, OrderCreated::from_order(&order()));
+        let id = order().order_id;
+        let at = order().created_at;
+        let p =
+            OrderStatusChanged::new(id, OrderStatus::Pending, OrderStatus::Processing, None, at)
+                .unwrap();
+        let c = OrderStatusChanged::new(id, OrderStatus::Pending, OrderStatus::Cancelled, None, at)
+            .unwrap();
+        assert_eq!(p.event_id, status_event_id(id, OrderStatus::Processing));
+        assert_ne!(p.event_id, c.event_id);
+        assert_eq!(p.event_id.get_version_num(), 5);
     }
 
     #[test]

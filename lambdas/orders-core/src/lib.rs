@@ -9,17 +9,22 @@
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod metrics;
 pub mod model;
 pub mod money;
+pub mod notifications;
 pub mod pagination;
+pub mod pipeline;
 pub mod ports;
 pub mod service;
 pub mod validation;
 
-pub use error::{FieldError, OrdersError, StoreError};
+pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
 pub use ports::{
-    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder,
+    Channel, Claim, CreateOutcome, EventPublisher, ListPage, ListQuery, Notification,
+    NotificationLedger, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    SortOrder, StatusChange, TransitionOutcome,
 };
 
 /// Largest accepted request body, in bytes (a bigger one is a 413).

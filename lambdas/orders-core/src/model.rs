@@ -88,8 +88,8 @@ pub struct OrderItem {
 
 /// An order as stored and as returned by the API.
 ///
-/// `customer_email` is kept (notifications need it) but never serialized
-/// into API responses or logs.
+/// `customer_email` and `customer_phone` are kept (notifications need them)
+/// but never serialized into API responses, events or logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
@@ -99,6 +99,8 @@ pub struct Order {
     pub customer_name: Option<String>,
     #[serde(skip)]
     pub customer_email: Option<String>,
+    #[serde(skip)]
+    pub customer_phone: Option<String>,
     pub items: Vec<OrderItem>,
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,

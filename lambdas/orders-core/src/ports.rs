@@ -2,10 +2,12 @@
 //! `orders-dynamodb` and `orders-sqlite` implement them; the contract suite
 //! in `tests/contract` holds both to the same semantics.
 
-use crate::error::StoreError;
+use crate::error::{DeliveryError, StoreError};
+use crate::events::OrderStatusChanged;
 use crate::idempotency::IdempotencyRecord;
 use crate::model::{Order, OrderStatus};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -69,4 +71,135 @@ pub struct ListQuery {
 pub struct ListPage {
     pub orders: Vec<Order>,
     pub has_more: bool,
+}
+
+/// A status move to make only if the order is still in `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub order_id: Uuid,
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    /// Why (for FAILED); stored as the order's `statusReason`.
+    pub reason: Option<String>,
+    /// The new `updatedAt`.
+    pub at: DateTime<Utc>,
+}
+
+/// Result of a conditional status move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionOutcome {
+    /// The order was in `from` and is now in `to`: the order after the move.
+    Moved(Order),
+    /// The order is not in `from`; nothing was written: the order as it is.
+    Unchanged(Order),
+    /// No such order.
+    NotFound,
+}
+
+/// Moves orders between statuses, conditionally and atomically: of any
+/// number of concurrent calls for the same order and `from`, exactly one
+/// sees [`TransitionOutcome::Moved`].
+#[async_trait]
+pub trait OrderStatusUpdater: Send + Sync {
+    async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError>;
+}
+
+/// Publishes status changes to the notifications topic (SNS on AWS, the
+/// embedded queue locally), with the message attributes `eventType` and
+/// `status` for subscription filter policies. At least once: a consumer may
+/// see an event twice and deduplicates on (order, status).
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, event: &OrderStatusChanged) -> Result<(), DeliveryError>;
+}
+
+/// Where a notification went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Sms,
+    /// Neither is enabled (or the order has no address): the rendered
+    /// message was logged, address masked.
+    Log,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+            Self::Log => "log",
+        }
+    }
+}
+
+/// An e-mail ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailMessage {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A text message ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmsMessage {
+    /// E.164.
+    pub to: String,
+    pub text: String,
+}
+
+/// What the customer is told about one status of one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub order_id: Uuid,
+    pub status: OrderStatus,
+    pub email: Option<EmailMessage>,
+    pub sms: Option<SmsMessage>,
+}
+
+/// Sends notifications: SES e-mail and SNS SMS where a stage enables them,
+/// otherwise a structured log line with the addresses masked.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends what the notification carries on the enabled channels and says
+    /// which were used.
+    async fn send(&self, notification: &Notification) -> Result<Vec<Channel>, DeliveryError>;
+}
+
+/// State of the send ledger entry of one (order, status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller may send: nothing was sent yet, or an earlier claim ran
+    /// out its lease without completing (its sender died).
+    Claimed,
+    /// Already sent: send nothing.
+    AlreadySent,
+    /// Another sender holds a live claim: retry later.
+    InFlight,
+}
+
+/// Makes sending idempotent per (order, status).
+#[async_trait]
+pub trait NotificationLedger: Send + Sync {
+    /// Claims (order, status) for sending until `now + lease`.
+    async fn claim(
+        &self,
+        order_id: Uuid,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+    ) -> Result<Claim, StoreError>;
+
+    /// Marks (order, status) sent on `channels`. Sending again is refused
+    /// from now on.
+    async fn complete(
+        &self,
+        order_id: Uuid,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+        channels: &[Channel],
+    ) -> Result<(), StoreError>;
 }

@@ -39,6 +39,7 @@ pub async fn create_order<W: OrderWriter + ?Sized>(
         CreateOutcome::Created => {
             tracing::info!(order_id = %order_id, items = order.items.len(), total = %order.total,
                 currency = %order.currency, "order created");
+            crate::metrics::order_created(&order_id.to_string(), order.total, &order.currency);
             Ok(CreateResponse {
                 order_id,
                 status_code: 201,

@@ -45,6 +45,10 @@ pub struct CreateOrderRequest {
     pub customer_id: String,
     pub customer_name: Option<String>,
     pub customer_email: Option<String>,
+    /// E.164. Absent from the fingerprint when not given, so records written
+    /// before the field existed still match their replays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_phone: Option<String>,
     pub currency: String,
     pub items: Vec<NewItem>,
 }
@@ -83,6 +87,7 @@ impl CreateOrderRequest {
             customer_id: self.customer_id,
             customer_name: self.customer_name,
             customer_email: self.customer_email,
+            customer_phone: self.customer_phone,
             items: self
                 .items
                 .into_iter()
@@ -115,6 +120,8 @@ struct RawRequest<'a> {
     customer_name: Option<String>,
     #[serde(default)]
     customer_email: Option<String>,
+    #[serde(default)]
+    customer_phone: Option<String>,
     #[serde(default)]
     currency: Option<String>,
     #[serde(borrow)]
@@ -186,6 +193,7 @@ pub fn validate_create_order(body: &[u8]) -> Result<CreateOrderRequest, OrdersEr
         customer_id: raw.customer_id,
         customer_name: raw.customer_name,
         customer_email: raw.customer_email,
+        customer_phone: raw.customer_phone,
         currency,
         items,
     })
@@ -262,6 +270,10 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Vec<FieldError> {
         ValidationErrorKind::Pattern { .. } if at == "customerEmail" => {
             vec![FieldError::new(here, "must be a valid email address")]
         }
+        ValidationErrorKind::Pattern { .. } if at == "customerPhone" => vec![FieldError::new(
+            here,
+            "must be an E.164 phone number such as +14155550100",
+        )],
         ValidationErrorKind::Pattern { .. } if at == "currency" => {
             vec![FieldError::new(
                 here,

@@ -64,6 +64,21 @@ pub(crate) fn order_to_item(o: &Order) -> Item {
     if let Some(email) = &o.customer_email {
         item.insert("customerEmail".into(), s(email));
     }
+    if let Some(phone) = &o.customer_phone {
+        item.insert("customerPhone".into(), s(phone));
+    }
+    // For the stream → pipe → OrderCreated event, whose input template can
+    // only copy attributes (docs/data-model.md).
+    item.insert(
+        "itemCount".into(),
+        AttributeValue::N(
+            o.items
+                .iter()
+                .map(|l| u64::from(l.quantity))
+                .sum::<u64>()
+                .to_string(),
+        ),
+    );
     let lines = o
         .items
         .iter()
@@ -176,6 +191,7 @@ pub(crate) fn order_from_item(item: &Item) -> Result<Order, StoreError> {
         customer_id: get_s(item, "customerId")?.to_string(),
         customer_name: opt_s(item, "customerName")?,
         customer_email: opt_s(item, "customerEmail")?,
+        customer_phone: opt_s(item, "customerPhone")?,
         items: lines,
         total: get_money(item, "total")?,
         currency: get_s(item, "currency")?.to_string(),

@@ -56,6 +56,7 @@ pub fn full_order(created_at: DateTime<Utc>) -> Order {
         customer_id: "cust-42".into(),
         customer_name: Some("Zoë O'Brien \"quoted\" #1".into()),
         customer_email: Some("zoe@example.com".into()),
+        customer_phone: Some("+447700900123".into()),
         items: vec![
             OrderItem {
                 sku: "SKU-A".into(),
@@ -101,6 +102,7 @@ pub fn order(order_id: Uuid, created_at: DateTime<Utc>, status: OrderStatus) -> 
         customer_id: format!("cust-{n}"),
         customer_name: None,
         customer_email: None,
+        customer_phone: None,
         items: vec![OrderItem {
             sku: format!("SKU-{n}"),
             quantity: 1,

@@ -269,6 +269,7 @@ async fn seed(db: &std::path::Path, n: usize) -> Vec<(String, OrderStatus)> {
             customer_id: format!("c-{i}"),
             customer_name: None,
             customer_email: None,
+            customer_phone: None,
             items: vec![OrderItem {
                 sku: "A".into(),
                 quantity: 1,
