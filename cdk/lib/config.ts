@@ -36,6 +36,28 @@ export interface StageConfig {
     readonly corsAllowOrigins: readonly string[];
   };
   readonly deploymentStyle: DeploymentStyle;
+  /** The order processor (process-orders) and its SQS event source mapping. */
+  readonly processor: ProcessorConfig;
+  /** Channels of the customer notifier (notify-customer). */
+  readonly notifications: NotificationsConfig;
+}
+
+export interface ProcessorConfig {
+  /** Messages per invocation (SQS event source mapping; 10 is the SQS receive maximum). */
+  readonly batchSize: number;
+  /** How long the event source mapping may wait to fill a batch. */
+  readonly maxBatchingWindow: Duration;
+  /** Upper bound of concurrent invocations the event source mapping starts (2..1000). */
+  readonly maxConcurrency: number;
+  /** Function timeout; the processing queue's visibility timeout is six times this. */
+  readonly timeout: Duration;
+}
+
+export interface NotificationsConfig {
+  /** Verified SES sender address; undefined disables e-mail in the stage. */
+  readonly emailSender?: string;
+  /** Whether the notifier may send SMS (SNS Publish to phone numbers). */
+  readonly smsEnabled: boolean;
 }
 
 /** Region used when the CLI/environment does not tell us one (offline synth). */
@@ -52,6 +74,12 @@ interface StageSpecific {
   readonly monthlyQuota: number;
   readonly corsAllowOrigins: readonly string[];
   readonly deploymentStyle: DeploymentStyle;
+  readonly processor: {
+    readonly maxBatchingWindowSeconds: number;
+    readonly maxConcurrency: number;
+  };
+  readonly emailSender?: string;
+  readonly smsEnabled: boolean;
 }
 
 const STAGES: Readonly<Record<StageName, StageSpecific>> = {
@@ -64,6 +92,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     monthlyQuota: 100_000,
     corsAllowOrigins: ['http://localhost:3000'],
     deploymentStyle: 'all-at-once',
+    processor: { maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
+    smsEnabled: false,
   },
   staging: {
     memoryMb: 512,
@@ -74,6 +104,9 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     monthlyQuota: 1_000_000,
     corsAllowOrigins: ['https://staging.orders.example.com'],
     deploymentStyle: 'all-at-once',
+    processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 5 },
+    emailSender: 'orders@staging.orders.example.com',
+    smsEnabled: false,
   },
   prod: {
     memoryMb: 1024,
@@ -84,11 +117,19 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     monthlyQuota: 100_000_000,
     corsAllowOrigins: ['https://orders.example.com'],
     deploymentStyle: 'canary',
+    processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 20 },
+    emailSender: 'orders@orders.example.com',
+    smsEnabled: true,
   },
 };
 
 /** Same throttle in every stage so load tests against staging predict prod. */
 const THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+/** SQS delivers at most 10 messages per receive; the processor takes full batches everywhere. */
+const PROCESSOR_BATCH_SIZE = 10;
+/** The processor's timeout in every stage (one batch: 10 conditional updates and publishes). */
+const PROCESSOR_TIMEOUT_SECONDS = 20;
 
 export function isStageName(value: string): value is StageName {
   return (STAGE_NAMES as readonly string[]).includes(value);
@@ -117,5 +158,14 @@ export function stageConfig(stageName: StageName, env: Env = process.env): Stage
       corsAllowOrigins: s.corsAllowOrigins,
     },
     deploymentStyle: s.deploymentStyle,
+    processor: {
+      batchSize: PROCESSOR_BATCH_SIZE,
+      maxBatchingWindow: Duration.seconds(s.processor.maxBatchingWindowSeconds),
+      maxConcurrency: s.processor.maxConcurrency,
+      timeout: Duration.seconds(PROCESSOR_TIMEOUT_SECONDS),
+    },
+    notifications: s.emailSender === undefined
+      ? { smsEnabled: s.smsEnabled }
+      : { emailSender: s.emailSender, smsEnabled: s.smsEnabled },
   };
 }

@@ -1,4 +1,4 @@
-import { AssetHashType } from 'aws-cdk-lib';
+import { AssetHashType, type Duration } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias, Architecture, LoggingFormat, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,8 @@ export interface RustLambdaProps {
   readonly binaryName: string;
   readonly config: StageConfig;
   readonly description?: string;
+  /** Overrides the stage's default function timeout (`config.lambda.timeout`). */
+  readonly timeout?: Duration;
   /** Added to STAGE and RUST_LOG. */
   readonly environment?: Record<string, string>;
 }
@@ -73,7 +75,7 @@ export class RustLambda extends Construct {
       },
       description: props.description,
       memorySize: config.lambda.memoryMb,
-      timeout: config.lambda.timeout,
+      timeout: props.timeout ?? config.lambda.timeout,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
