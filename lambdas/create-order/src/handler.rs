@@ -4,10 +4,9 @@
 use lambda_http::http::header::{HeaderValue, LOCATION};
 use lambda_http::http::HeaderName;
 use lambda_http::{Body, Error, Request, Response};
-use orders_api::{error_response, finish, json_response, request_context_path, request_id};
+use orders_api::{json_response, request_context_path, respond};
 use orders_core::idempotency::{HEADER, REPLAYED_HEADER};
 use orders_core::{service, OrderWriter, OrdersError};
-use tracing::Instrument;
 
 /// `POST /orders`: 201 with the order, its `Location`, and
 /// `Idempotent-Replayed: true` when a retry got the first response back.
@@ -15,17 +14,7 @@ pub async fn handle<W: OrderWriter + ?Sized>(
     store: &W,
     event: Request,
 ) -> Result<Response<Body>, Error> {
-    let span = orders_api::request_span(&event, "POST /orders");
-    async {
-        let rid = request_id(&event);
-        let resp = match create(store, &event).await {
-            Ok(resp) => resp,
-            Err(e) => error_response(&e, rid.as_deref()),
-        };
-        Ok(finish(&event, resp))
-    }
-    .instrument(span)
-    .await
+    respond(&event, "POST /orders", create(store, &event)).await
 }
 
 async fn create<W: OrderWriter + ?Sized>(

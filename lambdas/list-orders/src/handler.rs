@@ -1,10 +1,9 @@
 //! Maps an API Gateway proxy event to [`orders_core::service::list_orders`].
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_api::{error_response, finish, json_response, request_id};
+use orders_api::{respond, to_json_response};
 use orders_core::pagination::PageTokens;
 use orders_core::{service, OrderLister, OrdersError};
-use tracing::Instrument;
 
 /// `GET /orders?status=&limit=&sortOrder=&nextToken=`: one page.
 /// Every value of every query parameter is passed on, so a repeated or
@@ -14,17 +13,7 @@ pub async fn handle<L: OrderLister + ?Sized>(
     tokens: &PageTokens,
     event: Request,
 ) -> Result<Response<Body>, Error> {
-    let span = orders_api::request_span(&event, "GET /orders");
-    async {
-        let rid = request_id(&event);
-        let resp = match list(store, tokens, &event).await {
-            Ok(resp) => resp,
-            Err(e) => error_response(&e, rid.as_deref()),
-        };
-        Ok(finish(&event, resp))
-    }
-    .instrument(span)
-    .await
+    respond(&event, "GET /orders", list(store, tokens, &event)).await
 }
 
 async fn list<L: OrderLister + ?Sized>(
@@ -38,7 +27,5 @@ async fn list<L: OrderLister + ?Sized>(
     pairs.sort_unstable();
     let req = service::parse_list_request(pairs)?;
     let page = service::list_orders(store, tokens, &req).await?;
-    let body = serde_json::to_string(&page)
-        .map_err(|e| OrdersError::Store(orders_core::StoreError::Corrupt(e.to_string())))?;
-    Ok(json_response(200, body))
+    to_json_response(200, &page)
 }

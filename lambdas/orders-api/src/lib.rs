@@ -205,6 +205,39 @@ pub fn finish(req: &Request, mut resp: Response<Body>) -> Response<Body> {
     resp
 }
 
+/// Runs one HTTP use case the way every function does: inside the request
+/// span (request ids on every log line), its error turned into the error
+/// model with the request id, CORS on the way out.
+///
+/// `work` is the use case's future, made from the same `req`
+/// (`respond(&event, "GET /orders", list(store, &event))`).
+pub async fn respond(
+    req: &Request,
+    route: &'static str,
+    work: impl std::future::Future<Output = Result<Response<Body>, OrdersError>>,
+) -> Result<Response<Body>, lambda_http::Error> {
+    use tracing::Instrument;
+    let resp = async {
+        match work.await {
+            Ok(resp) => resp,
+            Err(e) => error_response(&e, request_id(req).as_deref()),
+        }
+    }
+    .instrument(request_span(req, route))
+    .await;
+    Ok(finish(req, resp))
+}
+
+/// A value as a JSON response (200 unless said otherwise).
+pub fn to_json_response<T: serde::Serialize>(
+    status: u16,
+    value: &T,
+) -> Result<Response<Body>, OrdersError> {
+    let body = serde_json::to_string(value)
+        .map_err(|e| OrdersError::Store(orders_core::StoreError::Corrupt(e.to_string())))?;
+    Ok(json_response(status, body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
