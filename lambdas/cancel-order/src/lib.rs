@@ -1,0 +1,4 @@
+//! `POST /orders/{orderId}/cancel`: PENDING to CANCELLED, and the customer
+//! is told (see [`orders_core::pipeline::cancel_order`]).
+
+pub mod handler;

@@ -1,0 +1,102 @@
+//! Maps an SNS event to [`orders_core::pipeline::notify_status_changed`].
+//!
+//! SNS invokes the function asynchronously with one record; an error makes
+//! Lambda retry the invocation (twice) and then hand the event to the
+//! function's failure destination. So every record must succeed for the
+//! invocation to succeed: duplicates succeed without sending (the ledger),
+//! events that can never be sent (not an `OrderStatusChanged`, invalid,
+//! unknown order) fail.
+
+use aws_lambda_events::event::sns::{SnsEvent, SnsRecord};
+use chrono::Utc;
+use orders_core::events::OrderEvent;
+use orders_core::pipeline::{notify_status_changed, NotifyError, NotifyOutcome};
+use orders_core::{NotificationLedger, Notifier, OrderReader};
+use tracing::Instrument;
+
+/// Why one record was not handled.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the message is not a valid event: {0}")]
+    Invalid(String),
+    #[error("the notifier does not take {0} events")]
+    UnexpectedType(&'static str),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+/// The ports the notifier needs.
+pub struct Deps<'a, R: ?Sized, L: ?Sized, N: ?Sized> {
+    pub orders: &'a R,
+    pub ledger: &'a L,
+    pub notifier: &'a N,
+}
+
+/// One invocation: every record, in order; the first error fails it.
+pub async fn handle<R, L, N>(
+    deps: &Deps<'_, R, L, N>,
+    event: SnsEvent,
+) -> Result<Vec<NotifyOutcome>, RecordError>
+where
+    R: OrderReader + ?Sized,
+    L: NotificationLedger + ?Sized,
+    N: Notifier + ?Sized,
+{
+    let mut outcomes = Vec::with_capacity(event.records.len());
+    for record in &event.records {
+        outcomes.push(handle_record(deps, record).await?);
+    }
+    Ok(outcomes)
+}
+
+/// One SNS record, inside a span with its message id and order id.
+pub async fn handle_record<R, L, N>(
+    deps: &Deps<'_, R, L, N>,
+    record: &SnsRecord,
+) -> Result<NotifyOutcome, RecordError>
+where
+    R: OrderReader + ?Sized,
+    L: NotificationLedger + ?Sized,
+    N: Notifier + ?Sized,
+{
+    handle_message(deps, &record.sns.message_id, &record.sns.message).await
+}
+
+/// One message body (the event JSON), with the id of the message carrying it.
+pub async fn handle_message<R, L, N>(
+    deps: &Deps<'_, R, L, N>,
+    message_id: &str,
+    body: &str,
+) -> Result<NotifyOutcome, RecordError>
+where
+    R: OrderReader + ?Sized,
+    L: NotificationLedger + ?Sized,
+    N: Notifier + ?Sized,
+{
+    let span = tracing::info_span!("message", message_id, order_id = tracing::field::Empty);
+    async {
+        let result = async {
+            let event =
+                OrderEvent::from_json(body).map_err(|e| RecordError::Invalid(e.join("; ")))?;
+            tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
+            match event {
+                OrderEvent::OrderStatusChanged(changed) => Ok(notify_status_changed(
+                    deps.orders,
+                    deps.ledger,
+                    deps.notifier,
+                    &changed,
+                    Utc::now(),
+                )
+                .await?),
+                other => Err(RecordError::UnexpectedType(other.event_type())),
+            }
+        }
+        .await;
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "notification failed; the invocation will be retried");
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}

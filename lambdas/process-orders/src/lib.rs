@@ -1,0 +1,4 @@
+//! The processor: SQS batches of `OrderCreated` events, each moving its
+//! order PENDING to PROCESSING once (see [`orders_core::pipeline`]).
+
+pub mod handler;
