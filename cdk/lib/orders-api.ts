@@ -36,6 +36,7 @@ export interface OrdersApiProps {
   readonly createOrder: IFunction;
   readonly getOrder: IFunction;
   readonly listOrders: IFunction;
+  readonly cancelOrder: IFunction;
 }
 
 /** One error-model body (contracts/schemas/error.schema.json) as a gateway response template. */
@@ -89,8 +90,8 @@ export const GATEWAY_ERRORS: readonly GatewayError[] = [
 ];
 
 /**
- * The public REST API (API Gateway v1): POST/GET /orders and
- * GET /orders/{orderId}, Lambda proxy integrations on the `live` aliases,
+ * The public REST API (API Gateway v1): POST/GET /orders,
+ * GET /orders/{orderId} and POST /orders/{orderId}/cancel, Lambda proxy integrations on the `live` aliases,
  * API key on every method, usage plan from the stage config, CORS, body
  * validation against the shared contract schema, access logs and tracing.
  */
@@ -209,6 +210,14 @@ export class OrdersApi extends Construct {
     const order = orders.addResource('{orderId}');
     this.methods.push(order.addMethod('GET', integration(props.getOrder), {
       operationName: 'GetOrder',
+      apiKeyRequired: true,
+      requestValidator: this.requestValidator,
+      requestParameters: { 'method.request.path.orderId': true },
+    }));
+    // No body expected (no model): the path names the order.
+    const cancel = order.addResource('cancel');
+    this.methods.push(cancel.addMethod('POST', integration(props.cancelOrder), {
+      operationName: 'CancelOrder',
       apiKeyRequired: true,
       requestValidator: this.requestValidator,
       requestParameters: { 'method.request.path.orderId': true },

@@ -22,6 +22,13 @@ const FUNCTIONS = [
   { description: 'GET /orders/{orderId}', binary: 'get-order' },
   { description: 'GET /orders', binary: 'list-orders' },
 ] as const;
+/** Every function of the stack (the API ones above plus the order pipeline; messaging.test.ts covers the latter's IAM). */
+const ALL_FUNCTIONS = [
+  ...FUNCTIONS,
+  { description: 'POST /orders/{orderId}/cancel', binary: 'cancel-order' },
+  { description: 'Moves new orders PENDING to PROCESSING (SQS)', binary: 'process-orders' },
+  { description: 'Sends customer notifications per status (SNS)', binary: 'notify-customer' },
+] as const;
 
 const tableArn = () => ({ 'Fn::GetAtt': [onlyOne(Object.keys(resources(dev(), 'AWS::DynamoDB::Table')), 'table'), 'Arn'] });
 const indexArn = (name: string) => ({ 'Fn::Join': ['', [tableArn(), `/index/${name}`]] });
@@ -131,7 +138,7 @@ describe('least-privilege IAM per function', () => {
 });
 
 describe('Lambda functions', () => {
-  test.each(FUNCTIONS)('$binary: arm64, provided.al2023, active tracing, JSON logs to its log group', ({ description }) => {
+  test.each(ALL_FUNCTIONS)('$binary: arm64, provided.al2023, active tracing, JSON logs to its log group', ({ description }) => {
     const [, fn] = functionByDescription(dev(), description);
     expect(fn.Properties).toMatchObject({
       Architectures: ['arm64'],
@@ -139,18 +146,20 @@ describe('Lambda functions', () => {
       Handler: 'bootstrap',
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
-      Environment: {
-        Variables: {
-          ORDERS_TABLE_NAME: { Ref: onlyOne(Object.keys(resources(dev(), 'AWS::DynamoDB::Table')), 'table') },
-          STAGE: 'dev',
-          RUST_LOG: 'info',
-          ALLOWED_ORIGINS: 'http://localhost:3000',
-        },
-      },
     });
   });
 
-  test.each(FUNCTIONS)('$binary: a `live` alias on the current version', ({ description }) => {
+  test.each(FUNCTIONS)('$binary: API function environment (exactly)', ({ description }) => {
+    const [, fn] = functionByDescription(dev(), description);
+    expect(fn.Properties?.Environment.Variables).toEqual({
+      ORDERS_TABLE_NAME: { Ref: onlyOne(Object.keys(resources(dev(), 'AWS::DynamoDB::Table')), 'table') },
+      STAGE: 'dev',
+      RUST_LOG: 'info',
+      ALLOWED_ORIGINS: 'http://localhost:3000',
+    });
+  });
+
+  test.each(ALL_FUNCTIONS)('$binary: a `live` alias on the current version', ({ description }) => {
     const [id] = functionByDescription(dev(), description);
     const alias = onlyOne(
       Object.values(resources(dev(), 'AWS::Lambda::Alias')).filter((a) => a.Properties?.FunctionName.Ref === id),
@@ -163,8 +172,10 @@ describe('Lambda functions', () => {
 
   test('API Gateway invokes the live aliases, never $LATEST', () => {
     const aliasIds = Object.keys(resources(dev(), 'AWS::Lambda::Alias'));
-    const perms = Object.values(resources(dev(), 'AWS::Lambda::Permission'));
-    expect(perms).toHaveLength(3);
+    const perms = Object.values(resources(dev(), 'AWS::Lambda::Permission')).filter(
+      (p) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(perms).toHaveLength(4);
     for (const p of perms) {
       expect(aliasIds).toContain(p.Properties?.FunctionName.Ref);
       expect(p.Properties?.Principal).toBe('apigateway.amazonaws.com');
@@ -179,11 +190,11 @@ describe('Lambda functions', () => {
   test('each function uses one asset, the same in every stage (bundled once per synth)', () => {
     const key = (stage: StageName, description: string) =>
       functionByDescription(testApp.template(stage), description)[1].Properties.Code.S3Key;
-    for (const { description } of FUNCTIONS) {
+    for (const { description } of ALL_FUNCTIONS) {
       expect(key('staging', description)).toBe(key('dev', description));
       expect(key('prod', description)).toBe(key('dev', description));
     }
-    expect(new Set(FUNCTIONS.map((f) => key('dev', f.description))).size).toBe(3);
+    expect(new Set(ALL_FUNCTIONS.map((f) => key('dev', f.description))).size).toBe(ALL_FUNCTIONS.length);
   });
 });
 
@@ -192,16 +203,46 @@ describe('REST API', () => {
 
   test('every method except CORS preflight requires an API key', () => {
     const nonOptions = methods().filter((m) => m.Properties?.HttpMethod !== 'OPTIONS');
-    expect(nonOptions.map((m) => m.Properties?.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    expect(nonOptions.map((m) => m.Properties?.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
     for (const m of nonOptions) expect(m.Properties?.ApiKeyRequired).toBe(true);
     for (const m of methods().filter((m) => m.Properties?.HttpMethod === 'OPTIONS')) {
       expect(m.Properties?.ApiKeyRequired).not.toBe(true);
     }
   });
 
-  test('resources: /orders and /orders/{orderId}', () => {
+  test('resources: /orders, /orders/{orderId} and /orders/{orderId}/cancel', () => {
     const paths = Object.values(resources(dev(), 'AWS::ApiGateway::Resource')).map((r) => r.Properties?.PathPart).sort();
-    expect(paths).toEqual(['orders', '{orderId}']);
+    expect(paths).toEqual(['cancel', 'orders', '{orderId}']);
+  });
+
+  test('POST /orders/{orderId}/cancel: cancel-order alias, API key, path parameter validated, no body model', () => {
+    const [cancelId, cancel] = onlyOne(
+      Object.entries(resources(dev(), 'AWS::ApiGateway::Resource')).filter(([, r]) => r.Properties?.PathPart === 'cancel'),
+      'cancel resource',
+    );
+    const [orderId] = onlyOne(
+      Object.entries(resources(dev(), 'AWS::ApiGateway::Resource')).filter(([, r]) => r.Properties?.PathPart === '{orderId}'),
+      '{orderId} resource',
+    );
+    expect(cancel.Properties?.ParentId).toEqual({ Ref: orderId });
+    const onCancel = methods().filter((m) => m.Properties?.ResourceId.Ref === cancelId);
+    expect(onCancel.map((m) => m.Properties?.HttpMethod).sort()).toEqual(['OPTIONS', 'POST']);
+    const post = onlyOne(onCancel.filter((m) => m.Properties?.HttpMethod === 'POST'), 'POST cancel');
+    const validatorId = onlyOne(Object.keys(resources(dev(), 'AWS::ApiGateway::RequestValidator')), 'validator');
+    expect(post.Properties).toMatchObject({
+      ApiKeyRequired: true,
+      OperationName: 'CancelOrder',
+      RequestValidatorId: { Ref: validatorId },
+      RequestParameters: { 'method.request.path.orderId': true },
+      Integration: { Type: 'AWS_PROXY' },
+    });
+    expect(post.Properties?.RequestModels).toBeUndefined();
+    const [cancelFn] = functionByDescription(dev(), 'POST /orders/{orderId}/cancel');
+    const aliasId = onlyOne(
+      Object.entries(resources(dev(), 'AWS::Lambda::Alias')).filter(([, a]) => a.Properties?.FunctionName.Ref === cancelFn),
+      'cancel alias',
+    )[0];
+    expect(JSON.stringify(post.Properties?.Integration.Uri)).toContain(aliasId);
   });
 
   test.each(STAGE_NAMES)('%s: usage plan throttles 100/200 with a monthly quota, bound to the key and stage', (stage) => {
@@ -224,7 +265,7 @@ describe('REST API', () => {
     expect(model.Properties?.ContentType).toBe('application/json');
     // One file, two readers: the model IS the contract (draft 4).
     expect(model.Properties?.Schema).toEqual(readJson(join(CONTRACTS, 'create-order.schema.json')));
-    const post = onlyOne(methods().filter((m) => m.Properties?.HttpMethod === 'POST'), 'POST');
+    const post = onlyOne(methods().filter((m) => m.Properties?.OperationName === 'CreateOrder'), 'POST /orders');
     expect(post.Properties).toMatchObject({
       RequestValidatorId: { Ref: validatorId },
       RequestModels: { 'application/json': { Ref: modelId } },
@@ -306,9 +347,20 @@ describe('REST API', () => {
     }
   });
 
-  test('outputs: API URL, API key id, table name', () => {
+  test('outputs: API URL, API key id, table name, queues and topic', () => {
     const outputs = dev().toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiKeyId', 'ApiUrl', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'ApiKeyId',
+        'ApiUrl',
+        'TableName',
+        'ProcessingQueueUrl',
+        'DeadLetterQueueUrl',
+        'PipeDeadLetterQueueUrl',
+        'NotificationsDeadLetterQueueUrl',
+        'NotificationsTopicArn',
+      ].sort(),
+    );
   });
 });
 
@@ -370,16 +422,17 @@ describe('per-stage differences', () => {
     expect(table.UpdateReplacePolicy).toBe(e.policy);
     expect(table.Properties?.DeletionProtectionEnabled).toBe(stage === 'prod');
     const logGroups = Object.values(resources(t, 'AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(4); // three functions + API access logs
+    expect(logGroups).toHaveLength(8); // six functions, API access logs, the pipe
     for (const lg of logGroups) {
       expect(lg.Properties?.RetentionInDays).toBe(e.retention);
       expect(lg.DeletionPolicy).toBe(e.policy);
     }
     const fns = Object.values(resources(t, 'AWS::Lambda::Function'));
-    expect(fns).toHaveLength(3);
+    expect(fns).toHaveLength(6);
     for (const fn of fns) {
       expect(fn.Properties?.MemorySize).toBe(e.memory);
-      expect(fn.Properties?.Timeout).toBe(10);
+      // The processor's timeout is its own (config.processor.timeout).
+      expect(fn.Properties?.Timeout).toBe(fn.Properties?.Description.endsWith('(SQS)') ? 20 : 10);
       expect(fn.Properties?.Environment.Variables.STAGE).toBe(stage);
     }
   });

@@ -1,0 +1,60 @@
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SubscriptionFilter, Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import { DeadLetterQueue } from './processing-queue';
+
+/** SNS message attribute (String) every publisher sets to the event's `eventType`. */
+export const EVENT_TYPE_ATTRIBUTE = 'eventType';
+/** The event type the customer notifier subscribes to. */
+export const ORDER_STATUS_CHANGED = 'OrderStatusChanged';
+
+export interface NotificationsTopicProps {
+  readonly config: StageConfig;
+  readonly key: IKey;
+}
+
+/**
+ * The notifications topic: order events (OrderStatusChanged v1) fan out from
+ * here to the customer notifier and any other subscriber. Encrypted with the
+ * order events key, TLS-only publishing, X-Ray active tracing.
+ */
+export class NotificationsTopic extends Construct {
+  public readonly topic: Topic;
+  private readonly key: IKey;
+
+  constructor(scope: Construct, id: string, props: NotificationsTopicProps) {
+    super(scope, id);
+    this.key = props.key;
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `Orders ${props.config.stageName} notifications`,
+      masterKey: props.key,
+      enforceSSL: true,
+      tracingConfig: TracingConfig.ACTIVE,
+    });
+  }
+
+  public get topicArn(): string {
+    return this.topic.topicArn;
+  }
+
+  /**
+   * Subscribes a function (its `live` alias) to OrderStatusChanged events
+   * only (filter on the `eventType` message attribute), with an encrypted
+   * dead-letter queue for deliveries SNS gives up on.
+   */
+  public subscribeToStatusChanges(id: string, fn: IFunction): DeadLetterQueue {
+    const deadLetterQueue = new DeadLetterQueue(this, `${id}DeadLetter`, { key: this.key });
+    this.topic.addSubscription(
+      new LambdaSubscription(fn, {
+        filterPolicy: {
+          [EVENT_TYPE_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [ORDER_STATUS_CHANGED] }),
+        },
+        deadLetterQueue: deadLetterQueue.queue,
+      }),
+    );
+    return deadLetterQueue;
+  }
+}

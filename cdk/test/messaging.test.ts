@@ -1,0 +1,600 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { ORDER_CREATED_TEMPLATE_PATH } from '../lib/order-created-pipe';
+import { emailDomain } from '../lib/orders-stack';
+import { asArray, buildTestApp, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+
+const testApp = buildTestApp();
+const t = (stage: StageName) => testApp.template(stage);
+const all = (stage: StageName): Resources => resources(t(stage));
+const ofType = (stage: StageName, type: string): Resources => resources(t(stage), type);
+
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+const PROCESSOR = 'Moves new orders PENDING to PROCESSING (SQS)';
+const NOTIFIER = 'Sends customer notifications per status (SNS)';
+const CANCEL = 'POST /orders/{orderId}/cancel';
+
+/** Logical id of the single resource of `type` whose logical id starts with `prefix`. */
+function idOf(stage: StageName, type: string, prefix: string): string {
+  return onlyOne(Object.keys(ofType(stage, type)).filter((id) => id.startsWith(prefix)), `${type} ${prefix}*`);
+}
+const keyId = (s: StageName) => onlyOne(Object.keys(ofType(s, 'AWS::KMS::Key')), 'KMS key');
+const keyArn = (s: StageName) => ({ 'Fn::GetAtt': [keyId(s), 'Arn'] });
+const tableId = (s: StageName) => onlyOne(Object.keys(ofType(s, 'AWS::DynamoDB::Table')), 'table');
+const tableArn = (s: StageName) => ({ 'Fn::GetAtt': [tableId(s), 'Arn'] });
+const queueId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'ProcessingQueue');
+const processingDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'ProcessingDeadLetter');
+const pipeDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'OrderCreatedPipeDeadLetter');
+const notifierDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'NotificationsNotifierDeadLetter');
+const topicId = (s: StageName) => onlyOne(Object.keys(ofType(s, 'AWS::SNS::Topic')), 'topic');
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const aliasIdOf = (s: StageName, description: string) => {
+  const [fnId] = functionByDescription(t(s), description);
+  return onlyOne(
+    Object.keys(ofType(s, 'AWS::Lambda::Alias')).filter((id) => all(s)[id]?.Properties?.FunctionName.Ref === fnId),
+    `alias of ${description}`,
+  );
+};
+const pipe = (s: StageName) => onlyOne(Object.values(ofType(s, 'AWS::Pipes::Pipe')), 'pipe');
+const pipeStatements = (s: StageName): any[] => {
+  const roleId = pipe(s).Properties?.RoleArn['Fn::GetAtt'][0] as string;
+  return Object.values(ofType(s, 'AWS::IAM::Policy'))
+    .filter((p) => (p.Properties?.Roles ?? []).some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.Properties?.PolicyDocument.Statement);
+};
+const actionSet = (statements: any[]): string[] => [...new Set(statements.flatMap((st) => asArray<string>(st.Action)))].sort();
+const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const LEADING_KEYS = (prefix: string) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } });
+
+describe.each(STAGE_NAMES)('%s: order events key', (stage) => {
+  test('one customer-managed key, rotation on, removal policy from the stage config', () => {
+    const key = onlyOne(Object.values(ofType(stage, 'AWS::KMS::Key')), 'key');
+    expect(key.Properties?.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe(stage === 'dev' ? 'Delete' : 'Retain');
+    expect(key.Properties?.PendingWindowInDays).toBe(stage === 'dev' ? 7 : 30);
+  });
+
+  test('key policy: the account (IAM delegation) and SNS (for the encrypted subscription DLQ), nothing else', () => {
+    const statements: any[] = onlyOne(Object.values(ofType(stage, 'AWS::KMS::Key')), 'key').Properties?.KeyPolicy.Statement;
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'kms:*', Principal: { AWS: expect.anything() } });
+    expect(JSON.stringify(statements[0].Principal)).toMatch(/:root/);
+    expect(statements[1]).toEqual({
+      Sid: 'AllowSnsToUseTheKeyForDeadLetterQueues',
+      Effect: 'Allow',
+      Principal: { Service: 'sns.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': expect.anything() },
+      },
+    });
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: queues', (stage) => {
+  const config = stageConfig(stage, {});
+
+  test('processing queue: KMS key, visibility 6 x processor timeout, 14 days, long polling, DLQ after 3 receives', () => {
+    const q = all(stage)[queueId(stage)]!;
+    expect(config.processor.timeout.toSeconds()).toBe(20);
+    expect(q.Properties).toEqual({
+      KmsMasterKeyId: keyArn(stage),
+      VisibilityTimeout: 6 * config.processor.timeout.toSeconds(),
+      MessageRetentionPeriod: FOURTEEN_DAYS,
+      ReceiveMessageWaitTimeSeconds: 20,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(processingDlqId(stage)), maxReceiveCount: 3 },
+    });
+  });
+
+  test('every dead-letter queue: KMS key, 14 days', () => {
+    for (const id of [processingDlqId(stage), pipeDlqId(stage), notifierDlqId(stage)]) {
+      expect(all(stage)[id]?.Properties).toEqual({ KmsMasterKeyId: keyArn(stage), MessageRetentionPeriod: FOURTEEN_DAYS });
+    }
+    expect(Object.keys(ofType(stage, 'AWS::SQS::Queue'))).toHaveLength(4);
+  });
+
+  test('every queue is TLS-only (deny aws:SecureTransport false)', () => {
+    const policies = Object.values(ofType(stage, 'AWS::SQS::QueuePolicy'));
+    for (const id of Object.keys(ofType(stage, 'AWS::SQS::Queue'))) {
+      const policy = onlyOne(
+        policies.filter((p) => p.Properties?.Queues.some((q: any) => q.Ref === id)),
+        `policy of ${id}`,
+      );
+      expect(policy.Properties?.PolicyDocument.Statement).toContainEqual({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sqs:*',
+        Resource: arnOf(id),
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+    }
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: notifications topic', (stage) => {
+  test('encrypted with the key, TLS-only publishing, active tracing', () => {
+    const topic = all(stage)[topicId(stage)]!;
+    expect(topic.Properties?.KmsMasterKeyId).toEqual(keyArn(stage));
+    expect(topic.Properties?.TracingConfig).toBe('Active');
+    const policy = onlyOne(Object.values(ofType(stage, 'AWS::SNS::TopicPolicy')), 'topic policy');
+    expect(policy.Properties?.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId(stage) },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+  });
+
+  test('notify-customer subscribes its live alias to OrderStatusChanged only, with an encrypted DLQ', () => {
+    const sub = onlyOne(Object.values(ofType(stage, 'AWS::SNS::Subscription')), 'subscription');
+    expect(sub.Properties).toEqual({
+      TopicArn: { Ref: topicId(stage) },
+      Protocol: 'lambda',
+      Endpoint: { Ref: aliasIdOf(stage, NOTIFIER) },
+      FilterPolicy: { eventType: ['OrderStatusChanged'] },
+      RedrivePolicy: { deadLetterTargetArn: arnOf(notifierDlqId(stage)) },
+    });
+    // SNS may send to the DLQ for this topic only.
+    const dlqPolicy = onlyOne(
+      Object.values(ofType(stage, 'AWS::SQS::QueuePolicy')).filter((p) => p.Properties?.Queues[0].Ref === notifierDlqId(stage)),
+      'notifier DLQ policy',
+    );
+    expect(dlqPolicy.Properties?.PolicyDocument.Statement).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: 'sns.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: arnOf(notifierDlqId(stage)),
+      Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topicId(stage) } } },
+    });
+    // SNS invokes the alias, for this topic only.
+    const perm = onlyOne(
+      Object.values(ofType(stage, 'AWS::Lambda::Permission')).filter((p) => p.Properties?.Principal === 'sns.amazonaws.com'),
+      'SNS invoke permission',
+    );
+    expect(perm.Properties).toMatchObject({ FunctionName: { Ref: aliasIdOf(stage, NOTIFIER) }, SourceArn: { Ref: topicId(stage) } });
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: OrderCreated pipe', (stage) => {
+  test('source: the table stream from TRIM_HORIZON, batches of 10, bisect on failure, retries then DLQ', () => {
+    const p = pipe(stage).Properties!;
+    expect(p.Source).toEqual({ 'Fn::GetAtt': [tableId(stage), 'StreamArn'] });
+    expect(p.DesiredState).toBe('RUNNING');
+    expect(p.SourceParameters.DynamoDBStreamParameters).toEqual({
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 43200,
+      OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+      DeadLetterConfig: { Arn: arnOf(pipeDlqId(stage)) },
+    });
+    expect(p.SourceParameters.DynamoDBStreamParameters.MaximumRecordAgeInSeconds).toBeLessThan(24 * 60 * 60);
+  });
+
+  test('filter: INSERTs of order items (sk = ORDER) only', () => {
+    const filters = pipe(stage).Properties?.SourceParameters.FilterCriteria.Filters;
+    expect(filters).toHaveLength(1);
+    expect(JSON.parse(filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['ORDER'] } } } });
+  });
+
+  test('target: the processing queue, input template from contracts/events', () => {
+    const p = pipe(stage).Properties!;
+    expect(p.Target).toEqual(arnOf(queueId(stage)));
+    expect(p.TargetParameters).toEqual({ InputTemplate: readFileSync(ORDER_CREATED_TEMPLATE_PATH, 'utf8').trim() });
+  });
+
+  test('ERROR-level logs to its own log group, no execution data', () => {
+    const p = pipe(stage).Properties!;
+    expect(p.LogConfiguration).toEqual({
+      Level: 'ERROR',
+      CloudwatchLogsLogDestination: { LogGroupArn: arnOf(idOf(stage, 'AWS::Logs::LogGroup', 'OrderCreatedPipeLogGroup')) },
+    });
+  });
+
+  test('role: assumed by EventBridge Pipes of this account; exactly the stream, the two queues, the key and its logs', () => {
+    const roleId = pipe(stage).Properties?.RoleArn['Fn::GetAtt'][0] as string;
+    const role = all(stage)[roleId]!;
+    expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'pipes.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties?.Policies).toBeUndefined();
+    const statements = pipeStatements(stage);
+    expect(statements).toEqual([
+      {
+        Sid: 'ReadOrdersStream',
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        Resource: { 'Fn::GetAtt': [tableId(stage), 'StreamArn'] },
+      },
+      {
+        Sid: 'SendToProcessingQueueAndDeadLetterQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: expect.arrayContaining([arnOf(queueId(stage)), arnOf(pipeDlqId(stage))]),
+      },
+      { Sid: 'EncryptQueueMessages', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
+      {
+        Sid: 'WriteOwnLogGroup',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: arnOf(idOf(stage, 'AWS::Logs::LogGroup', 'OrderCreatedPipeLogGroup')),
+      },
+    ]);
+    expect(statements[1].Resource).toHaveLength(2);
+    // The pipe is created after its policy (it validates its permissions on creation).
+    expect(asArray(pipe(stage).DependsOn)).toEqual(expect.arrayContaining([roleId]));
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: process-orders', (stage) => {
+  const config = stageConfig(stage, {});
+
+  test('SQS event source on the live alias: batches of 10, batching window and max concurrency from config, partial failures', () => {
+    const esm = onlyOne(Object.values(ofType(stage, 'AWS::Lambda::EventSourceMapping')), 'event source mapping');
+    expect(esm.Properties).toEqual({
+      EventSourceArn: arnOf(queueId(stage)),
+      FunctionName: expect.anything(),
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: { dev: 1, staging: 2, prod: 2 }[stage],
+      ScalingConfig: { MaximumConcurrency: { dev: 2, staging: 5, prod: 20 }[stage] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(config.processor.maxConcurrency).toBe(esm.Properties?.ScalingConfig.MaximumConcurrency);
+    // The alias (`...:live`), not the unqualified function.
+    expect(JSON.stringify(esm.Properties?.FunctionName)).toContain(aliasIdOf(stage, PROCESSOR));
+    expect(JSON.stringify(esm.Properties?.FunctionName)).toContain(':live');
+  });
+
+  test('timeout from config; environment', () => {
+    const [, fn] = functionByDescription(t(stage), PROCESSOR);
+    expect(fn.Properties?.Timeout).toBe(20);
+    expect(fn.Properties?.Environment.Variables).toEqual({
+      STAGE: stage,
+      RUST_LOG: 'info',
+      ORDERS_TABLE_NAME: { Ref: tableId(stage) },
+      NOTIFICATIONS_TOPIC_ARN: { Ref: topicId(stage) },
+      METRICS_NAMESPACE: 'Orders',
+    });
+  });
+
+  test('IAM: UpdateItem on ORDER# keys, Publish to the topic, the key, and what the event source grants; nothing else', () => {
+    const [id] = functionByDescription(t(stage), PROCESSOR);
+    const statements = statementsOfFunction(t(stage), id);
+    expect(actionSet(statements)).toEqual(
+      [
+        ...BASELINE,
+        'dynamodb:UpdateItem',
+        'sns:Publish',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        // from the SQS event source mapping (queue consumption)
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Sid: 'UpdateOrders', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn(stage), Condition: LEADING_KEYS('ORDER#') },
+        { Sid: 'PublishNotifications', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId(stage) } },
+        { Sid: 'EncryptNotifications', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
+      ]),
+    );
+    for (const s of statements) {
+      if (asArray<string>(s.Action).some((a) => a.startsWith('sqs:'))) expect(s.Resource).toEqual(arnOf(queueId(stage)));
+    }
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: notify-customer', (stage) => {
+  const config = stageConfig(stage, {});
+  const sender = { dev: undefined, staging: 'orders@staging.orders.example.com', prod: 'orders@orders.example.com' }[stage];
+
+  test('stage config: e-mail sender and SMS', () => {
+    expect(config.notifications.emailSender).toBe(sender);
+    expect(config.notifications.smsEnabled).toBe(stage === 'prod');
+  });
+
+  test('environment (EMAIL_SENDER only where the stage has one)', () => {
+    const [, fn] = functionByDescription(t(stage), NOTIFIER);
+    expect(fn.Properties?.Timeout).toBe(10);
+    expect(fn.Properties?.Environment.Variables).toEqual({
+      STAGE: stage,
+      RUST_LOG: 'info',
+      ORDERS_TABLE_NAME: { Ref: tableId(stage) },
+      METRICS_NAMESPACE: 'Orders',
+      ...(sender ? { EMAIL_SENDER: sender } : {}),
+      SMS_ENABLED: stage === 'prod' ? 'true' : 'false',
+    });
+  });
+
+  test('IAM: read orders, write its ledger; SES only with a sender, SNS (SMS) only where SMS is on', () => {
+    const [id] = functionByDescription(t(stage), NOTIFIER);
+    const statements = statementsOfFunction(t(stage), id);
+    const expected = {
+      dev: [],
+      staging: ['ses:SendEmail'],
+      prod: ['ses:SendEmail', 'sns:Publish'],
+    }[stage];
+    expect(actionSet(statements)).toEqual([...BASELINE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...expected].sort());
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Sid: 'ReadOrders', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn(stage), Condition: LEADING_KEYS('ORDER#') },
+        {
+          Sid: 'WriteNotificationLedger',
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: tableArn(stage),
+          Condition: LEADING_KEYS('NOTIFICATION#'),
+        },
+      ]),
+    );
+    const ses = statements.filter((s) => s.Action === 'ses:SendEmail');
+    if (sender) {
+      const domain = sender.split('@')[1];
+      expect(onlyOne(ses, 'SES statement')).toEqual({
+        Sid: 'SendEmailAsOrdersSender',
+        Effect: 'Allow',
+        Action: 'ses:SendEmail',
+        Resource: expect.arrayContaining([
+          { 'Fn::Join': ['', ['arn:aws:ses:us-east-1:', { Ref: 'AWS::AccountId' }, `:identity/${domain}`]] },
+          { 'Fn::Join': ['', ['arn:aws:ses:us-east-1:', { Ref: 'AWS::AccountId' }, `:identity/${sender}`]] },
+        ]),
+        Condition: { StringEquals: { 'ses:FromAddress': sender } },
+      });
+      expect(ses[0].Resource).toHaveLength(2);
+    } else {
+      expect(ses).toEqual([]);
+    }
+    // Resource "*" only for X-Ray, and for SMS where it is enabled.
+    const star = statements.filter((s) => asArray(s.Resource).includes('*')).flatMap((s) => asArray<string>(s.Action)).sort();
+    expect(star).toEqual(stage === 'prod' ? ['sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'] : ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // The notifier never touches the topic or the key: it only receives from SNS.
+    expect(JSON.stringify(statements)).not.toContain(topicId(stage));
+    expect(JSON.stringify(statements)).not.toContain(keyId(stage));
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: cancel-order', (stage) => {
+  test('environment', () => {
+    const [, fn] = functionByDescription(t(stage), CANCEL);
+    expect(fn.Properties?.Environment.Variables).toEqual({
+      STAGE: stage,
+      RUST_LOG: 'info',
+      ORDERS_TABLE_NAME: { Ref: tableId(stage) },
+      NOTIFICATIONS_TOPIC_ARN: { Ref: topicId(stage) },
+      ALLOWED_ORIGINS: stageConfig(stage, {}).api.corsAllowOrigins.join(','),
+      METRICS_NAMESPACE: 'Orders',
+    });
+  });
+
+  test('IAM: UpdateItem on ORDER# keys, Publish to the topic, the key; nothing else', () => {
+    const [id] = functionByDescription(t(stage), CANCEL);
+    const statements = statementsOfFunction(t(stage), id);
+    expect(actionSet(statements)).toEqual([...BASELINE, 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish'].sort());
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Sid: 'UpdateOrders', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn(stage), Condition: LEADING_KEYS('ORDER#') },
+        { Sid: 'PublishNotifications', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId(stage) } },
+        { Sid: 'EncryptNotifications', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
+      ]),
+    );
+    expect(statements).toHaveLength(5);
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: resource policies', (stage) => {
+  test('no Allow in a queue, topic or key policy has a wildcard action (except the key\'s account-root statement)', () => {
+    const docs = [
+      ...Object.values(ofType(stage, 'AWS::SQS::QueuePolicy')).map((p) => p.Properties?.PolicyDocument),
+      ...Object.values(ofType(stage, 'AWS::SNS::TopicPolicy')).map((p) => p.Properties?.PolicyDocument),
+      ...Object.values(ofType(stage, 'AWS::KMS::Key')).map((k) => k.Properties?.KeyPolicy),
+    ];
+    const allows = docs.flatMap((d) => d.Statement).filter((s: any) => s.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const s of allows) {
+      // CDK's (and AWS's) default key statement: the account delegates key use to IAM policies.
+      if (s.Action === 'kms:*' && JSON.stringify(s.Principal).includes(':root')) continue;
+      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/\*/);
+    }
+  });
+});
+
+describe('outputs for the admin CLI', () => {
+  test.each(STAGE_NAMES)('%s: queue URLs and topic ARN', (stage) => {
+    const outputs = t(stage).toJSON().Outputs;
+    expect(outputs.ProcessingQueueUrl.Value).toEqual({ Ref: queueId(stage) });
+    expect(outputs.DeadLetterQueueUrl.Value).toEqual({ Ref: processingDlqId(stage) });
+    expect(outputs.PipeDeadLetterQueueUrl.Value).toEqual({ Ref: pipeDlqId(stage) });
+    expect(outputs.NotificationsDeadLetterQueueUrl.Value).toEqual({ Ref: notifierDlqId(stage) });
+    expect(outputs.NotificationsTopicArn.Value).toEqual({ Ref: topicId(stage) });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The pipe's filter and input template against DynamoDB stream records.
+
+const ORDER_ID = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+const CREATED_AT = '2026-11-22T02:01:33.123Z';
+
+function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', sk: string, pk = `ORDER#${ORDER_ID}`): any {
+  const newImage =
+    sk === 'ORDER'
+      ? {
+          pk: { S: pk },
+          sk: { S: sk },
+          orderId: { S: ORDER_ID },
+          customerId: { S: 'cust-42' },
+          status: { S: 'PENDING' },
+          total: { S: '42.50' },
+          currency: { S: 'EUR' },
+          itemCount: { N: '3' },
+          createdAt: { S: CREATED_AT },
+          items: { L: [{ M: { sku: { S: 'SKU-1' }, quantity: { N: '3' }, unitPrice: { S: '14.16' } } }] },
+        }
+      : { pk: { S: pk }, sk: { S: sk } };
+  return {
+    eventID: 'c81e728d9d4c2f636f067f89cc14862c',
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    dynamodb: {
+      ApproximateCreationDateTime: 1795312893,
+      Keys: { pk: { S: pk }, sk: { S: sk } },
+      ...(eventName === 'REMOVE' ? {} : { NewImage: newImage }),
+      SequenceNumber: '111',
+      SizeBytes: 26,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-22T00:00:00.000',
+  };
+}
+
+/** EventBridge pattern matching for the subset the filter uses: nested objects, arrays of exact values. */
+function matches(pattern: any, event: any): boolean {
+  return Object.entries(pattern).every(([k, p]) => {
+    const v = event?.[k];
+    if (Array.isArray(p)) return p.includes(v);
+    return typeof v === 'object' && v !== null && matches(p, v);
+  });
+}
+
+function valueAt(record: any, path: string): unknown {
+  return path.split('.').reduce((v: any, k) => v?.[k], record);
+}
+
+/**
+ * The template semantics the contract assumes: each `<$.a.b>` is replaced by
+ * the value's text (inside quotes it becomes part of the string; unquoted,
+ * the N string "3" becomes the JSON number 3).
+ */
+function renderRaw(template: string, record: any): string {
+  return template.replace(/<\$\.([A-Za-z0-9_.]+)>/g, (_m, path: string) => {
+    const v = valueAt(record, path);
+    if (typeof v !== 'string') throw new Error(`no string at $.${path}`);
+    return v;
+  });
+}
+
+/**
+ * EventBridge *rules* semantics (documented there): an unquoted placeholder
+ * whose value is a string is inserted as a JSON string. If Pipes does the
+ * same, itemCount arrives as "3" (see docs/cdk.md).
+ */
+function renderQuotingStrings(template: string, record: any): string {
+  return template.replace(/("?)<\$\.([A-Za-z0-9_.]+)>/g, (_m, quote: string, path: string) => {
+    const v = valueAt(record, path) as string;
+    return quote ? quote + JSON.stringify(v).slice(1, -1) : JSON.stringify(v);
+  });
+}
+
+type Schema = { required: string[]; additionalProperties: boolean; properties: Record<string, any> };
+const ORDER_CREATED_SCHEMA: Schema = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'contracts', 'events', 'order-created.v1.schema.json'), 'utf8'),
+);
+
+/** The keywords contracts/events/order-created.v1.schema.json uses (flat object of scalars). */
+function schemaErrors(schema: Schema, doc: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  for (const r of schema.required) if (!(r in doc)) errors.push(`missing ${r}`);
+  for (const [k, v] of Object.entries(doc)) {
+    const p = schema.properties[k];
+    if (!p) {
+      if (schema.additionalProperties === false) errors.push(`unexpected ${k}`);
+      continue;
+    }
+    if (p.type === 'string') {
+      if (typeof v !== 'string') errors.push(`${k}: not a string`);
+      else {
+        if (p.pattern && !new RegExp(p.pattern).test(v)) errors.push(`${k}: ${v} !~ ${p.pattern}`);
+        if (p.minLength !== undefined && v.length < p.minLength) errors.push(`${k}: too short`);
+      }
+    } else if (p.type === 'integer') {
+      if (!Number.isInteger(v)) errors.push(`${k}: not an integer`);
+      else if (p.minimum !== undefined && (v as number) < p.minimum) errors.push(`${k}: below minimum`);
+    } else {
+      errors.push(`${k}: schema type ${p.type} not handled by this checker`);
+    }
+    if (p.enum && !p.enum.includes(v)) errors.push(`${k}: ${String(v)} not in enum`);
+  }
+  return errors;
+}
+
+describe('OrderCreated pipe: filter and input template', () => {
+  const template = readFileSync(ORDER_CREATED_TEMPLATE_PATH, 'utf8').trim();
+  const pattern = JSON.parse(pipe('dev').Properties?.SourceParameters.FilterCriteria.Filters[0].Pattern);
+
+  test('the filter passes order INSERTs only', () => {
+    expect(matches(pattern, streamRecord('INSERT', 'ORDER'))).toBe(true);
+    expect(matches(pattern, streamRecord('MODIFY', 'ORDER'))).toBe(false); // status changes
+    expect(matches(pattern, streamRecord('REMOVE', 'ORDER'))).toBe(false);
+    expect(matches(pattern, streamRecord('INSERT', 'IDEMPOTENCY', 'IDEMPOTENCY#key-1'))).toBe(false);
+    expect(matches(pattern, streamRecord('INSERT', 'NOTIFICATION', `NOTIFICATION#${ORDER_ID}#PROCESSING`))).toBe(false);
+    expect(matches(pattern, streamRecord('REMOVE', 'IDEMPOTENCY', 'IDEMPOTENCY#key-1'))).toBe(false); // TTL expiry
+  });
+
+  test('the synthesized template is the file, one line, placeholders only from NewImage', () => {
+    expect(pipe('dev').Properties?.TargetParameters.InputTemplate).toBe(template);
+    expect(template).not.toContain('\n');
+    const placeholders = [...template.matchAll(/<(\$[^>]*)>/g)].map((m) => m[1]);
+    expect(placeholders.length).toBe(8);
+    for (const p of placeholders) expect(p).toMatch(/^\$\.dynamodb\.NewImage\.[A-Za-z]+\.(S|N)$/);
+    expect(placeholders.filter((p) => p?.endsWith('.N'))).toEqual(['$.dynamodb.NewImage.itemCount.N']);
+  });
+
+  test('rendered with an order INSERT, it is an OrderCreated v1 event valid against the schema', () => {
+    const event = JSON.parse(renderRaw(template, streamRecord('INSERT', 'ORDER')));
+    expect(event).toEqual({
+      eventType: 'OrderCreated',
+      eventVersion: 1,
+      eventId: ORDER_ID, // deterministic: a redelivered record keeps its id
+      occurredAt: CREATED_AT,
+      orderId: ORDER_ID,
+      customerId: 'cust-42',
+      total: '42.50',
+      currency: 'EUR',
+      itemCount: 3,
+      createdAt: CREATED_AT,
+    });
+    expect(Object.keys(event).sort()).toEqual(Object.keys(ORDER_CREATED_SCHEMA.properties).sort());
+    expect(schemaErrors(ORDER_CREATED_SCHEMA, event)).toEqual([]);
+  });
+
+  test('if Pipes quotes unquoted string values (as EventBridge rules do), it is still valid JSON; only itemCount changes type', () => {
+    const event = JSON.parse(renderQuotingStrings(template, streamRecord('INSERT', 'ORDER')));
+    const raw = JSON.parse(renderRaw(template, streamRecord('INSERT', 'ORDER')));
+    expect(event).toEqual({ ...raw, itemCount: '3' });
+    expect(schemaErrors(ORDER_CREATED_SCHEMA, event)).toEqual(['itemCount: not an integer']);
+  });
+
+  test('the schema checker used here does reject bad events', () => {
+    const good = JSON.parse(renderRaw(template, streamRecord('INSERT', 'ORDER')));
+    expect(schemaErrors(ORDER_CREATED_SCHEMA, { ...good, total: '42.5' })).toEqual(['total: 42.5 !~ ^[0-9]+\\.[0-9]{2}$']);
+    expect(schemaErrors(ORDER_CREATED_SCHEMA, { ...good, extra: 1 })).toEqual(['unexpected extra']);
+    const { currency: _c, ...missing } = good;
+    expect(schemaErrors(ORDER_CREATED_SCHEMA, missing)).toEqual(['missing currency']);
+  });
+});
+
+describe('emailDomain', () => {
+  test('the SES domain identity of a sender address', () => {
+    expect(emailDomain('orders@staging.orders.example.com')).toBe('staging.orders.example.com');
+    expect(() => emailDomain('orders.example.com')).toThrow(/not an e-mail address/);
+    expect(() => emailDomain('orders@')).toThrow(/not an e-mail address/);
+  });
+});
