@@ -54,7 +54,9 @@ pub struct OrderCreated {
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,
     pub currency: String,
-    /// Units ordered: the sum of the lines' quantities.
+    /// Units ordered: the sum of the lines' quantities. Read from an
+    /// integer or a string of digits (see the schema); written as an integer.
+    #[serde(deserialize_with = "count_or_digits")]
     pub item_count: u32,
     #[serde(with = "timestamp")]
     pub created_at: DateTime<Utc>,
@@ -82,6 +84,20 @@ impl OrderCreated {
                 .fold(0u32, |n, i| n.saturating_add(i.quantity)),
             created_at: order.created_at,
         }
+    }
+}
+
+/// A count written as a JSON integer or as its digits in a string.
+fn count_or_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        Number(u32),
+        Digits(String),
+    }
+    match Count::deserialize(d)? {
+        Count::Number(n) => Ok(n),
+        Count::Digits(s) => s.parse().map_err(serde::de::Error::custom),
     }
 }
 
@@ -390,6 +406,18 @@ mod tests {
         let mut v = created_json();
         v["itemCount"] = json!(0);
         rejects(&v, "/itemCount");
+        for bad in ["0", "-1", "3.0", "", "x"] {
+            let mut v = created_json();
+            v["itemCount"] = json!(bad);
+            rejects(&v, "/itemCount");
+        }
+        // The pipe may quote the stream's N attribute: digits are accepted.
+        let mut v = created_json();
+        v["itemCount"] = json!("3");
+        let OrderEvent::OrderCreated(e) = OrderEvent::from_json(&v.to_string()).unwrap() else {
+            panic!("OrderCreated")
+        };
+        assert_eq!(e.item_count, 3);
 
         let mut v = created_json();
         v["currency"] = json!("eur");
