@@ -1,5 +1,6 @@
 import { ArnFormat, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
@@ -239,6 +240,20 @@ export class OrdersStack extends Stack {
       );
     }
     this.notifierDeadLetterQueue = this.notifications.subscribeToStatusChanges('Notifier', this.notifyCustomer.alias);
+    // SNS invokes the notifier asynchronously: Lambda retries a failed
+    // invocation twice, then would drop the event. It goes to the same
+    // dead-letter queue instead (docs/operations.md). Lambda sends it with the
+    // function's role, hence the two statements.
+    const notifierFn = this.notifyCustomer.function.node.defaultChild as CfnFunction;
+    notifierFn.deadLetterConfig = { targetArn: this.notifierDeadLetterQueue.queue.queueArn };
+    this.notifyCustomer.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'DeadLetterFailedInvocations',
+        actions: ['sqs:SendMessage'],
+        resources: [this.notifierDeadLetterQueue.queue.queueArn],
+      }),
+    );
+    this.notifyCustomer.addToRolePolicy(this.eventsKey.dataKeyStatement('EncryptDeadLetters'));
 
     this.api = new OrdersApi(this, 'Api', {
       config,

@@ -330,7 +330,9 @@ describe.each(STAGE_NAMES)('%s: notify-customer', (stage) => {
       staging: ['ses:SendEmail'],
       prod: ['ses:SendEmail', 'sns:Publish'],
     }[stage];
-    expect(actionSet(statements)).toEqual([...BASELINE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...expected].sort());
+    expect(actionSet(statements)).toEqual(
+      [...BASELINE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage', 'kms:GenerateDataKey', 'kms:Decrypt', ...expected].sort(),
+    );
     expect(statements).toEqual(
       expect.arrayContaining([
         { Sid: 'ReadOrders', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn(stage), Condition: LEADING_KEYS('ORDER#') },
@@ -363,9 +365,18 @@ describe.each(STAGE_NAMES)('%s: notify-customer', (stage) => {
     // Resource "*" only for X-Ray, and for SMS where it is enabled.
     const star = statements.filter((s) => asArray(s.Resource).includes('*')).flatMap((s) => asArray<string>(s.Action)).sort();
     expect(star).toEqual(stage === 'prod' ? ['sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'] : ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    // The notifier never touches the topic or the key: it only receives from SNS.
+    // The notifier never touches the topic: it only receives from SNS. It
+    // sends to its dead-letter queue (failed invocations), and only there.
     expect(JSON.stringify(statements)).not.toContain(topicId(stage));
-    expect(JSON.stringify(statements)).not.toContain(keyId(stage));
+    const sqs = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('sqs:')));
+    expect(sqs).toEqual([
+      { Sid: 'DeadLetterFailedInvocations', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(notifierDlqId(stage)) },
+    ]);
+  });
+
+  test('failed asynchronous invocations go to the notifier dead-letter queue', () => {
+    const [, fn] = functionByDescription(t(stage), NOTIFIER);
+    expect(fn.Properties?.DeadLetterConfig).toEqual({ TargetArn: arnOf(notifierDlqId(stage)) });
   });
 });
 
@@ -503,37 +514,12 @@ function renderQuotingStrings(template: string, record: any): string {
   });
 }
 
-type Schema = { required: string[]; additionalProperties: boolean; properties: Record<string, any> };
-const ORDER_CREATED_SCHEMA: Schema = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', 'contracts', 'events', 'order-created.v1.schema.json'), 'utf8'),
+// Whether the rendered events pass the event schema is checked in Rust with
+// a real JSON Schema validator, on an order item the DynamoDB adapter wrote
+// (lambdas/process-orders/tests/pipe_template.rs).
+const ORDER_CREATED_FIELDS = Object.keys(
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'contracts', 'events', 'order-created.v1.schema.json'), 'utf8')).properties,
 );
-
-/** The keywords contracts/events/order-created.v1.schema.json uses (flat object of scalars). */
-function schemaErrors(schema: Schema, doc: Record<string, unknown>): string[] {
-  const errors: string[] = [];
-  for (const r of schema.required) if (!(r in doc)) errors.push(`missing ${r}`);
-  for (const [k, v] of Object.entries(doc)) {
-    const p = schema.properties[k];
-    if (!p) {
-      if (schema.additionalProperties === false) errors.push(`unexpected ${k}`);
-      continue;
-    }
-    if (p.type === 'string') {
-      if (typeof v !== 'string') errors.push(`${k}: not a string`);
-      else {
-        if (p.pattern && !new RegExp(p.pattern).test(v)) errors.push(`${k}: ${v} !~ ${p.pattern}`);
-        if (p.minLength !== undefined && v.length < p.minLength) errors.push(`${k}: too short`);
-      }
-    } else if (p.type === 'integer') {
-      if (!Number.isInteger(v)) errors.push(`${k}: not an integer`);
-      else if (p.minimum !== undefined && (v as number) < p.minimum) errors.push(`${k}: below minimum`);
-    } else {
-      errors.push(`${k}: schema type ${p.type} not handled by this checker`);
-    }
-    if (p.enum && !p.enum.includes(v)) errors.push(`${k}: ${String(v)} not in enum`);
-  }
-  return errors;
-}
 
 describe('OrderCreated pipe: filter and input template', () => {
   const template = readFileSync(ORDER_CREATED_TEMPLATE_PATH, 'utf8').trim();
@@ -557,7 +543,7 @@ describe('OrderCreated pipe: filter and input template', () => {
     expect(placeholders.filter((p) => p?.endsWith('.N'))).toEqual(['$.dynamodb.NewImage.itemCount.N']);
   });
 
-  test('rendered with an order INSERT, it is an OrderCreated v1 event valid against the schema', () => {
+  test('rendered with an order INSERT, it is an OrderCreated v1 event with every schema field', () => {
     const event = JSON.parse(renderRaw(template, streamRecord('INSERT', 'ORDER')));
     expect(event).toEqual({
       eventType: 'OrderCreated',
@@ -571,23 +557,14 @@ describe('OrderCreated pipe: filter and input template', () => {
       itemCount: 3,
       createdAt: CREATED_AT,
     });
-    expect(Object.keys(event).sort()).toEqual(Object.keys(ORDER_CREATED_SCHEMA.properties).sort());
-    expect(schemaErrors(ORDER_CREATED_SCHEMA, event)).toEqual([]);
+    expect(Object.keys(event).sort()).toEqual([...ORDER_CREATED_FIELDS].sort());
   });
 
   test('if Pipes quotes unquoted string values (as EventBridge rules do), it is still valid JSON; only itemCount changes type', () => {
     const event = JSON.parse(renderQuotingStrings(template, streamRecord('INSERT', 'ORDER')));
     const raw = JSON.parse(renderRaw(template, streamRecord('INSERT', 'ORDER')));
+    // The schema accepts both (itemCount: integer or digits).
     expect(event).toEqual({ ...raw, itemCount: '3' });
-    expect(schemaErrors(ORDER_CREATED_SCHEMA, event)).toEqual(['itemCount: not an integer']);
-  });
-
-  test('the schema checker used here does reject bad events', () => {
-    const good = JSON.parse(renderRaw(template, streamRecord('INSERT', 'ORDER')));
-    expect(schemaErrors(ORDER_CREATED_SCHEMA, { ...good, total: '42.5' })).toEqual(['total: 42.5 !~ ^[0-9]+\\.[0-9]{2}$']);
-    expect(schemaErrors(ORDER_CREATED_SCHEMA, { ...good, extra: 1 })).toEqual(['unexpected extra']);
-    const { currency: _c, ...missing } = good;
-    expect(schemaErrors(ORDER_CREATED_SCHEMA, missing)).toEqual(['missing currency']);
   });
 });
 
