@@ -36,6 +36,10 @@ pub struct Args {
     /// Scratch space: databases, wrk scripts and output, host logs.
     #[arg(long, default_value = "target/bench/local")]
     work_dir: PathBuf,
+    /// Run the host's asynchronous pipeline during the load (default: API
+    /// only, so the figure is the API's own).
+    #[arg(long)]
+    with_pipeline: bool,
     /// Extra environment for the host, KEY=VALUE (repeatable).
     #[arg(long = "host-env", value_parser = parse_key_value)]
     host_env: Vec<(String, String)>,
@@ -144,6 +148,7 @@ async fn load_run(args: &Args, connections: u32) -> Result<LoadRun> {
         .arg(dir.join("orders.db"))
         .arg("--api-key")
         .arg(API_KEY)
+        .args((!args.with_pipeline).then_some("--no-pipeline"))
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone()?))
@@ -216,7 +221,7 @@ async fn drive(
     let host_rss_kb = host.id().and_then(vm_hwm_kb);
 
     let ok_2xx = summary.requests.saturating_sub(summary.errors_status);
-    let (stored_orders, count_error) = match count_orders(addr).await {
+    let (stored_orders, count_error) = match count_orders(addr, None).await {
         Ok(n) => (Some(n), None),
         Err(e) => (None, Some(e.to_string())),
     };
@@ -262,7 +267,7 @@ end
     )
 }
 
-async fn wait_healthy(addr: SocketAddr, host: &mut Child) -> Result<()> {
+pub(crate) async fn wait_healthy(addr: SocketAddr, host: &mut Child) -> Result<()> {
     let started = Instant::now();
     loop {
         if let Some(status) = host.try_wait()? {
@@ -289,14 +294,18 @@ async fn wait_healthy(addr: SocketAddr, host: &mut Child) -> Result<()> {
     }
 }
 
-/// Pages through `GET /orders?limit=100` and counts.
-async fn count_orders(addr: SocketAddr) -> Result<u64> {
+/// Pages through `GET /orders?limit=100[&status=]` and counts.
+pub(crate) async fn count_orders(addr: SocketAddr, status: Option<&str>) -> Result<u64> {
     let mut total = 0u64;
     let mut token: Option<String> = None;
+    let base = match status {
+        Some(s) => format!("/orders?limit=100&status={s}"),
+        None => "/orders?limit=100".to_string(),
+    };
     for _ in 0..100_000 {
         let path = match &token {
-            Some(t) => format!("/orders?limit=100&nextToken={}", percent_encode(t)),
-            None => "/orders?limit=100".to_string(),
+            Some(t) => format!("{base}&nextToken={}", percent_encode(t)),
+            None => base.clone(),
         };
         let r = http_client::send(
             addr,
@@ -342,7 +351,7 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// SIGTERM (graceful), then SIGKILL after 10 s.
-async fn terminate(child: &mut Child) {
+pub(crate) async fn terminate(child: &mut Child) {
     if let Some(pid) = child.id() {
         let _ = Command::new("kill")
             .arg("-TERM")

@@ -6,11 +6,14 @@
 //!   Gateway REST proxy events, checks the proxy responses and reads peak RSS.
 //! * `local`: drives `POST /orders` against the local host with `wrk` and
 //!   checks the stored order count afterwards.
+//! * `drain`: how fast the local host's pipeline takes a backlog of
+//!   accepted orders to PROCESSING and notified.
 //! * `report`: prints the figures against their targets and rewrites the
 //!   generated section of docs/benchmarks.md.
 //!
 //! Every address it talks to is on loopback; it refuses anything else.
 
+mod drain;
 mod emulator;
 mod events;
 mod http_client;
@@ -39,6 +42,8 @@ enum Command {
     Lambda(lambda::Args),
     /// Throughput of the local host under `wrk`.
     Local(local::Args),
+    /// Drain rate of the local host's pipeline.
+    Drain(drain::Args),
     /// Print the summary and regenerate the figures in docs/benchmarks.md.
     Report(report::Args),
 }
@@ -56,6 +61,7 @@ async fn main() {
     let outcome = match cli.command {
         Command::Lambda(args) => lambda::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Drain(args) => drain::run(args).await,
         Command::Report(args) => report::run(&args),
     };
     if let Err(e) = outcome {

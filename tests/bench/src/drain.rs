@@ -1,0 +1,236 @@
+//! Drain rate of the local host's pipeline: how fast accepted orders reach
+//! PROCESSING (and their notification).
+//!
+//! 1. A host with `--no-pipeline` accepts `--orders` orders (`POST /orders`
+//!    from 32 concurrent clients), so they all wait in the outbox.
+//! 2. A host with the pipeline starts on the same database; the clock runs
+//!    from its spawn until the processing queue is empty (every order
+//!    PROCESSING), then until every notification is sent.
+//! 3. `GET /orders?status=PROCESSING` must count every order.
+
+use std::fs::{self, File};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+use crate::events::{API_KEY, CREATE_BODY};
+use crate::http_client;
+use crate::local::{count_orders, terminate, wait_healthy};
+use crate::Result;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The local host binary.
+    #[arg(long, default_value = "target/local/orders-local")]
+    bin: PathBuf,
+    /// Orders to drain.
+    #[arg(long, default_value_t = 20_000)]
+    orders: u64,
+    /// Processor workers of the draining host.
+    #[arg(long, default_value_t = 2)]
+    processors: u32,
+    /// Scratch space: database and host logs.
+    #[arg(long, default_value = "target/bench/drain")]
+    work_dir: PathBuf,
+    /// Where drain.json goes.
+    #[arg(long, default_value_os_t = crate::default_results_dir())]
+    out: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DrainResults {
+    pub host_binary: String,
+    pub orders: u64,
+    pub processors: u32,
+    /// Host spawn to an empty processing queue.
+    pub processing_s: f64,
+    pub processing_per_s: f64,
+    /// Host spawn to the last notification.
+    pub notified_s: f64,
+    pub notified_per_s: f64,
+    /// `GET /orders?status=PROCESSING` afterwards.
+    pub processing_orders: u64,
+}
+
+fn spawn(args: &Args, port: u16, log: &str, extra: &[String]) -> Result<Child> {
+    let log = File::create(args.work_dir.join(log))?;
+    Ok(Command::new(&args.bin)
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--db")
+        .arg(args.work_dir.join("orders.db"))
+        .arg("--api-key")
+        .arg(API_KEY)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", args.bin.display()))?)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn get_json(addr: SocketAddr, path: &str) -> Result<Value> {
+    let r = http_client::send(
+        addr,
+        Method::GET,
+        path,
+        &[("x-api-key", API_KEY)],
+        Vec::new(),
+        Duration::from_secs(30),
+    )
+    .await?;
+    if r.status != 200 {
+        return Err(format!("GET {path}: {}", r.status).into());
+    }
+    Ok(serde_json::from_slice(&r.body)?)
+}
+
+/// Accepts `n` orders from 32 concurrent clients.
+async fn fill(addr: SocketAddr, n: u64) -> Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                let r = http_client::send(
+                    addr,
+                    Method::POST,
+                    "/orders",
+                    &[("x-api-key", API_KEY), ("content-type", "application/json")],
+                    CREATE_BODY.as_bytes().to_vec(),
+                    Duration::from_secs(30),
+                )
+                .await?;
+                if r.status != 201 {
+                    return Err(format!("POST /orders: {}", r.status).into());
+                }
+            }
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    if !args.bin.exists() {
+        return Err(format!("{}: not built", args.bin.display()).into());
+    }
+    let _ = fs::remove_dir_all(&args.work_dir);
+    fs::create_dir_all(&args.work_dir)?;
+    fs::create_dir_all(&args.out)?;
+
+    eprintln!(
+        "orders-bench: drain: accepting {} orders (no pipeline)",
+        args.orders
+    );
+    let port = free_port()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut host = spawn(&args, port, "fill.log", &["--no-pipeline".into()])?;
+    wait_healthy(addr, &mut host).await?;
+    let filled = fill(addr, args.orders).await;
+    terminate(&mut host).await;
+    filled?;
+
+    eprintln!(
+        "orders-bench: drain: draining with {} processors",
+        args.processors
+    );
+    let port = free_port()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let started = Instant::now();
+    let mut host = spawn(
+        &args,
+        port,
+        "drain.log",
+        &["--processors".into(), args.processors.to_string()],
+    )?;
+    let outcome = async {
+        wait_healthy(addr, &mut host).await?;
+        let mut processing_s = None;
+        let deadline = Duration::from_secs(600);
+        loop {
+            let q = get_json(addr, "/local/queues").await?;
+            let events = &q["queues"]["order-events"];
+            if processing_s.is_none()
+                && q["outbox"] == 0
+                && events["visible"] == 0
+                && events["inFlight"] == 0
+            {
+                processing_s = Some(started.elapsed().as_secs_f64());
+            }
+            if let Some(p) = processing_s {
+                let notes = &q["queues"]["order-notifications"];
+                if notes["visible"] == 0 && notes["inFlight"] == 0 {
+                    let sent = get_json(addr, "/local/notifications?limit=1").await;
+                    // The queue is empty once the last one is recorded.
+                    sent?;
+                    return Ok::<(f64, f64), Box<dyn std::error::Error + Send + Sync>>((
+                        p,
+                        started.elapsed().as_secs_f64(),
+                    ));
+                }
+            }
+            if started.elapsed() > deadline {
+                return Err(format!("not drained after {deadline:?}: {q}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    .await;
+    let counted = match &outcome {
+        Ok(_) => count_orders(addr, Some("PROCESSING")).await,
+        Err(_) => Ok(0),
+    };
+    terminate(&mut host).await;
+    let (processing_s, notified_s) = outcome?;
+    let processing_orders = counted?;
+    if processing_orders != args.orders {
+        return Err(format!(
+            "{processing_orders} of {} orders are PROCESSING after the drain",
+            args.orders
+        )
+        .into());
+    }
+    let results = DrainResults {
+        host_binary: args.bin.display().to_string(),
+        orders: args.orders,
+        processors: args.processors,
+        processing_s,
+        processing_per_s: args.orders as f64 / processing_s,
+        notified_s,
+        notified_per_s: args.orders as f64 / notified_s,
+        processing_orders,
+    };
+    print_table(&results);
+    let path = args.out.join("drain.json");
+    fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
+    eprintln!("orders-bench: wrote {}", path.display());
+    Ok(())
+}
+
+pub fn print_table(r: &DrainResults) {
+    println!(
+        "Local pipeline drain ({} orders, {} processors): PROCESSING in {:.2} s = {:.0} orders/s; notified in {:.2} s = {:.0} orders/s",
+        r.orders, r.processors, r.processing_s, r.processing_per_s, r.notified_s, r.notified_per_s
+    );
+}
