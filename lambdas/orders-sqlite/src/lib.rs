@@ -15,6 +15,12 @@
 //! batches of up to 10, long polling) in one transaction per batch. All of it
 //! lives in the same file, so a crash loses or duplicates nothing.
 //!
+//! Status moves ([`OrderStatusUpdater`]) are conditional on the current
+//! status, in one write transaction. The notification side has the local
+//! stand-ins of the AWS services: [`publisher::QueuePublisher`] (the topic),
+//! [`ledger`] (the notifier's send ledger) and [`notifier::RecordingNotifier`]
+//! (e-mail and SMS, recorded in `sent_notifications` instead of sent).
+//!
 //! # Durability: `synchronous = NORMAL`
 //!
 //! In WAL mode `NORMAL` syncs the WAL at checkpoints, not on every commit. A
@@ -37,7 +43,8 @@ use orders_core::error::StoreError;
 use orders_core::idempotency::IdempotencyRecord;
 use orders_core::model::Order;
 use orders_core::ports::{
-    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder,
+    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    SortOrder, StatusChange, TransitionOutcome,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
@@ -48,14 +55,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+pub mod ledger;
+pub mod notifier;
 pub mod outbox;
+pub mod publisher;
 pub mod queue;
 
 pub use rusqlite;
 
 /// The schema version this crate creates and reads (`PRAGMA user_version`).
 /// 1: orders and idempotency records. 2: the event outbox and the queues.
-pub const SCHEMA_VERSION: i64 = 2;
+/// 3: the customer's phone, the notification ledger and the local record of
+/// sent notifications.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a connection waits for a lock held by another connection or
 /// process before the call fails with [`StoreError::Unavailable`].
@@ -110,6 +122,37 @@ CREATE TABLE IF NOT EXISTS queue_messages (
     dead_lettered_at  INTEGER
 );
 CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
+";
+
+/// Version 3: the order's `customer_phone` (its own column, like the e-mail:
+/// neither is in the JSON document), the notifier's send ledger (one row per
+/// (order, status); `SENDING` with a lease, then `SENT`) and the notifications
+/// the local host "sent" (recorded instead, see [`notifier`]). Times are epoch
+/// milliseconds; `channels` is a comma-separated list (`email,sms`).
+const SCHEMA_V3: &str = "
+ALTER TABLE orders ADD COLUMN customer_phone TEXT;
+CREATE TABLE IF NOT EXISTS notification_ledger (
+    order_id    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('SENDING', 'SENT')),
+    lease_until INTEGER,
+    sent_at     INTEGER,
+    channels    TEXT,
+    PRIMARY KEY (order_id, status)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sent_notifications (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    channels      TEXT NOT NULL,
+    email_to      TEXT,
+    email_subject TEXT,
+    email_body    TEXT,
+    sms_to        TEXT,
+    sms_text      TEXT,
+    sent_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
 ";
 
 /// Runs inside the create transaction, after the order row and its
@@ -225,6 +268,21 @@ impl SqliteStore {
         .await
     }
 
+    /// Runs `f` on the writer connection, off the async runtime, for this
+    /// crate's own store operations (which report [`StoreError`]s themselves).
+    pub(crate) async fn with_writer_store<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut w = lock(&inner.writer);
+            f(&mut w.conn)
+        })
+        .await
+    }
+
     /// Runs `f` on a reader connection (the writer's for an in-memory store).
     pub async fn with_reader<R, F>(&self, f: F) -> Result<R, StoreError>
     where
@@ -301,6 +359,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             backfill_outbox(&tx)?;
         }
     }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3).map_err(map_err)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
     tx.commit().map_err(map_err)
@@ -323,7 +384,8 @@ fn backfill_outbox(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let mut n = 0usize;
     for row in rows {
         let (doc, email) = row.map_err(map_err)?;
-        outbox::write_order_created(tx, &decode_order(&doc, email)?).map_err(map_err)?;
+        let order = decode_order(&doc, Contacts { email, phone: None })?;
+        outbox::write_order_created(tx, &order).map_err(map_err)?;
         n += 1;
     }
     if n > 0 {
@@ -402,11 +464,38 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IdempotencyRecord>
     .transpose()
 }
 
-fn decode_order(doc: &str, customer_email: Option<String>) -> Result<Order, StoreError> {
+/// The customer's contacts, kept in their own columns: the JSON document of
+/// an order never holds them (`Order` skips them when serializing).
+struct Contacts {
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+/// The columns every order read selects, in this order; see [`order_row`].
+const ORDER_COLUMNS: &str = "doc, customer_email, customer_phone";
+
+/// Reads the [`ORDER_COLUMNS`] of a row.
+fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Contacts)> {
+    Ok((
+        r.get(0)?,
+        Contacts {
+            email: r.get(1)?,
+            phone: r.get(2)?,
+        },
+    ))
+}
+
+fn decode_order(doc: &str, contacts: Contacts) -> Result<Order, StoreError> {
     let mut order: Order = serde_json::from_str(doc)
         .map_err(|e| StoreError::Corrupt(format!("order document: {e}")))?;
-    order.customer_email = customer_email;
+    order.customer_email = contacts.email;
+    order.customer_phone = contacts.phone;
     Ok(order)
+}
+
+fn encode_order(order: &Order) -> Result<String, StoreError> {
+    serde_json::to_string(order)
+        .map_err(|e| StoreError::Other(format!("order does not serialize: {e}")))
 }
 
 fn create(
@@ -414,8 +503,7 @@ fn create(
     order: &Order,
     record: Option<&IdempotencyRecord>,
 ) -> Result<CreateOutcome, StoreError> {
-    let doc = serde_json::to_string(order)
-        .map_err(|e| StoreError::Other(format!("order does not serialize: {e}")))?;
+    let doc = encode_order(order)?;
     let order_id = order.order_id.to_string();
     let hook = w.hook.clone();
     let tx = w
@@ -433,8 +521,8 @@ fn create(
     }
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO orders (order_id, status, sort_key, customer_email, doc) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (order_id) DO NOTHING",
+            "INSERT INTO orders (order_id, status, sort_key, customer_email, customer_phone, doc) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (order_id) DO NOTHING",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -442,6 +530,7 @@ fn create(
                 order.status.as_str(),
                 order.sort_key(),
                 order.customer_email,
+                order.customer_phone,
                 doc
             ])
         })
@@ -477,15 +566,15 @@ fn create(
 
 fn get(conn: &Connection, order_id: &str) -> Result<Option<Order>, StoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT doc, customer_email FROM orders WHERE order_id = ?1")
+        .prepare_cached(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"
+        ))
         .map_err(map_err)?;
     let row = stmt
-        .query_row([order_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })
+        .query_row([order_id], order_row)
         .optional()
         .map_err(map_err)?;
-    row.map(|(doc, email)| decode_order(&doc, email))
+    row.map(|(doc, contacts)| decode_order(&doc, contacts))
         .transpose()
 }
 
@@ -514,22 +603,84 @@ fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage, StoreError> {
         format!("WHERE {}", conds.join(" AND "))
     };
     let sql = format!(
-        "SELECT doc, customer_email FROM orders {filter} ORDER BY sort_key {dir} LIMIT ?{limit_param}"
+        "SELECT {ORDER_COLUMNS} FROM orders {filter} ORDER BY sort_key {dir} LIMIT ?{limit_param}"
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(map_err)?;
     let rows = stmt
-        .query_map(args.as_slice(), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })
+        .query_map(args.as_slice(), order_row)
         .map_err(map_err)?;
     let mut orders = Vec::with_capacity(q.limit as usize + 1);
     for row in rows {
-        let (doc, email) = row.map_err(map_err)?;
-        orders.push(decode_order(&doc, email)?);
+        let (doc, contacts) = row.map_err(map_err)?;
+        orders.push(decode_order(&doc, contacts)?);
     }
     let has_more = orders.len() > q.limit as usize;
     orders.truncate(q.limit as usize);
     Ok(ListPage { orders, has_more })
+}
+
+/// The conditional status move, in one write transaction: the order row is
+/// read, and rewritten (status column and document) only if its status is
+/// still `change.from`. Another process's writer waits for the transaction
+/// (IMMEDIATE), and this process's writers queue on the writer mutex, so of
+/// concurrent moves of one order exactly one sees its `from`.
+fn transition(
+    conn: &mut Connection,
+    change: &StatusChange,
+) -> Result<TransitionOutcome, StoreError> {
+    let order_id = change.order_id.to_string();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let Some(mut order) = get(&tx, &order_id)? else {
+        return Ok(TransitionOutcome::NotFound);
+    };
+    if order.status != change.from {
+        return Ok(TransitionOutcome::Unchanged(order));
+    }
+    order.status = change.to;
+    order.status_reason = change.reason.clone();
+    order.updated_at = change.at;
+    let doc = encode_order(&order)?;
+    let updated = tx
+        .prepare_cached(
+            "UPDATE orders SET status = ?3, doc = ?4 WHERE order_id = ?1 AND status = ?2",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                order_id,
+                change.from.as_str(),
+                change.to.as_str(),
+                doc
+            ])
+        })
+        .map_err(map_err)?;
+    if updated != 1 {
+        // Cannot happen inside the transaction; refuse rather than guess.
+        return Err(StoreError::Other(format!(
+            "order {order_id} changed during its status transaction"
+        )));
+    }
+    // Read back what was stored (timestamps keep milliseconds), as DynamoDB
+    // returns the item after the update.
+    let stored = get(&tx, &order_id)?
+        .ok_or_else(|| StoreError::Other(format!("order {order_id} vanished in its update")))?;
+    tx.commit().map_err(map_err)?;
+    Ok(TransitionOutcome::Moved(stored))
+}
+
+#[async_trait::async_trait]
+impl OrderStatusUpdater for SqliteStore {
+    async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError> {
+        let change = change.clone();
+        let outcome = self
+            .with_writer_store(move |c| transition(c, &change))
+            .await;
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, "sqlite status transition failed");
+        }
+        outcome
+    }
 }
 
 #[async_trait::async_trait]
@@ -637,8 +788,17 @@ mod tests {
 
     /// A database written by schema version 1 (orders and idempotency only).
     fn v1_database(path: &Path, orders: &[Order]) {
+        old_database(path, 1, orders);
+    }
+
+    /// A database written by schema version `version` (1 or 2): no phone
+    /// column, no ledger, no sent notifications.
+    fn old_database(path: &Path, version: i64, orders: &[Order]) {
         let conn = Connection::open(path).unwrap();
         conn.execute_batch(SCHEMA_V1).unwrap();
+        if version >= 2 {
+            conn.execute_batch(SCHEMA_V2).unwrap();
+        }
         for o in orders {
             conn.execute(
                 "INSERT INTO orders (order_id, status, sort_key, customer_email, doc) \
@@ -653,7 +813,7 @@ mod tests {
             )
             .unwrap();
         }
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.pragma_update(None, "user_version", version).unwrap();
     }
 
     struct TempFile(PathBuf);
@@ -700,6 +860,55 @@ mod tests {
         drop(s);
         let s = SqliteStore::open(&db.0).unwrap();
         assert_eq!(s.outbox_pending(10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_v2_database_migrates_to_v3_keeping_orders_and_events() {
+        use orders_core::ports::{Channel, Claim, NotificationLedger};
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v2-{}.db", Uuid::now_v7())));
+        let mut old = sample(Uuid::now_v7());
+        old.customer_email = Some("ada@example.com".into());
+        old_database(&db.0, 2, std::slice::from_ref(&old));
+
+        let s = SqliteStore::open(&db.0).unwrap();
+        let v: i64 = s
+            .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(v, 3);
+        // The old order reads back as it was, with no phone; v2 had an
+        // outbox already, so nothing is backfilled.
+        assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old.clone()));
+        assert!(s.outbox_pending(10).await.unwrap().is_empty());
+        // The v3 parts work: a phone round-trips, the ledger and the record
+        // of sent notifications exist.
+        let mut new = sample(Uuid::now_v7());
+        new.customer_phone = Some("+14155550100".into());
+        s.create_order(&new, None).await.unwrap();
+        assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new.clone()));
+        let now = chrono::Utc::now();
+        let status = orders_core::OrderStatus::Processing;
+        let lease = Duration::from_secs(30);
+        assert_eq!(
+            s.claim(old.order_id, status, now, lease).await.unwrap(),
+            Claim::Claimed
+        );
+        s.complete(old.order_id, status, now, &[Channel::Email])
+            .await
+            .unwrap();
+        assert!(s
+            .list_sent_notifications(None, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        drop(s);
+        // Reopening migrates nothing twice and keeps the ledger.
+        let s = SqliteStore::open(&db.0).unwrap();
+        assert_eq!(
+            s.claim(old.order_id, status, now, lease).await.unwrap(),
+            Claim::AlreadySent
+        );
+        assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new));
     }
 
     #[test]
