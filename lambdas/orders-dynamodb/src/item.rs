@@ -42,6 +42,23 @@ pub fn record_key(key: &str) -> Item {
     ])
 }
 
+/// The sort key of every notification-ledger item.
+const NOTIFICATION_SK: &str = "NOTIFICATION";
+
+/// The primary key of the notification-ledger item of (order, status):
+/// `NOTIFICATION#<orderId>#<STATUS>` / `NOTIFICATION`. It has no index
+/// attributes, so no list ever sees it, and its sort key keeps it out of the
+/// pipe's stream filter (`sk = ORDER`).
+pub fn notification_key(order_id: Uuid, status: OrderStatus) -> Item {
+    HashMap::from([
+        (
+            "pk".to_string(),
+            s(format!("NOTIFICATION#{order_id}#{}", status.as_str())),
+        ),
+        ("sk".to_string(), s(NOTIFICATION_SK)),
+    ])
+}
+
 /// `STATUS#<STATUS>#<nn>`: the `byStatus` partition of a shard.
 pub(crate) fn status_partition(status: OrderStatus, shard: u8) -> String {
     format!("STATUS#{}#{shard:02}", status.as_str())
@@ -130,7 +147,7 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v),
         Some(_) => Err(corrupt(&format!("{name} is not a string"))),

@@ -1,34 +1,43 @@
 //! The Orders ports on DynamoDB, exactly as docs/data-model.md lays the
 //! table out: one item per order (`ORDER#<id>` / `ORDER`), one per
-//! idempotency key (`IDEMPOTENCY#<key>` / `IDEMPOTENCY`), and two
-//! write-sharded GSIs (`byStatus`, `byCreatedAt`) that lists query one shard
-//! at a time and merge. Only `GetItem`, `PutItem`, `TransactWriteItems` and
-//! `Query` are used; never `Scan`.
+//! idempotency key (`IDEMPOTENCY#<key>` / `IDEMPOTENCY`), one per notified
+//! (order, status) (`NOTIFICATION#<id>#<STATUS>` / `NOTIFICATION`, see
+//! [`ledger`]), and two write-sharded GSIs (`byStatus`, `byCreatedAt`) that
+//! lists query one shard at a time and merge. Only `GetItem`, `PutItem`,
+//! `UpdateItem`, `TransactWriteItems` and `Query` are used; never `Scan`.
+//!
+//! Status moves and ledger claims are single conditional `UpdateItem`s that
+//! ask for the current item when their condition fails
+//! (`ReturnValuesOnConditionCheckFailure::ALL_OLD`), so they never need a
+//! `GetItem`: the processor and the notifier are allowed none on those keys.
 //!
 //! Logs carry ids, counts and error codes only, never customer data.
 
 mod client;
 mod item;
+pub mod ledger;
 mod table;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use orders_core::error::StoreError;
 use orders_core::idempotency::IdempotencyRecord;
-use orders_core::model::{Order, STATUS_SHARDS};
+use orders_core::model::{format_timestamp, shard_of, Order, STATUS_SHARDS};
 use orders_core::ports::{
-    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder,
+    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    SortOrder, StatusChange, TransitionOutcome,
 };
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
 pub use client::{build_client, client_from_env};
-pub use item::{order_key, record_key};
+pub use item::{notification_key, order_key, record_key};
 pub use table::create_table;
 
 /// Environment variable holding the table name (set by the CDK stack).
@@ -371,6 +380,69 @@ impl OrderLister for DynamoStore {
         tracing::debug!(status = ?query.status, order = ?query.order, count = orders.len(),
             has_more, "orders listed");
         Ok(ListPage { orders, has_more })
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderStatusUpdater for DynamoStore {
+    /// One conditional `UpdateItem` (`attribute_exists(pk) AND #status =
+    /// :from`) that sets the status, `updatedAt`, `statusReason` and the
+    /// `byStatus` key `gsi1pk` together (same shard, new status). A failed
+    /// condition returns the current item (`ALL_OLD`): the order as it is, or
+    /// nothing when there is no such order.
+    async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError> {
+        let shard = shard_of(change.order_id);
+        let mut update = String::from("SET #status = :to, gsi1pk = :gsi1pk, updatedAt = :at");
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item::order_key(change.order_id)))
+            .condition_expression("attribute_exists(pk) AND #status = :from")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":from", AttributeValue::S(change.from.as_str().into()))
+            .expression_attribute_values(":to", AttributeValue::S(change.to.as_str().into()))
+            .expression_attribute_values(
+                ":gsi1pk",
+                AttributeValue::S(item::status_partition(change.to, shard)),
+            )
+            .expression_attribute_values(":at", AttributeValue::S(format_timestamp(change.at)))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match &change.reason {
+            Some(reason) => {
+                update.push_str(", statusReason = :reason");
+                req = req.expression_attribute_values(":reason", AttributeValue::S(reason.clone()));
+            }
+            None => update.push_str(" REMOVE statusReason"),
+        }
+        let order_id = change.order_id;
+        match req.update_expression(update).send().await {
+            Ok(out) => {
+                let order = out
+                    .attributes()
+                    .map(item::order_from_item)
+                    .transpose()?
+                    .ok_or_else(|| StoreError::Other("UpdateItem returned no attributes".into()))?;
+                tracing::debug!(order_id = %order_id, from = %change.from, to = %change.to,
+                    "order status moved");
+                Ok(TransitionOutcome::Moved(order))
+            }
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    match failed.item().filter(|it| !it.is_empty()) {
+                        Some(current) => {
+                            let order = item::order_from_item(current)?;
+                            tracing::debug!(order_id = %order_id, from = %change.from,
+                                status = %order.status, "order not in the expected status");
+                            Ok(TransitionOutcome::Unchanged(order))
+                        }
+                        None => Ok(TransitionOutcome::NotFound),
+                    }
+                }
+                _ => Err(classify("UpdateItem", &e)),
+            },
+        }
     }
 }
 
