@@ -4,8 +4,11 @@ use crate::fixtures::*;
 use crate::Store;
 use orders_core::error::StoreError;
 use orders_core::model::{Order, OrderStatus, STATUS_SHARDS};
-use orders_core::ports::{CreateOutcome, ListQuery, SortOrder};
+use orders_core::ports::{
+    Channel, Claim, CreateOutcome, ListQuery, SortOrder, StatusChange, TransitionOutcome,
+};
 use std::collections::HashSet;
+use std::time::Duration;
 
 fn query(
     status: Option<OrderStatus>,
@@ -107,13 +110,22 @@ pub async fn create_then_get_round_trips<S: Store>(store: S) {
             assert_eq!(a.line_total.to_string(), b.line_total.to_string());
         }
         assert_eq!(got.customer_email, o.customer_email);
+        assert_eq!(got.customer_phone, o.customer_phone);
         assert_eq!(got.created_at, o.created_at);
         assert_eq!(got.updated_at, o.updated_at);
     }
     assert_eq!(full_order(at_ms(0)).total.to_string(), "1030.07");
-    // Listing returns the same full orders.
+    assert_eq!(full.customer_phone.as_deref(), Some("+447700900123"));
+    // A phone without an e-mail.
+    let mut phone_only = order(id_at(at_ms(9)), at_ms(9), OrderStatus::Pending);
+    phone_only.customer_phone = Some("+14155550100".into());
+    store.create_order(&phone_only, None).await.unwrap();
+    let got = store.get_order(phone_only.order_id).await.unwrap();
+    assert_eq!(got.as_ref(), Some(&phone_only));
+    assert_eq!(got.unwrap().customer_email, None);
+    // Listing returns the same full orders, contacts included.
     let listed = all_orders(&store).await;
-    assert_eq!(listed, vec![minimal, full]);
+    assert_eq!(listed, vec![phone_only, minimal, full]);
 }
 
 /// get of an unknown id is `None`.
@@ -411,4 +423,493 @@ pub async fn concurrent_creates_with_one_key<S: Store>(store: S) {
     let listed = all_orders(&store).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].order_id, winners[0].order_id);
+}
+
+// ---------------------------------------------------------------------------
+// Status transitions (OrderStatusUpdater)
+// ---------------------------------------------------------------------------
+
+fn change(order: &Order, from: OrderStatus, to: OrderStatus, at_offset_ms: i64) -> StatusChange {
+    StatusChange {
+        order_id: order.order_id,
+        from,
+        to,
+        reason: None,
+        at: at_ms(at_offset_ms),
+    }
+}
+
+/// `order` after `change`: what a store must return and keep.
+fn moved(order: &Order, change: &StatusChange) -> Order {
+    let mut o = order.clone();
+    o.status = change.to;
+    o.status_reason = change.reason.clone();
+    o.updated_at = change.at;
+    o
+}
+
+/// A PENDING order with every optional field (contacts included).
+fn pending_full_order(offset_ms: i64) -> Order {
+    let mut o = full_order(at_ms(offset_ms));
+    o.status = OrderStatus::Pending;
+    o.status_reason = None;
+    o
+}
+
+/// PENDING to PROCESSING moves once: the order after the move is returned
+/// and stored (contacts kept); a second call changes nothing and returns the
+/// order as it is; an unknown id is NotFound and creates nothing.
+pub async fn transition_moves_once<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    store.create_order(&o, None).await.unwrap();
+    let first = change(&o, OrderStatus::Pending, OrderStatus::Processing, 5_000);
+    let want = moved(&o, &first);
+    assert_eq!(
+        store.transition(&first).await.unwrap(),
+        TransitionOutcome::Moved(want.clone())
+    );
+    assert_eq!(
+        store.get_order(o.order_id).await.unwrap(),
+        Some(want.clone())
+    );
+    assert_eq!(want.customer_email.as_deref(), Some("zoe@example.com"));
+    assert_eq!(want.customer_phone.as_deref(), Some("+447700900123"));
+
+    // A redelivery: Unchanged, and `updatedAt` stays the first move's.
+    let again = change(&o, OrderStatus::Pending, OrderStatus::Processing, 9_000);
+    assert_eq!(
+        store.transition(&again).await.unwrap(),
+        TransitionOutcome::Unchanged(want.clone())
+    );
+    assert_eq!(
+        store.get_order(o.order_id).await.unwrap(),
+        Some(want.clone())
+    );
+
+    // The next move of the lifecycle works from the new status.
+    let done = change(&o, OrderStatus::Processing, OrderStatus::Completed, 12_000);
+    let completed = moved(&want, &done);
+    assert_eq!(
+        store.transition(&done).await.unwrap(),
+        TransitionOutcome::Moved(completed.clone())
+    );
+
+    // A clock with sub-millisecond digits: the returned order is the stored
+    // one (stores keep milliseconds), so what a caller publishes from it is
+    // what a reader later sees.
+    let precise = pending_full_order(20);
+    store.create_order(&precise, None).await.unwrap();
+    let mut c = change(&precise, OrderStatus::Pending, OrderStatus::Cancelled, 0);
+    c.at = at_ms(30_000) + chrono::Duration::nanoseconds(456_789);
+    let TransitionOutcome::Moved(returned) = store.transition(&c).await.unwrap() else {
+        panic!("not moved")
+    };
+    assert_eq!(returned.updated_at, at_ms(30_000));
+    assert_eq!(
+        store.get_order(precise.order_id).await.unwrap(),
+        Some(returned.clone())
+    );
+
+    // Unknown id: NotFound, and no order appears.
+    let ghost = order(id_at(at_ms(1)), at_ms(1), OrderStatus::Pending);
+    assert_eq!(
+        store
+            .transition(&change(
+                &ghost,
+                OrderStatus::Pending,
+                OrderStatus::Processing,
+                2_000
+            ))
+            .await
+            .unwrap(),
+        TransitionOutcome::NotFound
+    );
+    assert_eq!(store.get_order(ghost.order_id).await.unwrap(), None);
+    assert_eq!(all_orders(&store).await, vec![returned, completed]);
+}
+
+/// An order in another status than `from` is Unchanged, returned as it is
+/// and left as it is: a CANCELLED order is not processed, a COMPLETED one is
+/// not cancelled, a PENDING one is not completed.
+pub async fn transition_from_another_status_is_unchanged<S: Store>(store: S) {
+    let cancelled = order(id_at(at_ms(0)), at_ms(0), OrderStatus::Cancelled);
+    let completed = order(id_at(at_ms(1)), at_ms(1), OrderStatus::Completed);
+    let mut failed = order(id_at(at_ms(2)), at_ms(2), OrderStatus::Failed);
+    failed.customer_phone = Some("+14155550100".into());
+    let pending = order(id_at(at_ms(3)), at_ms(3), OrderStatus::Pending);
+    create_all(
+        &store,
+        &[
+            cancelled.clone(),
+            completed.clone(),
+            failed.clone(),
+            pending.clone(),
+        ],
+    )
+    .await;
+    let attempts = [
+        (&cancelled, OrderStatus::Pending, OrderStatus::Processing),
+        (&completed, OrderStatus::Pending, OrderStatus::Cancelled),
+        (&failed, OrderStatus::Processing, OrderStatus::Completed),
+        (&pending, OrderStatus::Processing, OrderStatus::Completed),
+    ];
+    for (o, from, to) in attempts {
+        let mut c = change(o, from, to, 10_000);
+        c.reason = Some("must not be written".into());
+        assert_eq!(
+            store.transition(&c).await.unwrap(),
+            TransitionOutcome::Unchanged(o.clone()),
+            "{} from {from} to {to}",
+            o.status
+        );
+        assert_eq!(store.get_order(o.order_id).await.unwrap().as_ref(), Some(o));
+    }
+    // The indexes did not move either.
+    for o in [&cancelled, &completed, &failed, &pending] {
+        let listed = collect_pages(&store, Some(o.status), SortOrder::Asc, 10).await;
+        assert_eq!(listed, vec![o.clone()]);
+    }
+}
+
+/// After moves, listing by status finds each order under its new status
+/// only, in exact sort order, across shards and pages; the unfiltered list
+/// shows the new statuses.
+pub async fn transition_keeps_indexes_consistent<S: Store>(store: S) {
+    let mut all: Vec<Order> = (0..20)
+        .map(|i| {
+            let t = at_ms((i / 2) as i64 * 3);
+            order(
+                id_in_shard(t, (i * 7 % STATUS_SHARDS as usize) as u8),
+                t,
+                OrderStatus::Pending,
+            )
+        })
+        .collect();
+    create_all(&store, &all).await;
+    // Move every other order to PROCESSING, and one of those on to FAILED.
+    for (i, o) in all.iter_mut().enumerate() {
+        if i % 2 == 0 {
+            continue;
+        }
+        let c = change(
+            o,
+            OrderStatus::Pending,
+            OrderStatus::Processing,
+            60_000 + i as i64,
+        );
+        let after = moved(o, &c);
+        assert_eq!(
+            store.transition(&c).await.unwrap(),
+            TransitionOutcome::Moved(after.clone())
+        );
+        *o = after;
+    }
+    let mut c = change(
+        &all[5],
+        OrderStatus::Processing,
+        OrderStatus::Failed,
+        70_000,
+    );
+    c.reason = Some("payment declined".into());
+    let failed = moved(&all[5], &c);
+    assert_eq!(
+        store.transition(&c).await.unwrap(),
+        TransitionOutcome::Moved(failed.clone())
+    );
+    all[5] = failed;
+
+    for status in [
+        None,
+        Some(OrderStatus::Pending),
+        Some(OrderStatus::Processing),
+        Some(OrderStatus::Failed),
+        Some(OrderStatus::Completed),
+    ] {
+        for dir in [SortOrder::Asc, SortOrder::Desc] {
+            let want = expected(&all, status, dir);
+            for limit in [1, 3, 100] {
+                let got = collect_pages(&store, status, dir, limit).await;
+                assert_eq!(got, want, "status {status:?}, order {dir:?}, limit {limit}");
+            }
+        }
+    }
+    let processing =
+        collect_pages(&store, Some(OrderStatus::Processing), SortOrder::Asc, 100).await;
+    assert_eq!(processing.len(), 9);
+    let pending = collect_pages(&store, Some(OrderStatus::Pending), SortOrder::Asc, 100).await;
+    assert_eq!(pending.len(), 10);
+    let moved_ids: HashSet<_> = processing.iter().map(|o| o.order_id).collect();
+    assert!(pending.iter().all(|o| !moved_ids.contains(&o.order_id)));
+}
+
+/// A move with a reason stores it; a move without one removes the one the
+/// order had.
+pub async fn transition_sets_and_clears_the_reason<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    let mut held = order(id_at(at_ms(1)), at_ms(1), OrderStatus::Processing);
+    held.status_reason = Some("awaiting stock".into());
+    create_all(&store, &[o.clone(), held.clone()]).await;
+
+    let start = change(&o, OrderStatus::Pending, OrderStatus::Processing, 1_000);
+    let processing = moved(&o, &start);
+    store.transition(&start).await.unwrap();
+    let mut fail = change(&o, OrderStatus::Processing, OrderStatus::Failed, 2_000);
+    fail.reason = Some("payment declined: card expired".into());
+    let failed = moved(&processing, &fail);
+    assert_eq!(
+        failed.status_reason.as_deref(),
+        Some("payment declined: card expired")
+    );
+    assert_eq!(
+        store.transition(&fail).await.unwrap(),
+        TransitionOutcome::Moved(failed.clone())
+    );
+    assert_eq!(
+        store.get_order(o.order_id).await.unwrap(),
+        Some(failed.clone())
+    );
+    assert_eq!(
+        collect_pages(&store, Some(OrderStatus::Failed), SortOrder::Desc, 10).await,
+        vec![failed]
+    );
+
+    let finish = change(
+        &held,
+        OrderStatus::Processing,
+        OrderStatus::Completed,
+        3_000,
+    );
+    let completed = moved(&held, &finish);
+    assert_eq!(completed.status_reason, None);
+    assert_eq!(
+        store.transition(&finish).await.unwrap(),
+        TransitionOutcome::Moved(completed.clone())
+    );
+    assert_eq!(
+        store.get_order(held.order_id).await.unwrap(),
+        Some(completed)
+    );
+}
+
+/// Sixteen concurrent moves of one order: exactly one Moved; every other
+/// caller sees the moved order, Unchanged.
+pub async fn concurrent_transitions_move_once<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    store.create_order(&o, None).await.unwrap();
+    let c = change(&o, OrderStatus::Pending, OrderStatus::Processing, 1_000);
+    let want = moved(&o, &c);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            let c = c.clone();
+            tokio::spawn(async move { store.transition(&c).await })
+        })
+        .collect();
+    let mut moves = 0;
+    for t in tasks {
+        match t.await.expect("task").expect("transition") {
+            TransitionOutcome::Moved(got) => {
+                moves += 1;
+                assert_eq!(got, want);
+            }
+            TransitionOutcome::Unchanged(got) => assert_eq!(got, want),
+            TransitionOutcome::NotFound => panic!("NotFound for an existing order"),
+        }
+    }
+    assert_eq!(
+        moves, 1,
+        "exactly one concurrent transition moves the order"
+    );
+    assert_eq!(store.get_order(o.order_id).await.unwrap(), Some(want));
+}
+
+// ---------------------------------------------------------------------------
+// The notification ledger (NotificationLedger)
+// ---------------------------------------------------------------------------
+
+const LEASE: Duration = Duration::from_secs(30);
+
+fn after(t: chrono::DateTime<chrono::Utc>, ms: i64) -> chrono::DateTime<chrono::Utc> {
+    t + chrono::Duration::milliseconds(ms)
+}
+
+/// The ledger's clock: now, to the millisecond (TTLs stay realistic).
+fn ledger_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap()
+}
+
+/// Claim, complete, and every later claim is AlreadySent, whatever the
+/// time; (order, status) pairs are independent.
+pub async fn ledger_claim_complete_already_sent<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    let other = order(id_at(at_ms(1)), at_ms(1), OrderStatus::Pending);
+    create_all(&store, &[o.clone(), other.clone()]).await;
+    let (id, p) = (o.order_id, OrderStatus::Processing);
+    let t0 = ledger_now();
+
+    assert_eq!(store.claim(id, p, t0, LEASE).await.unwrap(), Claim::Claimed);
+    store
+        .complete(id, p, after(t0, 1_000), &[Channel::Email, Channel::Sms])
+        .await
+        .unwrap();
+    for later_ms in [2_000, 31_000, 3_600_000] {
+        assert_eq!(
+            store
+                .claim(id, p, after(t0, later_ms), LEASE)
+                .await
+                .unwrap(),
+            Claim::AlreadySent,
+            "{later_ms} ms later"
+        );
+    }
+    // Completing again (a sender whose lease ran out finishing late) keeps it sent.
+    store
+        .complete(id, p, after(t0, 40_000), &[Channel::Log])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(id, p, after(t0, 50_000), LEASE).await.unwrap(),
+        Claim::AlreadySent
+    );
+
+    // Another status of the same order, and the same status of another order.
+    assert_eq!(
+        store
+            .claim(id, OrderStatus::Completed, t0, LEASE)
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        store.claim(other.order_id, p, t0, LEASE).await.unwrap(),
+        Claim::Claimed
+    );
+    // An empty channel list is a valid completion.
+    store.complete(other.order_id, p, t0, &[]).await.unwrap();
+    assert_eq!(
+        store.claim(other.order_id, p, t0, LEASE).await.unwrap(),
+        Claim::AlreadySent
+    );
+}
+
+/// A live lease makes other claims InFlight, up to and including its last
+/// millisecond; after it, the next claim takes the entry over (its sender
+/// died) and holds a new lease.
+pub async fn ledger_lease_in_flight_then_taken_over<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    store.create_order(&o, None).await.unwrap();
+    let (id, s) = (o.order_id, OrderStatus::Cancelled);
+    let t0 = ledger_now();
+
+    assert_eq!(store.claim(id, s, t0, LEASE).await.unwrap(), Claim::Claimed);
+    for ms in [0, 1_000, 29_999, 30_000] {
+        assert_eq!(
+            store.claim(id, s, after(t0, ms), LEASE).await.unwrap(),
+            Claim::InFlight,
+            "{ms} ms into a 30 s lease"
+        );
+    }
+    // The lease ended: taken over, with a new lease from now.
+    let t1 = after(t0, 30_001);
+    assert_eq!(store.claim(id, s, t1, LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(
+        store.claim(id, s, after(t1, 1_000), LEASE).await.unwrap(),
+        Claim::InFlight
+    );
+    assert_eq!(
+        store.claim(id, s, after(t1, 30_000), LEASE).await.unwrap(),
+        Claim::InFlight
+    );
+    // The new holder completes: sent for good.
+    store
+        .complete(id, s, after(t1, 2_000), &[Channel::Email])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(id, s, after(t1, 120_000), LEASE).await.unwrap(),
+        Claim::AlreadySent
+    );
+}
+
+/// Sixteen concurrent claims of one (order, status): exactly one Claimed,
+/// the others InFlight.
+pub async fn concurrent_claims_one_winner<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    store.create_order(&o, None).await.unwrap();
+    let t0 = ledger_now();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            let id = o.order_id;
+            tokio::spawn(async move { store.claim(id, OrderStatus::Processing, t0, LEASE).await })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for t in tasks {
+        claims.push(t.await.expect("task").expect("claim"));
+    }
+    let won = claims.iter().filter(|c| **c == Claim::Claimed).count();
+    let in_flight = claims.iter().filter(|c| **c == Claim::InFlight).count();
+    assert_eq!((won, in_flight), (1, 15), "{claims:?}");
+}
+
+/// Ledger entries live next to the orders (on DynamoDB, in the same table)
+/// but never show up as orders: not in any list, not in a get.
+pub async fn ledger_items_are_never_listed<S: Store>(store: S) {
+    let orders = vec![
+        pending_full_order(0),
+        order(id_at(at_ms(1)), at_ms(1), OrderStatus::Processing),
+        order(id_at(at_ms(2)), at_ms(2), OrderStatus::Completed),
+    ];
+    create_all(&store, &orders).await;
+    let t0 = ledger_now();
+    // Entries for every status of every order, some sent, some in flight,
+    // and one for an order that does not exist.
+    for (i, o) in orders.iter().enumerate() {
+        for (j, status) in OrderStatus::ALL.into_iter().enumerate() {
+            assert_eq!(
+                store.claim(o.order_id, status, t0, LEASE).await.unwrap(),
+                Claim::Claimed
+            );
+            if (i + j) % 2 == 0 {
+                store
+                    .complete(o.order_id, status, t0, &[Channel::Email])
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let ghost = id_at(at_ms(3));
+    store
+        .claim(ghost, OrderStatus::Processing, t0, LEASE)
+        .await
+        .unwrap();
+    store
+        .complete(ghost, OrderStatus::Processing, t0, &[Channel::Log])
+        .await
+        .unwrap();
+
+    assert_eq!(store.get_order(ghost).await.unwrap(), None);
+    for o in &orders {
+        assert_eq!(store.get_order(o.order_id).await.unwrap().as_ref(), Some(o));
+    }
+    let statuses = std::iter::once(None).chain(OrderStatus::ALL.into_iter().map(Some));
+    for status in statuses {
+        for dir in [SortOrder::Asc, SortOrder::Desc] {
+            let want = expected(&orders, status, dir);
+            assert_eq!(
+                collect_pages(&store, status, dir, 100).await,
+                want,
+                "{status:?} {dir:?}"
+            );
+            // has_more is not fooled by ledger items either.
+            if !want.is_empty() {
+                let page = store
+                    .list_orders(&query(status, dir, want.len() as u32, None))
+                    .await
+                    .unwrap();
+                assert!(!page.has_more, "{status:?} {dir:?}");
+            }
+        }
+    }
 }

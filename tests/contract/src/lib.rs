@@ -1,6 +1,6 @@
 //! One contract suite for the Orders ports. Every case is an async function
-//! generic over a store implementing [`OrderWriter`], [`OrderReader`] and
-//! [`OrderLister`]; `tests/contract.rs` runs each case against every backend
+//! generic over a store implementing [`OrderWriter`], [`OrderReader`],
+//! [`OrderLister`], [`OrderStatusUpdater`] and [`NotificationLedger`]; `tests/contract.rs` runs each case against every backend
 //! (SQLite in memory, SQLite on a file, DynamoDB on an endpoint such as moto
 //! or DynamoDB Local) on a fresh, empty store.
 //!
@@ -12,8 +12,32 @@ pub mod backends;
 pub mod cases;
 pub mod fixtures;
 
-use orders_core::ports::{OrderLister, OrderReader, OrderWriter};
+use orders_core::ports::{
+    NotificationLedger, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+};
 
 /// What the suite needs of a store.
-pub trait Store: OrderWriter + OrderReader + OrderLister + Clone + Send + Sync + 'static {}
-impl<T: OrderWriter + OrderReader + OrderLister + Clone + Send + Sync + 'static> Store for T {}
+pub trait Store:
+    OrderWriter
+    + OrderReader
+    + OrderLister
+    + OrderStatusUpdater
+    + NotificationLedger
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+impl<T> Store for T where
+    T: OrderWriter
+        + OrderReader
+        + OrderLister
+        + OrderStatusUpdater
+        + NotificationLedger
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}

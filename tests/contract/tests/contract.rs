@@ -19,6 +19,15 @@ macro_rules! contract_suite {
                 has_more_is_exact_at_the_boundary,
                 shards_merge_in_exact_order,
                 concurrent_creates_with_one_key,
+                transition_moves_once,
+                transition_from_another_status_is_unchanged,
+                transition_keeps_indexes_consistent,
+                transition_sets_and_clears_the_reason,
+                concurrent_transitions_move_once,
+                ledger_claim_complete_already_sent,
+                ledger_lease_in_flight_then_taken_over,
+                concurrent_claims_one_winner,
+                ledger_items_are_never_listed,
             );
         }
     };
@@ -160,6 +169,172 @@ async fn dynamodb_item_layout_matches_the_data_model() {
     assert_eq!(rec_item.get("statusCode"), Some(&A::N("201".into())));
     assert_eq!(rec_item.get("orderId"), Some(&A::S(o.order_id.to_string())));
     assert_eq!(rec_item.get("requestHash"), Some(&A::S("h".into())));
+}
+
+/// A status move rewrites exactly the status attributes and the `byStatus`
+/// partition (same shard); a ledger item has its own key and no index
+/// attributes (docs/data-model.md).
+#[tokio::test]
+async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    use orders_contract_tests::fixtures::{at_ms, full_order};
+    use orders_core::ports::{
+        Channel, NotificationLedger, OrderStatusUpdater, OrderWriter, StatusChange,
+    };
+    use orders_core::OrderStatus;
+    let Some(store) =
+        backends::dynamodb("dynamodb_transition_and_ledger_layout_match_the_data_model").await
+    else {
+        return;
+    };
+    let get = |key| {
+        let store = store.clone();
+        async move {
+            store
+                .client()
+                .get_item()
+                .table_name(store.table())
+                .set_key(Some(key))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item
+        }
+    };
+    let o = full_order(at_ms(0)); // FAILED, with a reason
+    store.create_order(&o, None).await.unwrap();
+    let before = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
+    store
+        .transition(&StatusChange {
+            order_id: o.order_id,
+            from: OrderStatus::Failed,
+            to: OrderStatus::Cancelled,
+            reason: None,
+            at: at_ms(5_000),
+        })
+        .await
+        .unwrap();
+    let item = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
+    let shard = format!("{:02}", o.shard());
+    assert_eq!(item.get("status"), Some(&A::S("CANCELLED".into())));
+    assert_eq!(
+        item.get("gsi1pk"),
+        Some(&A::S(format!("STATUS#CANCELLED#{shard}")))
+    );
+    assert_eq!(
+        item.get("updatedAt"),
+        Some(&A::S("2026-11-18T11:06:45.123Z".into()))
+    );
+    assert!(!item.contains_key("statusReason"));
+    // Everything else is as it was.
+    for (k, v) in &before {
+        if !["status", "gsi1pk", "updatedAt", "statusReason"].contains(&k.as_str()) {
+            assert_eq!(item.get(k), Some(v), "{k}");
+        }
+    }
+    assert_eq!(item.len(), before.len() - 1);
+
+    let t0 = chrono::DateTime::from_timestamp_millis(1_900_000_000_000).unwrap();
+    let key = orders_dynamodb::notification_key(o.order_id, OrderStatus::Cancelled);
+    store
+        .claim(
+            o.order_id,
+            OrderStatus::Cancelled,
+            t0,
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let claimed = get(key.clone()).await.expect("ledger item");
+    assert_eq!(
+        claimed.get("pk"),
+        Some(&A::S(format!("NOTIFICATION#{}#CANCELLED", o.order_id)))
+    );
+    assert_eq!(claimed.get("sk"), Some(&A::S("NOTIFICATION".into())));
+    assert_eq!(claimed.get("state"), Some(&A::S("SENDING".into())));
+    assert_eq!(
+        claimed.get("leaseUntil"),
+        Some(&A::N("1900000030000".into()))
+    );
+    assert_eq!(
+        claimed.get("expiresAt"),
+        Some(&A::N((1_900_000_000 + 90 * 86_400).to_string()))
+    );
+    assert_eq!(claimed.get("orderId"), Some(&A::S(o.order_id.to_string())));
+    assert_eq!(claimed.get("orderStatus"), Some(&A::S("CANCELLED".into())));
+    for k in ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "status"] {
+        assert!(!claimed.contains_key(k), "ledger item has {k}");
+    }
+    store
+        .complete(
+            o.order_id,
+            OrderStatus::Cancelled,
+            t0 + chrono::Duration::milliseconds(1_500),
+            &[Channel::Email, Channel::Sms],
+        )
+        .await
+        .unwrap();
+    let sent = get(key).await.expect("ledger item");
+    assert_eq!(sent.get("state"), Some(&A::S("SENT".into())));
+    assert_eq!(
+        sent.get("sentAt"),
+        Some(&A::S("2030-03-17T17:46:41.500Z".into()))
+    );
+    assert_eq!(
+        sent.get("channels"),
+        Some(&A::L(vec![A::S("email".into()), A::S("sms".into())]))
+    );
+    assert!(!sent.contains_key("leaseUntil"));
+    for k in ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "status"] {
+        assert!(!sent.contains_key(k), "ledger item has {k}");
+    }
+}
+
+/// The embedded store keeps its `status` column (what lists filter on) and
+/// the order document in step through status moves.
+#[tokio::test]
+async fn sqlite_status_column_follows_transitions() {
+    use orders_contract_tests::fixtures::{at_ms, full_order};
+    use orders_core::ports::{OrderStatusUpdater, OrderWriter, StatusChange};
+    use orders_core::OrderStatus;
+    let store = backends::sqlite_memory();
+    let o = full_order(at_ms(0));
+    store.create_order(&o, None).await.unwrap();
+    store
+        .transition(&StatusChange {
+            order_id: o.order_id,
+            from: OrderStatus::Failed,
+            to: OrderStatus::Cancelled,
+            reason: None,
+            at: at_ms(5_000),
+        })
+        .await
+        .unwrap();
+    let id = o.order_id.to_string();
+    let (column, doc, phone): (String, String, Option<String>) = store
+        .with_reader(move |c| {
+            c.query_row(
+                "SELECT status, doc, customer_phone FROM orders WHERE order_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(column, "CANCELLED");
+    assert!(doc.contains(r#""status":"CANCELLED""#), "{doc}");
+    assert!(
+        doc.contains(r#""updatedAt":"2026-11-18T11:06:45.123Z""#),
+        "{doc}"
+    );
+    assert!(!doc.contains("statusReason"), "{doc}");
+    // Contacts live in their own columns, never in the document.
+    assert!(
+        !doc.contains("+447700900123") && !doc.contains("zoe@"),
+        "{doc}"
+    );
+    assert_eq!(phone.as_deref(), Some("+447700900123"));
 }
 
 /// An endpoint nobody listens on is `Unavailable` (503), not a 500.
