@@ -1,0 +1,129 @@
+//! Errors of the adapters.
+
+use orders_core::DeliveryError;
+
+/// What building a client or calling a messaging service can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum MessagingError {
+    /// A required environment variable is missing or empty.
+    #[error("{0} is not set")]
+    MissingEnv(&'static str),
+    /// An environment variable or argument has a value this crate cannot use.
+    #[error("{name}: {problem}")]
+    InvalidConfig { name: &'static str, problem: String },
+    /// Throttled, a server error, a timeout or an unreachable endpoint:
+    /// retrying later may succeed.
+    #[error("{op}: service unavailable ({code}): {detail}")]
+    Unavailable {
+        op: &'static str,
+        code: String,
+        detail: String,
+    },
+    /// The service refused the request for good (bad address, not allowed,
+    /// no such queue, unsupported operation).
+    #[error("{op}: rejected ({code}): {detail}")]
+    Rejected {
+        op: &'static str,
+        code: String,
+        detail: String,
+    },
+    /// The service answered without something it always sends.
+    #[error("{op}: unexpected response: {detail}")]
+    Unexpected { op: &'static str, detail: String },
+}
+
+impl MessagingError {
+    /// Whether a later retry may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+
+    /// The service's error code, if the service answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Unavailable { code, .. } | Self::Rejected { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    #[cfg(feature = "ses")]
+    /// The same error with every occurrence of `secret` replaced by
+    /// `masked` (services echo a bad address in their messages).
+    pub(crate) fn redact(self, secret: &str, masked: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        let clean = |s: String| s.replace(secret, masked);
+        match self {
+            Self::Unavailable { op, code, detail } => Self::Unavailable {
+                op,
+                code,
+                detail: clean(detail),
+            },
+            Self::Rejected { op, code, detail } => Self::Rejected {
+                op,
+                code,
+                detail: clean(detail),
+            },
+            Self::Unexpected { op, detail } => Self::Unexpected {
+                op,
+                detail: clean(detail),
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<MessagingError> for DeliveryError {
+    fn from(e: MessagingError) -> Self {
+        if e.is_retryable() {
+            DeliveryError::Unavailable(e.to_string())
+        } else {
+            DeliveryError::Rejected(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_error_keeps_the_retry_decision() {
+        let unavailable = MessagingError::Unavailable {
+            op: "Publish",
+            code: "Throttled".into(),
+            detail: "slow down".into(),
+        };
+        assert!(matches!(
+            DeliveryError::from(unavailable),
+            DeliveryError::Unavailable(m) if m.contains("Throttled")
+        ));
+        let rejected = MessagingError::Rejected {
+            op: "Publish",
+            code: "InvalidParameter".into(),
+            detail: "bad".into(),
+        };
+        assert!(matches!(
+            DeliveryError::from(rejected),
+            DeliveryError::Rejected(_)
+        ));
+        assert!(matches!(
+            DeliveryError::from(MessagingError::MissingEnv("X")),
+            DeliveryError::Rejected(_)
+        ));
+    }
+
+    #[cfg(feature = "ses")]
+    #[test]
+    fn redaction_masks_echoed_addresses() {
+        let e = MessagingError::Rejected {
+            op: "Publish",
+            code: "InvalidParameter".into(),
+            detail: "PhoneNumber Reason: +14155550100 is not valid".into(),
+        }
+        .redact("+14155550100", "+*******0100");
+        assert!(!e.to_string().contains("4155550100"), "{e}");
+        assert!(e.to_string().contains("+*******0100"));
+    }
+}

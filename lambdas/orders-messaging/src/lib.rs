@@ -1,0 +1,48 @@
+//! The Orders ports on AWS messaging, and the operations on its dead-letter
+//! queues:
+//!
+//! - [`SnsPublisher`] (feature `sns`): [`orders_core::ports::EventPublisher`]
+//!   on the notifications topic (`NOTIFICATIONS_TOPIC_ARN`), with the
+//!   message attributes `eventType` and `status` that subscription filter
+//!   policies match on;
+//! - [`AwsNotifier`] (feature `ses`, which brings `sns`): [`orders_core::ports::Notifier`]
+//!   sending e-mail with SES v2 (when `EMAIL_SENDER` is set) and SMS with SNS
+//!   (when `SMS_ENABLED=true`), and logging the masked message when neither
+//!   sends anything, as [`orders_core::notifications::LogNotifier`] does;
+//! - [`dlq::DeadLetterQueue`] (feature `sqs`): count and peek the messages of
+//!   an SQS dead-letter queue, redrive them with a message move task, or
+//!   copy them back where move tasks are not available.
+//!
+//! Each Lambda links only the SDKs of the features it enables (the workspace
+//! dependency has `default-features = false`). Clients are built from the
+//! Lambda environment by [`AwsEnv`], without `aws-config`, on the same
+//! rustls-on-`ring` HTTP stack as `orders-dynamodb`.
+//!
+//! Logs carry ids, statuses, channels and error codes; addresses only
+//! masked.
+
+#[cfg(any(feature = "sns", feature = "sqs"))]
+mod classify;
+mod config;
+mod error;
+
+#[cfg(feature = "sqs")]
+pub mod dlq;
+#[cfg(feature = "ses")]
+mod notifier;
+#[cfg(feature = "sns")]
+mod publisher;
+
+pub use config::{http_client, AwsEnv, Service};
+pub use error::MessagingError;
+
+#[cfg(feature = "ses")]
+pub use config::ses_client;
+#[cfg(feature = "sns")]
+pub use config::sns_client;
+#[cfg(feature = "sqs")]
+pub use config::sqs_client;
+#[cfg(feature = "ses")]
+pub use notifier::{AwsNotifier, EMAIL_SENDER_ENV, SMS_ENABLED_ENV, SMS_TYPE_ATTRIBUTE};
+#[cfg(feature = "sns")]
+pub use publisher::{SnsPublisher, EVENT_TYPE_ATTRIBUTE, STATUS_ATTRIBUTE, TOPIC_ARN_ENV};
