@@ -1,0 +1,106 @@
+//! The local host's dead-letter queues, on its SQLite file.
+
+use crate::report::{time, Letter, Listing, Output, Redriven};
+use crate::{AdminError, Target};
+use orders_sqlite::queue::{Queue, QueueConfig, Redrive};
+use orders_sqlite::rusqlite::{params, OptionalExtension};
+use orders_sqlite::SqliteStore;
+use std::collections::BTreeMap;
+
+/// The queue `target` names, on the existing store file.
+fn open(target: &Target) -> Result<Queue, AdminError> {
+    if !target.db.is_file() {
+        return Err(AdminError::NoStore(target.db.clone()));
+    }
+    let store = SqliteStore::open(&target.db)?;
+    Ok(Queue::new(store, QueueConfig::new(target.queue.clone()))?)
+}
+
+/// When a dead letter was first received. The embedded queue records it
+/// (`queue_messages.first_received_at`) but `DeadLetter` does not carry it,
+/// so it is read here; `None` if the row or column is not there.
+async fn first_received_ms(queue: &Queue, message_id: &str) -> Option<i64> {
+    let id = message_id.to_string();
+    queue
+        .store()
+        .with_reader(move |c| {
+            c.query_row(
+                "SELECT first_received_at FROM queue_messages WHERE message_id = ?1",
+                params![id],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()
+        })
+        .await
+        .ok()
+        .flatten()
+        .flatten()
+}
+
+pub async fn list(target: &Target, peek: usize) -> Result<Output, AdminError> {
+    let queue = open(target)?;
+    let stats = queue.stats().await?;
+    let messages = if peek > 0 {
+        let mut letters = Vec::new();
+        for d in queue.list_dead_letters().await?.into_iter().take(peek) {
+            letters.push(Letter {
+                first_received_at: first_received_ms(&queue, &d.message_id)
+                    .await
+                    .and_then(time),
+                message_id: d.message_id,
+                receive_count: d.receive_count,
+                sent_at: time(d.sent_at_ms),
+                dead_lettered_at: time(d.dead_lettered_at_ms),
+                source_arn: None,
+                attributes: BTreeMap::new(),
+                body: d.body,
+            });
+        }
+        Some(letters)
+    } else {
+        None
+    };
+    Ok(Output::Listing(Listing {
+        backend: "local",
+        dead_letter_queue: queue.config().dead_letter_queue.clone(),
+        source_queue: Some(queue.name().to_string()),
+        db: Some(target.db.display().to_string()),
+        count: stats.dead_letters,
+        in_flight: None,
+        source_visible: Some(stats.visible),
+        source_in_flight: Some(stats.in_flight),
+        messages,
+    }))
+}
+
+pub async fn redrive(target: &Target, ids: Vec<String>) -> Result<Output, AdminError> {
+    let queue = open(target)?;
+    let (which, not_found) = if ids.is_empty() {
+        (Redrive::All, Vec::new())
+    } else {
+        let dead: Vec<String> = queue
+            .list_dead_letters()
+            .await?
+            .into_iter()
+            .map(|d| d.message_id)
+            .collect();
+        let missing = ids
+            .iter()
+            .filter(|id| !dead.contains(id))
+            .cloned()
+            .collect();
+        (Redrive::Ids(ids), missing)
+    };
+    let moved = queue.redrive(which).await?;
+    Ok(Output::Redriven(Redriven {
+        backend: "local",
+        dead_letter_queue: queue.config().dead_letter_queue.clone(),
+        method: "local",
+        moved: Some(moved),
+        copied_not_deleted: None,
+        failed: None,
+        destination: Some(queue.name().to_string()),
+        task: None,
+        not_found,
+    }))
+}
