@@ -181,6 +181,12 @@ cargo_tests() {
   export AWS_REGION="${AWS_REGION:-us-east-1}"
   export ORDERS_TEST_DYNAMODB_ENDPOINT=$endpoint
   export ORDERS_REQUIRE_DYNAMODB=1
+  # The same moto serves SQS, SNS and SES for orders-messaging and orders-admin.
+  export ORDERS_TEST_MOTO_ENDPOINT=$endpoint
+  export ORDERS_REQUIRE_MOTO=1
+  # The crash test kills the real orders-local binary: build every binary
+  # first (a no-op for the crates the tests already built).
+  cargo build --workspace --bins --locked
   # The workspace has no doc tests, so nextest (which skips them) runs all.
   if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$COUNTS_DIR/cargo.log"

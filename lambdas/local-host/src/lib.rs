@@ -21,6 +21,13 @@
 //!
 //! CORS headers on every response come from the host's own allow-list (the
 //! handlers' `ALLOWED_ORIGINS` environment variable plays no part here).
+//!
+//! The asynchronous side (outbox → queue → processor → topic → notifier)
+//! runs in-process too: see [`pipeline`]. Two local-only resources show it:
+//! `GET /local/notifications[?orderId=]` (what the customer was sent) and
+//! `GET /local/queues` (queue depths and dead letters).
+
+pub mod pipeline;
 
 use axum::body::{Body as AxumBody, Bytes};
 use axum::extract::{ConnectInfo, Request as AxumRequest, State};
@@ -37,6 +44,7 @@ use orders_api::Cors;
 use orders_core::error::ErrorBody;
 use orders_core::pagination::PageTokens;
 use orders_core::{OrdersError, MAX_BODY_BYTES};
+use orders_sqlite::publisher::QueuePublisher;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -47,6 +55,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tracing::Instrument;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Stage name in the events the host builds.
 pub const STAGE: &str = "local";
@@ -65,6 +75,9 @@ pub struct Config {
     pub api_key: Option<String>,
     /// Comma-separated allowed origins (`*` for any).
     pub allowed_origins: String,
+    /// The asynchronous pipeline; `None` serves the API only (orders wait
+    /// in the outbox until a host with the pipeline runs).
+    pub pipeline: Option<pipeline::PipelineConfig>,
 }
 
 impl Config {
@@ -73,6 +86,7 @@ impl Config {
             db: db.into(),
             api_key: None,
             allowed_origins: DEFAULT_ALLOWED_ORIGINS.to_string(),
+            pipeline: Some(pipeline::PipelineConfig::default()),
         }
     }
 }
@@ -81,6 +95,7 @@ impl Config {
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<SqliteStore>,
+    publisher: Arc<QueuePublisher>,
     tokens: Arc<PageTokens>,
     api_key: Arc<str>,
     cors: Arc<Cors>,
@@ -97,25 +112,27 @@ impl AppState {
             Some(k) if !k.trim().is_empty() => k.trim().to_string(),
             _ => load_or_create_api_key(&config.db)?,
         };
-        Ok(Self::new(
-            store,
-            api_key,
-            Cors::parse(&config.allowed_origins),
-        ))
+        Self::new(store, api_key, Cors::parse(&config.allowed_origins))
     }
 
-    pub fn new(store: SqliteStore, api_key: String, cors: Cors) -> Self {
-        Self {
+    pub fn new(store: SqliteStore, api_key: String, cors: Cors) -> Result<Self, BoxError> {
+        let (_, notifications) = pipeline::queues(&store)?;
+        Ok(Self {
+            publisher: Arc::new(QueuePublisher::new(notifications)),
             store: Arc::new(store),
             // Tokens must outlive restarts, so the key is fixed for the host.
             tokens: Arc::new(PageTokens::new("orders-local")),
             api_key: api_key.into(),
             cors: Arc::new(cors),
-        }
+        })
     }
 
     pub fn api_key(&self) -> &str {
         &self.api_key
+    }
+
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
     }
 }
 
@@ -177,6 +194,7 @@ pub struct Server {
     api_key: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pipeline: Option<pipeline::Pipeline>,
 }
 
 impl Server {
@@ -189,6 +207,11 @@ impl Server {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let api_key = state.api_key().to_string();
+        let pipeline = config
+            .pipeline
+            .as_ref()
+            .map(|p| pipeline::Pipeline::start(state.store(), p))
+            .transpose()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(state, listener, async move {
             let _ = rx.await;
@@ -198,6 +221,7 @@ impl Server {
             api_key,
             stop: Some(tx),
             task,
+            pipeline,
         })
     }
 
@@ -213,10 +237,14 @@ impl Server {
         &self.api_key
     }
 
-    /// Stops accepting, finishes in-flight requests, closes the store.
+    /// Stops accepting, finishes in-flight requests and batches, closes the
+    /// store.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
+        }
+        if let Some(p) = self.pipeline.take() {
+            p.stop().await;
         }
         (&mut self.task)
             .await
@@ -229,7 +257,12 @@ impl Server {
 enum Route {
     Orders,
     Order(String),
+    Cancel(String),
     Health,
+    /// Local only: the notifications the customer was sent.
+    Notifications,
+    /// Local only: queue depths.
+    Queues,
 }
 
 fn route_of(path: &str) -> Option<Route> {
@@ -240,9 +273,15 @@ fn route_of(path: &str) -> Option<Route> {
     match trimmed {
         "/health" => Some(Route::Health),
         "/orders" => Some(Route::Orders),
+        "/local/notifications" => Some(Route::Notifications),
+        "/local/queues" => Some(Route::Queues),
         _ => {
-            let id = trimmed.strip_prefix("/orders/")?;
-            (!id.is_empty() && !id.contains('/')).then(|| Route::Order(id.to_string()))
+            let rest = trimmed.strip_prefix("/orders/")?;
+            if let Some(id) = rest.strip_suffix("/cancel") {
+                return (!id.is_empty() && !id.contains('/'))
+                    .then(|| Route::Cancel(id.to_string()));
+            }
+            (!rest.is_empty() && !rest.contains('/')).then(|| Route::Order(rest.to_string()))
         }
     }
 }
@@ -314,6 +353,7 @@ async fn gateway(
     }
     let allowed = match route {
         Route::Orders => "GET, POST, OPTIONS",
+        Route::Cancel(_) => "POST, OPTIONS",
         _ => "GET, OPTIONS",
     };
     if method == Method::OPTIONS {
@@ -325,6 +365,10 @@ async fn gateway(
     let resource = match (&route, &method) {
         (Route::Orders, &Method::POST) | (Route::Orders, &Method::GET) => "/orders",
         (Route::Order(_), &Method::GET) => "/orders/{orderId}",
+        (Route::Cancel(_), &Method::POST) => "/orders/{orderId}/cancel",
+        (Route::Notifications | Route::Queues, &Method::GET) => {
+            return local_resource(state, &route, req.uri().query(), request_id).await;
+        }
         _ => return method_not_allowed(request_id, allowed),
     };
 
@@ -333,7 +377,7 @@ async fn gateway(
         Ok(b) => b,
         Err(e) => return error_answer(&e, request_id),
     };
-    if method == Method::POST {
+    if resource == "/orders" && method == Method::POST {
         if let Err(e) = request_model_check(&body) {
             return error_answer(&e, request_id);
         }
@@ -435,7 +479,7 @@ fn proxy_event(
         }
     }
     let path_parameters = match route {
-        Route::Order(id) => json!({ "orderId": percent_decode(id) }),
+        Route::Order(id) | Route::Cancel(id) => json!({ "orderId": percent_decode(id) }),
         _ => Value::Null,
     };
     let nonempty = |m: Map<String, Value>| {
@@ -517,8 +561,6 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_else(|| s.to_string())
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 /// Runs the function for `route` on the event through lambda_http's Adapter
 /// (as the Lambda runtime does) and turns its answer into an HTTP response.
 async fn invoke(
@@ -547,6 +589,14 @@ async fn invoke(
             let mut svc = Adapter::from(service_fn(move |req| {
                 let (store, tokens) = (store.clone(), tokens.clone());
                 async move { list_orders::handler::handle(&*store, &tokens, req).await }
+            }));
+            serde_json::to_value(svc.call(event).await?)?
+        }
+        (Route::Cancel(_), _) => {
+            let publisher = state.publisher.clone();
+            let mut svc = Adapter::from(service_fn(move |req| {
+                let (store, publisher) = (store.clone(), publisher.clone());
+                async move { cancel_order::handler::handle(&*store, &*publisher, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
@@ -581,6 +631,64 @@ fn from_proxy_response(proxy: ApiGatewayProxyResponse) -> Result<AxumResponse, B
         }
     }
     Ok(resp)
+}
+
+/// The local-only resources: sent notifications and queue depths.
+async fn local_resource(
+    state: &AppState,
+    route: &Route,
+    query: Option<&str>,
+    request_id: &str,
+) -> AxumResponse {
+    let result = match route {
+        Route::Notifications => local_notifications(state, query).await,
+        _ => local_queues(state).await,
+    };
+    match result {
+        Ok(body) => json_answer(StatusCode::OK, body.to_string()),
+        Err(e) => error_answer(&e, request_id),
+    }
+}
+
+async fn local_notifications(state: &AppState, query: Option<&str>) -> Result<Value, OrdersError> {
+    let mut order_id = None;
+    let mut limit = 100usize;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "orderId" => order_id = Some(orders_core::service::parse_order_id(&v)?),
+            "limit" => {
+                limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| {
+                        OrdersError::invalid("limit", "must be an integer from 1 to 10000")
+                    })?
+            }
+            other => {
+                return Err(OrdersError::invalid(
+                    other,
+                    "is not a known query parameter (orderId, limit)",
+                ))
+            }
+        }
+    }
+    let sent = state.store.list_sent_notifications(order_id, limit).await?;
+    Ok(json!({ "count": sent.len(), "notifications": sent }))
+}
+
+async fn local_queues(state: &AppState) -> Result<Value, OrdersError> {
+    let (events, notifications) = pipeline::queues(&state.store)?;
+    let mut out = Map::new();
+    for q in [events, notifications] {
+        let s = q.stats().await?;
+        out.insert(
+            q.name().to_string(),
+            json!({"visible": s.visible, "inFlight": s.in_flight, "deadLetters": s.dead_letters}),
+        );
+    }
+    let outbox = state.store.outbox_pending(10_000).await?.len();
+    Ok(json!({ "outbox": outbox, "queues": out }))
 }
 
 fn json_answer(status: StatusCode, body: String) -> AxumResponse {
@@ -633,6 +741,12 @@ mod tests {
         assert_eq!(route_of("/orders/"), Some(Route::Orders));
         assert_eq!(route_of("/orders/abc"), Some(Route::Order("abc".into())));
         assert_eq!(route_of("/orders/abc/x"), None);
+        assert_eq!(
+            route_of("/orders/abc/cancel"),
+            Some(Route::Cancel("abc".into()))
+        );
+        assert_eq!(route_of("/orders//cancel"), None);
+        assert_eq!(route_of("/local/notifications"), Some(Route::Notifications));
         assert_eq!(route_of("/health"), Some(Route::Health));
         assert_eq!(route_of("/"), None);
         assert_eq!(route_of("/nope"), None);

@@ -2,8 +2,10 @@
 //! 127.0.0.1 with the Lambda handlers on an embedded SQLite store.
 
 use clap::Parser;
+use orders_local::pipeline::{Pipeline, PipelineConfig};
 use orders_local::{AppState, Config, DEFAULT_ALLOWED_ORIGINS};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The Orders API, locally: same handlers, API-key check, CORS and request
 /// validation as on AWS, on one SQLite file.
@@ -23,6 +25,17 @@ struct Cli {
     /// Comma-separated browser origins allowed by CORS (`*` for any).
     #[arg(long, env = "ALLOWED_ORIGINS", default_value = DEFAULT_ALLOWED_ORIGINS)]
     allowed_origins: String,
+    /// Seconds a received queue message stays hidden before it is delivered
+    /// again (after a failure or a crash). Notifications wait at least the
+    /// 30 s ledger lease.
+    #[arg(long, env = "ORDERS_VISIBILITY_TIMEOUT", default_value_t = 30)]
+    visibility_timeout: u64,
+    /// Processor workers (each takes batches of up to 10 events).
+    #[arg(long, env = "ORDERS_PROCESSORS", default_value_t = 2)]
+    processors: usize,
+    /// Serve the API only: no dispatcher, processor or notifier.
+    #[arg(long)]
+    no_pipeline: bool,
 }
 
 #[tokio::main]
@@ -30,12 +43,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     orders_api::init_tracing();
     let cli = Cli::parse();
     orders_core::validation::warm_up();
+    orders_core::notifications::warm_up();
+    let pipeline_config = (!cli.no_pipeline).then(|| PipelineConfig {
+        visibility_timeout: Duration::from_secs(cli.visibility_timeout.max(1)),
+        processors: cli.processors.max(1),
+        ..PipelineConfig::default()
+    });
     let config = Config {
         db: cli.db,
         api_key: cli.api_key,
         allowed_origins: cli.allowed_origins,
+        pipeline: pipeline_config,
     };
     let state = AppState::open(&config)?;
+    let pipeline = config
+        .pipeline
+        .as_ref()
+        .map(|p| Pipeline::start(state.store(), p))
+        .transpose()?;
     let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let key = state.api_key().to_string();
@@ -51,11 +76,17 @@ Try it:
     -d '{{\"customerId\":\"cust-1\",\"items\":[{{\"sku\":\"SKU-1\",\"quantity\":2,\"price\":\"9.99\"}}]}}'
   curl -s {url}/orders -H 'x-api-key: {key}'
   curl -s {url}/orders/<orderId> -H 'x-api-key: {key}'
+  curl -s -X POST {url}/orders/<orderId>/cancel -H 'x-api-key: {key}'
+  curl -s {url}/local/notifications -H 'x-api-key: {key}'
+  curl -s {url}/local/queues -H 'x-api-key: {key}'
 ",
         db = config.db.display()
     );
     tracing::info!(url = %url, db = %config.db.display(), "orders-local started");
     orders_local::serve(state, listener, shutdown_signal()).await?;
+    if let Some(p) = pipeline {
+        p.stop().await;
+    }
     tracing::info!("orders-local stopped");
     Ok(())
 }

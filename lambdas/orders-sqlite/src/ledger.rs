@@ -95,8 +95,8 @@ fn claim_on(
     Ok(Claim::Claimed)
 }
 
-fn complete_on(
-    conn: &mut Connection,
+pub(crate) fn complete_on(
+    conn: &Connection,
     order_id: &str,
     status: &str,
     now: DateTime<Utc>,

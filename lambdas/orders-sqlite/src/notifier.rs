@@ -3,8 +3,8 @@
 //! developer or an end-to-end test can see exactly what a customer would
 //! have received, through [`SqliteStore::list_sent_notifications`].
 
-use crate::ledger::{channels_text, parse_channels};
-use crate::{now_epoch_millis, SqliteStore};
+use crate::ledger::{channels_text, complete_on, parse_channels};
+use crate::{map_err, now_epoch_millis, SqliteStore};
 use chrono::{DateTime, TimeZone, Utc};
 use orders_core::error::{DeliveryError, StoreError};
 use orders_core::model::OrderStatus;
@@ -65,32 +65,36 @@ impl RecordingNotifier {
 impl Notifier for RecordingNotifier {
     async fn send(&self, n: &Notification) -> Result<Vec<Channel>, DeliveryError> {
         let channels = channels_of(n);
-        let row = (
-            n.order_id.to_string(),
-            n.status.as_str(),
-            channels_text(&channels),
-            n.email.clone(),
-            n.sms.clone(),
-        );
+        let (order_id, status) = (n.order_id.to_string(), n.status);
+        let (email, sms) = (n.email.clone(), n.sms.clone());
+        let sent_channels = channels.clone();
+        // The record and the ledger's "sent" commit together: a crash cannot
+        // leave a notification recorded but still claimable, so a retry
+        // after a kill -9 finds it sent instead of sending it again.
         self.store
-            .with_writer(move |c| {
-                let (order_id, status, channels, email, sms) = row;
-                c.prepare_cached(
+            .with_writer_store(move |c| {
+                let tx = c.transaction().map_err(map_err)?;
+                tx.prepare_cached(
                     "INSERT INTO sent_notifications (order_id, status, channels, email_to, \
                      email_subject, email_body, sms_to, sms_text, sent_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?
-                .execute(params![
-                    order_id,
-                    status,
-                    channels,
-                    email.as_ref().map(|e| &e.to),
-                    email.as_ref().map(|e| &e.subject),
-                    email.as_ref().map(|e| &e.body),
-                    sms.as_ref().map(|s| &s.to),
-                    sms.as_ref().map(|s| &s.text),
-                    now_epoch_millis()
-                ])
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        order_id,
+                        status.as_str(),
+                        channels_text(&sent_channels),
+                        email.as_ref().map(|e| &e.to),
+                        email.as_ref().map(|e| &e.subject),
+                        email.as_ref().map(|e| &e.body),
+                        sms.as_ref().map(|s| &s.to),
+                        sms.as_ref().map(|s| &s.text),
+                        now_epoch_millis()
+                    ])
+                })
+                .map_err(map_err)?;
+                complete_on(&tx, &order_id, status.as_str(), Utc::now(), &sent_channels)?;
+                tx.commit().map_err(map_err)
             })
             .await
             .map_err(|e| DeliveryError::Unavailable(format!("recording the notification: {e}")))?;

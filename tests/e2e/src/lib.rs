@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use orders_local::pipeline::PipelineConfig;
 use orders_local::{Config, Server};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -21,10 +22,22 @@ pub struct Host {
 pub const ORIGIN: &str = "http://localhost:3000";
 
 impl Host {
-    /// A fresh host on a new temporary database.
+    /// A fresh host on a new temporary database, serving the API only (no
+    /// pipeline: orders stay as the test put them).
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A fresh host with the asynchronous pipeline running.
+    pub async fn start_with_pipeline(pipeline: PipelineConfig) -> Self {
+        Self::start_with(Some(pipeline)).await
+    }
+
+    async fn start_with(pipeline: Option<PipelineConfig>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(&config(&dir), 0).await.unwrap();
+        let mut config = config(&dir);
+        config.pipeline = pipeline;
+        let server = Server::start(&config, 0).await.unwrap();
         Self { server, dir }
     }
 
@@ -32,11 +45,18 @@ impl Host {
         db(&self.dir)
     }
 
-    /// Stops the host and starts a new one on the same database.
+    /// Stops the host and starts a new one on the same database (API only).
     pub async fn restart(self) -> Self {
+        self.restart_with(None).await
+    }
+
+    /// Stops the host and starts a new one on the same database.
+    pub async fn restart_with(self, pipeline: Option<PipelineConfig>) -> Self {
         let Host { server, dir } = self;
         server.stop().await.unwrap();
-        let server = Server::start(&config(&dir), 0).await.unwrap();
+        let mut config = config(&dir);
+        config.pipeline = pipeline;
+        let server = Server::start(&config, 0).await.unwrap();
         Self { server, dir }
     }
 
@@ -132,10 +152,23 @@ pub async fn send(
     headers: &[(&str, String)],
     body: Option<Vec<u8>>,
 ) -> Answer {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    try_send(addr, method, path, headers, body)
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// [`send`], for a server that may be gone (crash tests).
+pub async fn try_send(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<Vec<u8>>,
+) -> Result<Answer, BoxError> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -146,24 +179,30 @@ pub async fn send(
     for (k, v) in headers {
         req = req.header(*k, v);
     }
-    let req = req
-        .body(Full::new(Bytes::from(body.unwrap_or_default())))
-        .unwrap();
-    let resp = sender.send_request(req).await.unwrap();
+    let req = req.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
+    let resp = sender.send_request(req).await?;
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Answer {
+    let body = resp.into_body().collect().await?.to_bytes().to_vec();
+    Ok(Answer {
         status,
         headers,
         body,
-    }
+    })
+}
+
+/// The `orders-local` binary of this build (next to the test binaries'
+/// `deps/` directory; `cargo test --workspace` and nextest build it).
+pub fn local_host_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join(format!("orders-local{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build -p orders-local)",
+        bin.display()
+    );
+    bin
 }
 
 /// A valid create body.

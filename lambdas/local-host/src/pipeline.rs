@@ -1,0 +1,340 @@
+//! The asynchronous side of the local host, in-process, on the store's file:
+//!
+//! ```text
+//! create (order row + outbox row, one transaction)
+//!   └─ dispatcher ── outbox → queue `order-events`            (the pipe)
+//!        └─ processors ── SQS-shaped batches of ≤ 10 → process-orders handler
+//!             └─ publisher ── queue `order-notifications`     (the topic)
+//!                  └─ notifier ── SNS-shaped events → notify-customer handler
+//!                       └─ ledger + `sent_notifications`      (SES / SMS)
+//! ```
+//!
+//! Every hop is a committed SQLite transaction and a message is deleted
+//! only after its handler succeeded, so a crash (kill -9) at any point loses
+//! nothing: undeleted messages come back after their visibility timeout,
+//! and the handlers' conditional writes and the send ledger make the
+//! redeliveries harmless. A message that fails three receives moves to the
+//! queue's dead-letter queue (`<name>-dlq`), where `orders-admin dlq`
+//! lists and redrives it.
+
+use aws_lambda_events::event::sns::SnsEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::{TimeZone, Utc};
+use notify_customer::handler::Deps;
+use orders_core::events::OrderEvent;
+use orders_core::model::format_timestamp;
+use orders_sqlite::notifier::RecordingNotifier;
+use orders_sqlite::publisher::QueuePublisher;
+use orders_sqlite::queue::{Message, Queue, QueueConfig};
+use orders_sqlite::{outbox, SqliteStore};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// The processing queue (the pipe's target).
+pub const ORDER_EVENTS_QUEUE: &str = "order-events";
+/// The notifications "topic": a queue the notifier consumes.
+pub const NOTIFICATIONS_QUEUE: &str = "order-notifications";
+const REGION: &str = "local";
+const ACCOUNT: &str = "000000000000";
+
+/// How the pipeline runs.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// How long a received message stays hidden before it is delivered
+    /// again (SQS: 6 × the processor timeout).
+    pub visibility_timeout: Duration,
+    /// Processor workers, each taking batches of up to 10.
+    pub processors: usize,
+    /// Notifier workers.
+    pub notifiers: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            visibility_timeout: Duration::from_secs(30),
+            processors: 2,
+            notifiers: 2,
+        }
+    }
+}
+
+/// The running loops; [`Pipeline::stop`] ends them between batches.
+pub struct Pipeline {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// The queues of a store, as the pipeline uses them.
+pub fn queues(store: &SqliteStore) -> Result<(Queue, Queue), orders_core::StoreError> {
+    Ok((
+        Queue::new(store.clone(), QueueConfig::new(ORDER_EVENTS_QUEUE))?,
+        Queue::new(store.clone(), QueueConfig::new(NOTIFICATIONS_QUEUE))?,
+    ))
+}
+
+impl Pipeline {
+    /// Starts the dispatcher, the processors and the notifiers.
+    pub fn start(
+        store: &SqliteStore,
+        config: &PipelineConfig,
+    ) -> Result<Self, orders_core::StoreError> {
+        let (events, notifications) = queues(store)?;
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+
+        // A create wakes the dispatcher at once; it also looks every 200 ms
+        // (another process may have written, or a wake-up was missed).
+        let created = Arc::new(tokio::sync::Notify::new());
+        {
+            let created = created.clone();
+            store.set_create_hook(Arc::new(move |_tx, _order| {
+                created.notify_one();
+                Ok(())
+            }));
+        }
+        tasks.spawn(dispatcher(events.clone(), created, stopped.clone()));
+
+        let publisher = Arc::new(QueuePublisher::new(notifications.clone()));
+        for _ in 0..config.processors.max(1) {
+            tasks.spawn(processor(
+                store.clone(),
+                events.clone(),
+                publisher.clone(),
+                config.visibility_timeout,
+                stopped.clone(),
+            ));
+        }
+        let notifier = Arc::new(RecordingNotifier::new(store.clone()));
+        for _ in 0..config.notifiers.max(1) {
+            tasks.spawn(notifier_loop(
+                store.clone(),
+                notifications.clone(),
+                notifier.clone(),
+                // A delivery that finds another one holding the ledger lease
+                // fails; retrying before the lease ends would only burn
+                // receives (SNS waits a minute before its first retry).
+                config
+                    .visibility_timeout
+                    .max(orders_core::pipeline::NOTIFICATION_LEASE),
+                stopped.clone(),
+            ));
+        }
+        Ok(Self { stop, tasks })
+    }
+
+    /// Stops the loops after their current batch.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Waits for `d` or for the stop signal; true when stopping.
+async fn pause(stopped: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = stopped.changed() => true,
+        _ = tokio::time::sleep(d) => *stopped.borrow(),
+    }
+}
+
+/// Outbox → processing queue, in batches of up to 500 rows per transaction.
+async fn dispatcher(
+    queue: Queue,
+    created: Arc<tokio::sync::Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        match outbox::dispatch(&queue, 500).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "outbox dispatch failed; retrying"),
+        }
+        tokio::select! {
+            _ = created.notified() => {}
+            _ = stopped.changed() => return,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+}
+
+/// Long-polls a queue for a batch; `None` when stopping.
+async fn next_batch(
+    queue: &Queue,
+    visibility: Duration,
+    stopped: &mut watch::Receiver<bool>,
+) -> Option<Vec<Message>> {
+    loop {
+        if *stopped.borrow() {
+            return None;
+        }
+        let received = tokio::select! {
+            r = queue.receive(10, Duration::from_secs(1), visibility) => r,
+            _ = stopped.changed() => return None,
+        };
+        match received {
+            Ok(batch) if !batch.is_empty() => return Some(batch),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(queue = queue.name(), error = %e, "receive failed; retrying");
+                if pause(stopped, Duration::from_millis(500)).await {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+async fn delete_all<'a>(queue: &Queue, done: impl Iterator<Item = &'a Message>) {
+    for m in done {
+        if let Err(e) = queue.delete(&m.receipt_handle).await {
+            // It comes back after its visibility timeout; the handlers make
+            // the redelivery harmless.
+            tracing::warn!(queue = queue.name(), message_id = %m.message_id, error = %e, "delete failed");
+        }
+    }
+}
+
+/// Processing queue → the process-orders handler, as Lambda's SQS event
+/// source mapping does: a batch, then delete all but the reported failures.
+async fn processor(
+    store: SqliteStore,
+    queue: Queue,
+    publisher: Arc<QueuePublisher>,
+    visibility: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    while let Some(batch) = next_batch(&queue, visibility, &mut stopped).await {
+        let event: SqsEvent = match serde_json::from_value(sqs_event(queue.name(), &batch)) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "could not build the SQS event");
+                continue;
+            }
+        };
+        let response = process_orders::handler::handle(&store, &*publisher, event).await;
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        delete_all(
+            &queue,
+            batch
+                .iter()
+                .filter(|m| !failed.contains(m.message_id.as_str())),
+        )
+        .await;
+    }
+}
+
+/// Notifications queue → the notify-customer handler, one SNS event per
+/// message as SNS invokes a subscribed function; a failed invocation leaves
+/// its message for a retry (and the dead-letter queue after three).
+async fn notifier_loop(
+    store: SqliteStore,
+    queue: Queue,
+    notifier: Arc<RecordingNotifier>,
+    visibility: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let deps = Deps {
+        orders: &store,
+        ledger: &store,
+        notifier: &*notifier,
+    };
+    while let Some(batch) = next_batch(&queue, visibility, &mut stopped).await {
+        let mut done = Vec::with_capacity(batch.len());
+        for m in &batch {
+            let event: SnsEvent = match serde_json::from_value(sns_event(queue.name(), m)) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not build the SNS event");
+                    continue;
+                }
+            };
+            if notify_customer::handler::handle(&deps, event).await.is_ok() {
+                done.push(m);
+            }
+        }
+        delete_all(&queue, done.into_iter()).await;
+    }
+}
+
+fn arn(service: &str, name: &str) -> String {
+    format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{name}")
+}
+
+/// The event Lambda's SQS event source mapping would pass for `batch`.
+pub fn sqs_event(queue: &str, batch: &[Message]) -> Value {
+    let records: Vec<Value> = batch
+        .iter()
+        .map(|m| {
+            json!({
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "attributes": {
+                    "ApproximateReceiveCount": m.receive_count.to_string(),
+                    "SentTimestamp": m.sent_at_ms.to_string(),
+                    "ApproximateFirstReceiveTimestamp": m.first_received_at_ms.to_string(),
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn("sqs", queue),
+                "awsRegion": REGION,
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// The event SNS would pass a subscribed function for message `m`, with the
+/// message attributes the publisher sets (`eventType`, `status`).
+pub fn sns_event(topic: &str, m: &Message) -> Value {
+    let mut attributes = serde_json::Map::new();
+    if let Ok(event) = OrderEvent::from_json(&m.body) {
+        attributes.insert(
+            "eventType".into(),
+            json!({"Type": "String", "Value": event.event_type()}),
+        );
+        if let OrderEvent::OrderStatusChanged(e) = &event {
+            attributes.insert(
+                "status".into(),
+                json!({"Type": "String", "Value": e.status.as_str()}),
+            );
+        }
+    }
+    let sent = Utc
+        .timestamp_millis_opt(m.sent_at_ms)
+        .single()
+        .unwrap_or_else(Utc::now);
+    json!({
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": format!("{}:local", arn("sns", topic)),
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": m.message_id,
+                "TopicArn": arn("sns", topic),
+                "Subject": null,
+                "Message": m.body,
+                "Timestamp": format_timestamp(sent),
+                "SignatureVersion": "1",
+                "Signature": "",
+                "SigningCertUrl": "",
+                "UnsubscribeUrl": "",
+                "MessageAttributes": attributes,
+            }
+        }]
+    })
+}

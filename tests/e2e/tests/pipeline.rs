@@ -1,0 +1,418 @@
+//! The asynchronous pipeline of the local host, end to end over HTTP:
+//! outbox → queue → processor → topic → notifier, cancellation, poison
+//! messages, and a kill -9 in the middle of it all.
+
+use http::{Method, StatusCode};
+use orders_e2e_tests::{local_host_binary, order_body, send, try_send, Answer, Host};
+use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
+use orders_sqlite::queue::{Queue, QueueConfig};
+use orders_sqlite::SqliteStore;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn pipeline(visibility_secs: u64) -> PipelineConfig {
+    PipelineConfig {
+        visibility_timeout: Duration::from_secs(visibility_secs),
+        ..PipelineConfig::default()
+    }
+}
+
+/// Polls `check` every 50 ms until it returns true or `timeout` passes.
+async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A client of a host at `addr` with `key`.
+#[derive(Clone)]
+struct Client {
+    addr: SocketAddr,
+    key: String,
+}
+
+impl Client {
+    fn of(host: &Host) -> Self {
+        Self {
+            addr: host.addr(),
+            key: host.key().to_string(),
+        }
+    }
+
+    async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
+        let mut headers = vec![("x-api-key", self.key.clone())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json".to_string()));
+        }
+        try_send(
+            self.addr,
+            method,
+            path,
+            &headers,
+            body.map(|b| b.as_bytes().to_vec()),
+        )
+        .await
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<&str>) -> Answer {
+        let mut headers = vec![("x-api-key", self.key.clone())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json".to_string()));
+        }
+        send(
+            self.addr,
+            method,
+            path,
+            &headers,
+            body.map(|b| b.as_bytes().to_vec()),
+        )
+        .await
+    }
+
+    /// Every order (all pages), as `orderId → status`.
+    async fn statuses(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut path = "/orders?limit=100".to_string();
+        loop {
+            let page = self.call(Method::GET, &path, None).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+            let page = page.json();
+            for o in page["orders"].as_array().unwrap() {
+                out.insert(
+                    o["orderId"].as_str().unwrap().to_string(),
+                    o["status"].as_str().unwrap().to_string(),
+                );
+            }
+            match page["nextToken"].as_str() {
+                Some(t) => path = format!("/orders?limit=100&nextToken={t}"),
+                None => return out,
+            }
+        }
+    }
+
+    /// Every notification sent, as `(orderId, status)` → how many times.
+    async fn notifications(&self) -> BTreeMap<(String, String), usize> {
+        let a = self
+            .call(Method::GET, "/local/notifications?limit=10000", None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        let mut out = BTreeMap::new();
+        for n in a.json()["notifications"].as_array().unwrap() {
+            let key = (
+                n["orderId"].as_str().unwrap().to_string(),
+                n["status"].as_str().unwrap().to_string(),
+            );
+            *out.entry(key).or_insert(0) += 1;
+        }
+        out
+    }
+
+    async fn queues(&self) -> Value {
+        let a = self.call(Method::GET, "/local/queues", None).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        a.json()
+    }
+
+    async fn create(&self, i: usize) -> Option<String> {
+        let body = order_body(&format!("c-{i}"), 1 + (i % 3) as u32, "9.99");
+        let a = self
+            .try_call(Method::POST, "/orders", Some(&body))
+            .await
+            .ok()?;
+        (a.status == StatusCode::CREATED).then(|| a.json()["orderId"].as_str().unwrap().to_string())
+    }
+}
+
+/// Every order is PROCESSING and has exactly one notification, for
+/// PROCESSING.
+async fn assert_each_processed_and_notified_once(c: &Client, expected: usize) {
+    let statuses = c.statuses().await;
+    assert_eq!(statuses.len(), expected);
+    let notes = c.notifications().await;
+    for (id, status) in &statuses {
+        assert_eq!(status, "PROCESSING", "order {id}");
+        assert_eq!(
+            notes.get(&(id.clone(), "PROCESSING".to_string())),
+            Some(&1),
+            "order {id}: one PROCESSING notification"
+        );
+    }
+    assert_eq!(notes.len(), expected, "no other notifications");
+    assert!(notes.values().all(|n| *n == 1), "nothing notified twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_orders_each_reach_processing_once_and_notify_once() {
+    let host = Host::start_with_pipeline(pipeline(10)).await;
+    let c = Client::of(&host);
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in (w..1000).step_by(16) {
+                ids.push(c.create(i).await.expect("201"));
+            }
+            ids
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        ids.extend(t.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1000);
+
+    let c2 = c.clone();
+    wait_for("1000 notifications", Duration::from_secs(120), || {
+        let c = c2.clone();
+        async move { c.notifications().await.len() >= 1000 }
+    })
+    .await;
+    assert_each_processed_and_notified_once(&c, 1000).await;
+    let q = c.queues().await;
+    assert_eq!(q["outbox"], 0, "{q}");
+    for name in ["order-events", "order-notifications"] {
+        assert_eq!(q["queues"][name]["deadLetters"], 0, "{q}");
+        assert_eq!(q["queues"][name]["visible"], 0, "{q}");
+    }
+    host.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_pending_then_the_processor_skips_it() {
+    // API only first, so both orders stay PENDING until the pipeline runs.
+    let host = Host::start().await;
+    let a = host.post(&order_body("c-a", 1, "5.00")).await.json()["orderId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = host.post(&order_body("c-b", 2, "5.00")).await.json()["orderId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let cancel = |id: &str| format!("/orders/{id}/cancel");
+    let r = host.call(Method::POST, &cancel(&a), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "CANCELLED");
+    assert_eq!(r.json()["orderId"], a.as_str());
+
+    let again = host.call(Method::POST, &cancel(&a), None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "INVALID_STATUS_TRANSITION");
+    assert_eq!(again.fields(), ["status"]);
+
+    let unknown = host
+        .call(
+            Method::POST,
+            &cancel("019a1b2c-3d4e-7f00-8123-456789abcdef"),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        host.call(Method::POST, &cancel("nope"), None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        host.call(Method::GET, &cancel(&a), None).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        host.get(&format!("/orders/{a}")).await.json()["status"],
+        "CANCELLED"
+    );
+
+    // Now the pipeline: b moves on, a is skipped; each is told once.
+    let host = host.restart_with(Some(pipeline(5))).await;
+    let c = Client::of(&host);
+    wait_for("two notifications", Duration::from_secs(30), || {
+        let c = c.clone();
+        async move { c.notifications().await.len() >= 2 }
+    })
+    .await;
+    let statuses = c.statuses().await;
+    assert_eq!(statuses[&a], "CANCELLED");
+    assert_eq!(statuses[&b], "PROCESSING");
+    let notes = c.notifications().await;
+    assert_eq!(notes.get(&(a.clone(), "CANCELLED".into())), Some(&1));
+    assert_eq!(notes.get(&(b.clone(), "PROCESSING".into())), Some(&1));
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    // Too late to cancel b.
+    let late = host.call(Method::POST, &cancel(&b), None).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    host.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_messages_dead_letter_after_three_receives_and_the_rest_flows() {
+    let host = Host::start_with_pipeline(pipeline(1)).await;
+    let c = Client::of(&host);
+    // Two messages no order event could be: not JSON, and an unknown type.
+    let side = SqliteStore::open(host.db()).unwrap();
+    let queue = Queue::new(side, QueueConfig::new(ORDER_EVENTS_QUEUE)).unwrap();
+    queue.send("this is not json").await.unwrap();
+    queue
+        .send(r#"{"eventType":"OrderShipped","eventVersion":1,"orderId":"x"}"#)
+        .await
+        .unwrap();
+    for i in 0..3 {
+        c.create(i).await.expect("201");
+    }
+    wait_for("two dead letters", Duration::from_secs(30), || {
+        let c = c.clone();
+        async move { c.queues().await["queues"][ORDER_EVENTS_QUEUE]["deadLetters"] == 2 }
+    })
+    .await;
+    wait_for("three notifications", Duration::from_secs(30), || {
+        let c = c.clone();
+        async move { c.notifications().await.len() >= 3 }
+    })
+    .await;
+    assert_each_processed_and_notified_once(&c, 3).await;
+    let dead = queue.list_dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 2);
+    assert!(dead.iter().all(|d| d.receive_count == 3), "{dead:?}");
+    host.server.stop().await.unwrap();
+}
+
+/// `orders-local` as a separate process, to be killed.
+struct Child {
+    proc: std::process::Child,
+    client: Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn spawn_host(dir: &Path, run: usize) -> Child {
+    let port = free_port();
+    let log = std::fs::File::create(dir.join(format!("host-{run}.log"))).unwrap();
+    let proc = std::process::Command::new(local_host_binary())
+        .args(["--port", &port.to_string()])
+        .arg("--db")
+        .arg(dir.join("orders.db"))
+        .args(["--api-key", "crash-test-key", "--visibility-timeout", "2"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let client = Client {
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        key: "crash-test-key".into(),
+    };
+    let c = client.clone();
+    wait_for("the host to listen", Duration::from_secs(20), || {
+        let c = c.clone();
+        async move { c.try_call(Method::GET, "/health", None).await.is_ok() }
+    })
+    .await;
+    Child { proc, client }
+}
+
+/// Creates orders from 8 clients until told to stop; the ids that got 201.
+fn load(
+    client: Client,
+    stop: Arc<AtomicBool>,
+    accepted: Arc<Mutex<Vec<String>>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..8)
+        .map(|w| {
+            let (c, stop, accepted) = (client.clone(), stop.clone(), accepted.clone());
+            tokio::spawn(async move {
+                let mut i = w;
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(id) = c.create(i).await {
+                        accepted.lock().unwrap().push(id);
+                    }
+                    i += 8;
+                }
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_while_orders_flow_loses_nothing_and_notifies_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    // Two crashes: one while creating, one while the backlog drains.
+    for run in 0..2 {
+        let mut child = spawn_host(dir.path(), run).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers = load(child.client.clone(), stop.clone(), accepted.clone());
+        tokio::time::sleep(Duration::from_millis(800 + 300 * run as u64)).await;
+        child.proc.kill().unwrap(); // SIGKILL
+        child.proc.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        for w in workers {
+            w.await.unwrap();
+        }
+    }
+    let mut child = spawn_host(dir.path(), 2).await;
+    let accepted: HashSet<String> = accepted.lock().unwrap().iter().cloned().collect();
+    assert!(accepted.len() > 50, "only {} orders got in", accepted.len());
+
+    let c = child.client.clone();
+    let start = Instant::now();
+    loop {
+        let statuses = c.statuses().await;
+        let sent = c.notifications().await;
+        if statuses.values().all(|s| s == "PROCESSING") && sent.len() == statuses.len() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let mut by_status = BTreeMap::new();
+            for s in statuses.values() {
+                *by_status.entry(s.clone()).or_insert(0) += 1;
+            }
+            panic!(
+                "timed out waiting for every order to be processed and notified: \
+                 orders by status {by_status:?}, {} notifications, queues {}, logs in {}",
+                sent.len(),
+                c.queues().await,
+                dir.keep().display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let statuses = c.statuses().await;
+    for id in &accepted {
+        assert!(
+            statuses.contains_key(id),
+            "order {id} got a 201 and was lost"
+        );
+    }
+    // Orders committed whose 201 the kill swallowed are there too, and
+    // processed like the rest.
+    assert_each_processed_and_notified_once(&c, statuses.len()).await;
+    let q = c.queues().await;
+    assert_eq!(q["outbox"], 0, "{q}");
+    for name in ["order-events", "order-notifications"] {
+        assert_eq!(q["queues"][name]["deadLetters"], 0, "{q}");
+    }
+    child.proc.kill().unwrap();
+    child.proc.wait().unwrap();
+}
