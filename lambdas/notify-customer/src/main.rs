@@ -1,0 +1,32 @@
+//! The `notify-customer` Lambda function, subscribed to the notifications
+//! topic. A failed record fails the invocation, so Lambda's asynchronous
+//! retries (then the function's dead-letter queue) take it; the ledger keeps
+//! a retry from sending twice. Clients are built and the templates compiled
+//! once, at cold start.
+
+use aws_lambda_events::event::sns::SnsEvent;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use notify_customer::handler::{self, Deps};
+use orders_dynamodb::DynamoStore;
+use orders_messaging::AwsNotifier;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    orders_api::init_tracing();
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let notifier = AwsNotifier::from_env()?;
+    orders_core::notifications::warm_up();
+    let deps = Deps {
+        orders: &store,
+        ledger: &store,
+        notifier: &notifier,
+    };
+    let deps = &deps;
+    run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
+        handler::handle(deps, event.payload)
+            .await
+            .map(|_| ())
+            .map_err(Error::from)
+    }))
+    .await
+}

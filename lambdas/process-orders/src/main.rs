@@ -1,0 +1,22 @@
+//! The `process-orders` Lambda function: SQS batches of `OrderCreated`
+//! events, answered with the failed message ids (`ReportBatchItemFailures`).
+//! The DynamoDB store and the SNS publisher are built once, at cold start.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use orders_dynamodb::DynamoStore;
+use orders_messaging::SnsPublisher;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    orders_api::init_tracing();
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let publisher = SnsPublisher::from_env()?;
+    let (store, publisher) = (&store, &publisher);
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<SqsBatchResponse, Error>(
+            process_orders::handler::handle(store, publisher, event.payload).await,
+        )
+    }))
+    .await
+}

@@ -1,0 +1,250 @@
+//! The processor handler on SQS events shaped as Lambda delivers them
+//! (tests/fixtures/sqs-event.json), against the embedded store and a queue
+//! standing in for the notifications topic: partial batch failures, replays,
+//! cancelled orders and concurrent deliveries of one event.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use orders_core::events::{status_event_id, OrderEvent, OrderStatusChanged};
+use orders_core::model::OrderStatus;
+use orders_core::service::create_order;
+use orders_core::OrderReader;
+use orders_sqlite::publisher::QueuePublisher;
+use orders_sqlite::queue::{Queue, QueueConfig};
+use orders_sqlite::SqliteStore;
+use process_orders::handler::handle;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use uuid::Uuid;
+
+struct World {
+    store: SqliteStore,
+    publisher: QueuePublisher,
+}
+
+impl World {
+    fn new() -> Self {
+        let store = SqliteStore::in_memory().unwrap();
+        let topic = Queue::new(store.clone(), QueueConfig::new("notifications")).unwrap();
+        Self {
+            publisher: QueuePublisher::new(topic),
+            store,
+        }
+    }
+
+    /// A new PENDING order; its `OrderCreated` as the outbox holds it.
+    async fn order(&self, customer: &str) -> (Uuid, String) {
+        let body = format!(
+            r#"{{"customerId":"{customer}","customerEmail":"{customer}@example.com","items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
+        );
+        let created = create_order(&self.store, body.as_bytes(), None)
+            .await
+            .unwrap();
+        let outbox = self.store.outbox_pending(10_000).await.unwrap();
+        let entry = outbox
+            .iter()
+            .find(|e| e.order_id == created.order_id.to_string())
+            .expect("the order's event is in the outbox");
+        (created.order_id, entry.body.clone())
+    }
+
+    async fn status(&self, id: Uuid) -> OrderStatus {
+        self.store.get_order(id).await.unwrap().unwrap().status
+    }
+
+    /// Every status change published so far (drains the queue).
+    async fn published(&self) -> Vec<OrderStatusChanged> {
+        let q = self.publisher.queue();
+        let mut out = Vec::new();
+        loop {
+            let batch = q
+                .receive(10, Duration::ZERO, Duration::from_secs(60))
+                .await
+                .unwrap();
+            if batch.is_empty() {
+                return out;
+            }
+            for m in batch {
+                match OrderEvent::from_json(&m.body).unwrap() {
+                    OrderEvent::OrderStatusChanged(e) => out.push(e),
+                    other => panic!("published a {}", other.event_type()),
+                }
+                q.delete(&m.receipt_handle).await.unwrap();
+            }
+        }
+    }
+}
+
+/// An SQS event with one record per body; message ids `m-0`, `m-1`, ...
+fn sqs_event(bodies: &[&str]) -> SqsEvent {
+    let fixture: Value = serde_json::from_str(include_str!("fixtures/sqs-event.json")).unwrap();
+    let template = fixture["Records"][0].clone();
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut r = template.clone();
+            r["messageId"] = json!(format!("m-{i}"));
+            r["receiptHandle"] = json!(format!("receipt-{i}"));
+            r["body"] = json!(body);
+            r
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> BTreeSet<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_moves_every_order_once_and_publishes_each_change() {
+    let w = World::new();
+    let mut ids = Vec::new();
+    let mut bodies = Vec::new();
+    for i in 0..10 {
+        let (id, body) = w.order(&format!("c-{i}")).await;
+        ids.push(id);
+        bodies.push(body);
+    }
+    let event = sqs_event(&bodies.iter().map(String::as_str).collect::<Vec<_>>());
+    let response = handle(&w.store, &w.publisher, event).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    for id in &ids {
+        assert_eq!(w.status(*id).await, OrderStatus::Processing);
+    }
+    let published = w.published().await;
+    assert_eq!(published.len(), ids.len());
+    for e in &published {
+        assert!(ids.contains(&e.order_id));
+        assert_eq!(e.previous_status, OrderStatus::Pending);
+        assert_eq!(e.status, OrderStatus::Processing);
+        assert_eq!(
+            e.event_id,
+            status_event_id(e.order_id, OrderStatus::Processing)
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_the_bad_messages_of_a_batch_fail() {
+    let w = World::new();
+    let (good_a, body_a) = w.order("c-a").await;
+    let (good_b, body_b) = w.order("c-b").await;
+    // An event for an order that does not exist (valid against the schema).
+    let unknown = body_a.replace(&good_a.to_string(), &Uuid::now_v7().to_string());
+    assert_ne!(unknown, body_a);
+    // Valid JSON that breaks the OrderCreated schema.
+    let mut invalid: Value = serde_json::from_str(&body_b).unwrap();
+    invalid["total"] = json!("not money");
+    let invalid = invalid.to_string();
+    // A well-formed event of a type the processor does not take.
+    let wrong_type = OrderEvent::from(
+        OrderStatusChanged::new(
+            good_a,
+            OrderStatus::Pending,
+            OrderStatus::Cancelled,
+            None,
+            chrono::Utc::now(),
+        )
+        .unwrap(),
+    )
+    .to_json();
+    let bodies = [
+        body_a.as_str(),     // m-0 ok
+        "not json at all",   // m-1
+        unknown.as_str(),    // m-2
+        invalid.as_str(),    // m-3
+        wrong_type.as_str(), // m-4
+        body_b.as_str(),     // m-5 ok
+    ];
+    let response = handle(&w.store, &w.publisher, sqs_event(&bodies)).await;
+    let want: BTreeSet<String> = ["m-1", "m-2", "m-3", "m-4"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(failed_ids(&response), want);
+    assert_eq!(w.status(good_a).await, OrderStatus::Processing);
+    assert_eq!(w.status(good_b).await, OrderStatus::Processing);
+    let published: BTreeSet<Uuid> = w.published().await.iter().map(|e| e.order_id).collect();
+    assert_eq!(published, BTreeSet::from([good_a, good_b]));
+}
+
+#[tokio::test]
+async fn a_replayed_event_changes_nothing_and_republishes_the_same_event() {
+    let w = World::new();
+    let (id, body) = w.order("c-1").await;
+    let first = handle(&w.store, &w.publisher, sqs_event(&[&body])).await;
+    assert!(first.batch_item_failures.is_empty());
+    let before = w.store.get_order(id).await.unwrap().unwrap();
+    let first_published = w.published().await;
+
+    // The same message again (a redelivery after a crash before delete),
+    // and twice in one batch.
+    let again = handle(&w.store, &w.publisher, sqs_event(&[&body, &body])).await;
+    assert!(again.batch_item_failures.is_empty(), "{again:?}");
+    let after = w.store.get_order(id).await.unwrap().unwrap();
+    assert_eq!(after, before, "a replay does not touch the order");
+    let republished = w.published().await;
+    assert_eq!(republished.len(), 2);
+    for e in &republished {
+        assert_eq!(e.event_id, first_published[0].event_id, "same event id");
+        assert_eq!(e.changed_at, first_published[0].changed_at);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_of_one_event_move_the_order_once() {
+    let w = World::new();
+    let (id, body) = w.order("c-1").await;
+    let (a, b) = tokio::join!(
+        handle(&w.store, &w.publisher, sqs_event(&[&body])),
+        handle(&w.store, &w.publisher, sqs_event(&[&body])),
+    );
+    assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
+    assert_eq!(w.status(id).await, OrderStatus::Processing);
+    let published = w.published().await;
+    // One delivery moved it; the other found it moved and republished.
+    assert_eq!(published.len(), 2);
+    assert_eq!(published[0].event_id, published[1].event_id);
+}
+
+#[tokio::test]
+async fn a_cancelled_order_is_skipped_and_its_message_succeeds() {
+    let w = World::new();
+    let (id, body) = w.order("c-1").await;
+    orders_core::pipeline::cancel_order(
+        &w.store,
+        &w.publisher,
+        &id.to_string(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let cancel_events = w.published().await;
+    assert_eq!(cancel_events.len(), 1);
+    assert_eq!(cancel_events[0].status, OrderStatus::Cancelled);
+
+    let response = handle(&w.store, &w.publisher, sqs_event(&[&body])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(w.status(id).await, OrderStatus::Cancelled);
+    assert!(
+        w.published().await.is_empty(),
+        "nothing published for a skip"
+    );
+}
+
+#[tokio::test]
+async fn a_record_without_a_body_fails_alone() {
+    let w = World::new();
+    let (id, body) = w.order("c-1").await;
+    let mut event = sqs_event(&[&body, "placeholder"]);
+    event.records[1].body = None;
+    let response = handle(&w.store, &w.publisher, event).await;
+    assert_eq!(failed_ids(&response), BTreeSet::from(["m-1".to_string()]));
+    assert_eq!(w.status(id).await, OrderStatus::Processing);
+}
