@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Orders benchmarks: Lambda cold start (init), peak RSS, arm64 package size,
-# local host throughput. Prints the figures and regenerates the "Figures"
+# local host throughput and pipeline drain rate. Prints the figures and regenerates the "Figures"
 # section of docs/benchmarks.md (between its markers).
 #
 #   scripts/bench.sh                      # everything (about 5 min after builds)
 #   scripts/bench.sh --skip-build         # reuse target/release, target/local
-#   scripts/bench.sh --only lambda,zip    # some steps: lambda, zip, local
+#   scripts/bench.sh --only lambda,zip    # some steps: lambda, zip, local, drain
 #   scripts/bench.sh --duration 10 --connections 16,64 --cold-starts 20
+#   scripts/bench.sh --only drain --drain-orders 5000
 #   scripts/bench.sh --arm64-from build   # ignore cdk.out; cargo lambda build --arm64
 #   scripts/bench.sh --no-doc             # print only
 #
@@ -24,9 +25,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+# API functions: cold start, memory and proxy responses (API Gateway events).
 FUNCTIONS=(create-order get-order list-orders)
+# Every function: arm64 package size.
+ZIP_FUNCTIONS=(create-order get-order list-orders cancel-order process-orders notify-customer)
 RESULTS="target/bench/results"
-STEPS="lambda,zip,local"
+STEPS="lambda,zip,local,drain"
+DRAIN_ORDERS=20000
 BUILD=1
 DOC=1
 MOTO=0
@@ -36,7 +41,7 @@ CONNECTIONS="16,64"
 COLD_STARTS=20
 IDLE_TIMEOUT="${BENCH_IDLE_TIMEOUT:-900}"
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -45,6 +50,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="$2"; shift ;;
     --connections) CONNECTIONS="$2"; shift ;;
     --cold-starts) COLD_STARTS="$2"; shift ;;
+    --drain-orders) DRAIN_ORDERS="$2"; shift ;;
     --arm64-from) ARM64_FROM="$2"; shift ;;
     --moto) MOTO=1 ;;
     --no-doc) DOC=0 ;;
@@ -112,7 +118,7 @@ fi
 arm64_from_cdk_out() {
   # Asset directories holding an aarch64 `bootstrap`, mapped to function names
   # through the synthesized templates (aws:asset:path of each Lambda function).
-  python3 - "$RESULTS/zip.json" "${FUNCTIONS[@]}" <<'EOF'
+  python3 - "$RESULTS/zip.json" "${ZIP_FUNCTIONS[@]}" <<'EOF'
 import json, os, re, sys, glob, zipfile, io
 out, names = sys.argv[1], sys.argv[2:]
 EM_AARCH64 = 183
@@ -210,11 +216,11 @@ if step zip; then
     rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
       || rustup target add aarch64-unknown-linux-gnu
     bin_args=()
-    for f in "${FUNCTIONS[@]}"; do bin_args+=(--bin "$f"); done
+    for f in "${ZIP_FUNCTIONS[@]}"; do bin_args+=(--bin "$f"); done
     wait_idle "arm64 build"
     if PATH="$ROOT/.venv/bin:$PATH" nice -n 10 .venv/bin/cargo-lambda lambda build --release --arm64 "${bin_args[@]}"; then
       python3 -c 'import json,sys; json.dump({f: "target/lambda/%s/bootstrap" % f for f in sys.argv[2:]}, open(sys.argv[1], "w"))' \
-        "$RESULTS/zip.json.paths" "${FUNCTIONS[@]}"
+        "$RESULTS/zip.json.paths" "${ZIP_FUNCTIONS[@]}"
       origin="cargo lambda build --release --arm64 (target/lambda/<fn>/bootstrap)"
     else
       zip_error "cargo-lambda" "cargo lambda build --arm64 failed"
@@ -236,6 +242,14 @@ if step local; then
   wait_idle "local"
   log "local host: POST /orders, ${DURATION}s per run, connections ${CONNECTIONS}"
   "$BENCH" local --bin target/local/orders-local --connections "$CONNECTIONS" --duration "$DURATION" --threads 2 || status=1
+fi
+
+# ---------------------------------------------------------------- 4. local pipeline drain
+if step drain; then
+  rm -f "$RESULTS/drain.json"
+  wait_idle "drain"
+  log "local host: pipeline drain of ${DRAIN_ORDERS} accepted orders"
+  "$BENCH" drain --bin target/local/orders-local --orders "$DRAIN_ORDERS" --out "$RESULTS" || status=1
 fi
 
 # ---------------------------------------------------------------- report

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::drain::{self, DrainResults};
 use crate::lambda::{self, LambdaResults};
 use crate::local::{self, LocalResults};
 use crate::Result;
@@ -21,10 +22,11 @@ const ZIP_TARGET_BYTES: u64 = 3_000_000;
 const RSS_TARGET_KB: u64 = 32 * 1024;
 const RPS_TARGET: f64 = 2_000.0;
 const P99_TARGET_MS: f64 = 20.0;
+const DRAIN_TARGET_PER_S: f64 = 1_000.0;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where lambda.json, zip.json and local.json are.
+    /// Where lambda.json, zip.json, local.json and drain.json are.
     #[arg(long, default_value_os_t = crate::default_results_dir())]
     results: PathBuf,
     /// The document whose generated section is rewritten.
@@ -68,7 +70,8 @@ pub fn run(args: &Args) -> Result<()> {
     let lambda: Option<LambdaResults> = read_json(&args.results.join("lambda.json"))?;
     let zip: Option<ZipResults> = read_json(&args.results.join("zip.json"))?;
     let local: Option<LocalResults> = read_json(&args.results.join("local.json"))?;
-    if lambda.is_none() && zip.is_none() && local.is_none() {
+    let drained: Option<DrainResults> = read_json(&args.results.join("drain.json"))?;
+    if lambda.is_none() && zip.is_none() && local.is_none() && drained.is_none() {
         return Err(format!("no results in {}", args.results.display()).into());
     }
 
@@ -84,7 +87,16 @@ pub fn run(args: &Args) -> Result<()> {
         local::print_table(l);
         println!();
     }
-    let verdicts = verdicts(lambda.as_ref(), zip.as_ref(), local.as_ref());
+    if let Some(d) = &drained {
+        drain::print_table(d);
+        println!();
+    }
+    let verdicts = verdicts(
+        lambda.as_ref(),
+        zip.as_ref(),
+        local.as_ref(),
+        drained.as_ref(),
+    );
     println!("Targets");
     for v in &verdicts {
         println!(
@@ -102,6 +114,7 @@ pub fn run(args: &Args) -> Result<()> {
             lambda.as_ref(),
             zip.as_ref(),
             local.as_ref(),
+            drained.as_ref(),
         );
         write_section(&args.doc, &section)?;
         eprintln!("orders-bench: updated {}", args.doc.display());
@@ -128,6 +141,7 @@ fn verdicts(
     lambda: Option<&LambdaResults>,
     zip: Option<&ZipResults>,
     local: Option<&LocalResults>,
+    drained: Option<&DrainResults>,
 ) -> Vec<Verdict> {
     let mut out = Vec::new();
     if let Some(l) = lambda {
@@ -202,6 +216,17 @@ fn verdicts(
                 ),
             });
         }
+    }
+    if let Some(d) = drained {
+        out.push(Verdict {
+            figure: format!("local pipeline drain, {} orders to PROCESSING", d.orders),
+            target: format!(">= {DRAIN_TARGET_PER_S:.0} orders/s"),
+            measured: format!(
+                "{:.0} orders/s ({:.2} s); notified {:.0} orders/s",
+                d.processing_per_s, d.processing_s, d.notified_per_s
+            ),
+            verdict: pass(d.processing_per_s >= DRAIN_TARGET_PER_S),
+        });
     }
     out
 }
@@ -284,6 +309,7 @@ fn render(
     lambda: Option<&LambdaResults>,
     zip: Option<&ZipResults>,
     local: Option<&LocalResults>,
+    drained: Option<&DrainResults>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Figures\n");
@@ -441,6 +467,26 @@ fn render(
                 r.host_rss_kb.unwrap_or(0) as f64 / 1024.0
             );
         }
+    }
+    if let Some(d) = drained {
+        let _ = writeln!(
+            s,
+            "\n### Local host: pipeline drain\n\n{} orders accepted by `{}` with the pipeline off, then the host restarted \
+             with {} processor workers: time from its start until the outbox and the processing queue are empty \
+             (every order PROCESSING), and until the notifications queue is empty (every notification recorded). \
+             Afterwards `GET /orders?status=PROCESSING` counted {} orders.\n",
+            d.orders, d.host_binary, d.processors, d.processing_orders
+        );
+        let _ = writeln!(
+            s,
+            "| orders | to PROCESSING | orders/s | to notified | orders/s |"
+        );
+        let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: |");
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} s | {:.0} | {:.2} s | {:.0} |",
+            d.orders, d.processing_s, d.processing_per_s, d.notified_s, d.notified_per_s
+        );
     }
     s
 }
