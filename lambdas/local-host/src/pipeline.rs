@@ -193,12 +193,11 @@ async fn next_batch(
 }
 
 async fn delete_all<'a>(queue: &Queue, done: impl Iterator<Item = &'a Message>) {
-    for m in done {
-        if let Err(e) = queue.delete(&m.receipt_handle).await {
-            // It comes back after its visibility timeout; the handlers make
-            // the redelivery harmless.
-            tracing::warn!(queue = queue.name(), message_id = %m.message_id, error = %e, "delete failed");
-        }
+    let receipts: Vec<&str> = done.map(|m| m.receipt_handle.as_str()).collect();
+    if let Err(e) = queue.delete_batch(&receipts).await {
+        // They come back after their visibility timeout; the handlers make
+        // the redelivery harmless.
+        tracing::warn!(queue = queue.name(), messages = receipts.len(), error = %e, "delete failed");
     }
 }
 

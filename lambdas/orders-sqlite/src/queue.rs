@@ -244,6 +244,33 @@ impl Queue {
             .await
     }
 
+    /// Deletes the messages of several receipt handles in one transaction
+    /// (SQS `DeleteMessageBatch`); how many were deleted. Stale handles are
+    /// skipped, as by [`Queue::delete`].
+    pub async fn delete_batch(&self, receipt_handles: &[&str]) -> Result<usize, StoreError> {
+        if receipt_handles.is_empty() {
+            return Ok(0);
+        }
+        let queue = self.config.name.clone();
+        let receipts: Vec<String> = receipt_handles.iter().map(|r| r.to_string()).collect();
+        self.store
+            .with_writer(move |c| {
+                let tx = c.transaction()?;
+                let mut deleted = 0;
+                {
+                    let mut stmt = tx.prepare_cached(
+                        "DELETE FROM queue_messages WHERE queue = ?1 AND receipt = ?2",
+                    )?;
+                    for r in &receipts {
+                        deleted += stmt.execute(params![queue, r])?;
+                    }
+                }
+                tx.commit()?;
+                Ok(deleted)
+            })
+            .await
+    }
+
     /// Makes an in-flight message visible again after `visibility` from now
     /// (zero: at once). `false` when the handle is stale or the message is no
     /// longer in flight (its visibility timeout already ran out).
@@ -372,10 +399,15 @@ impl Queue {
     }
 }
 
-/// One receive attempt, in one transaction: dead-letters the visible
-/// messages that have used up their receives, then takes up to `max`
-/// visible messages, oldest first. With nothing to return, also gives the
-/// time the next hidden message reappears, if any.
+/// One receive attempt, in one transaction: takes up to `max` visible
+/// messages in the order they became visible (send order for new ones),
+/// dead-lettering on the way those that have used up their receives. With
+/// nothing to return, also gives the time the next hidden message
+/// reappears, if any.
+///
+/// Every lookup walks the `(queue, visible_at, seq)` index from its start
+/// and stops after `max` rows, so a receive costs the same with 10 or
+/// 100,000 messages waiting.
 fn receive_on(
     conn: &mut Connection,
     config: &QueueConfig,
@@ -384,18 +416,56 @@ fn receive_on(
 ) -> rusqlite::Result<(Vec<Message>, Option<i64>)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = now_epoch_millis();
-    let dead = tx
-        .prepare_cached(
+    let mut candidates: Vec<(i64, String, String, u32, i64, Option<i64>)> = Vec::new();
+    let mut dead = 0;
+    {
+        let mut select = tx.prepare_cached(
+            "SELECT seq, message_id, body, receive_count, sent_at, first_received_at \
+             FROM queue_messages WHERE queue = ?1 AND visible_at <= ?2 \
+             ORDER BY visible_at, seq LIMIT ?3",
+        )?;
+        let mut dead_letter = tx.prepare_cached(
             "UPDATE queue_messages SET queue = ?2, source_queue = ?1, receipt = NULL, \
-             visible_at = ?3, dead_lettered_at = ?3 \
-             WHERE queue = ?1 AND visible_at <= ?3 AND receive_count >= ?4",
-        )?
-        .execute(params![
-            config.name,
-            config.dead_letter_queue,
-            now,
-            config.max_receives
-        ])?;
+             visible_at = ?3, dead_lettered_at = ?3 WHERE seq = ?4",
+        )?;
+        // Dead-lettered rows leave the queue, so each round sees new ones.
+        loop {
+            let rows: Vec<(i64, String, String, u32, i64, Option<i64>)> = select
+                .query_map(params![config.name, now, max as i64], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            let exhausted = rows.len() < max;
+            let mut moved = 0;
+            for row in rows {
+                if row.3 >= config.max_receives {
+                    dead_letter.execute(params![
+                        config.name,
+                        config.dead_letter_queue,
+                        now,
+                        row.0
+                    ])?;
+                    moved += 1;
+                } else {
+                    candidates.push(row);
+                }
+            }
+            dead += moved;
+            // The rows kept are still visible (and would be selected again),
+            // so one round decides unless it only dead-lettered.
+            if exhausted || moved == 0 || !candidates.is_empty() {
+                break;
+            }
+        }
+    }
+    candidates.truncate(max);
     if dead > 0 {
         tracing::warn!(
             messages = dead,
@@ -405,22 +475,6 @@ fn receive_on(
             config.max_receives
         );
     }
-    let candidates: Vec<(i64, String, String, u32, i64, Option<i64>)> = tx
-        .prepare_cached(
-            "SELECT seq, message_id, body, receive_count, sent_at, first_received_at \
-             FROM queue_messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY seq LIMIT ?3",
-        )?
-        .query_map(params![config.name, now, max as i64], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
     let hidden_until = now.saturating_add(millis(visibility));
     let mut messages = Vec::with_capacity(candidates.len());
     {

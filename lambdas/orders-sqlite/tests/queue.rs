@@ -59,6 +59,52 @@ async fn send_receive_delete() {
 }
 
 #[tokio::test]
+async fn delete_batch_deletes_current_receipts_and_skips_stale_ones() {
+    let s = SqliteStore::in_memory().unwrap();
+    let q = queue(&s);
+    for i in 0..4 {
+        q.send(format!("m{i}")).await.unwrap();
+    }
+    let batch = receive_now(&q, 4, SHORT).await;
+    assert_eq!(batch.len(), 4);
+    // The last one times out and is received again: its first receipt is stale.
+    tokio::time::sleep(SHORT * 2).await;
+    let again = receive_now(&q, 4, LONG).await;
+    assert_eq!(again.len(), 4, "all four came back");
+    let mut receipts: Vec<&str> = again[..3]
+        .iter()
+        .map(|m| m.receipt_handle.as_str())
+        .collect();
+    receipts.push(&batch[3].receipt_handle);
+    assert_eq!(q.delete_batch(&receipts).await.unwrap(), 3);
+    assert_eq!(q.delete_batch(&[]).await.unwrap(), 0);
+    let stats = q.stats().await.unwrap();
+    assert_eq!((stats.visible, stats.in_flight), (0, 1), "{stats:?}");
+    assert!(q.delete(&again[3].receipt_handle).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_receive_dead_letters_past_more_than_a_batch_of_exhausted_messages() {
+    let s = SqliteStore::in_memory().unwrap();
+    let q = Queue::new(s.clone(), QueueConfig::new("orders").with_max_receives(1)).unwrap();
+    for i in 0..25 {
+        q.send(format!("poison-{i}")).await.unwrap();
+    }
+    let mut received = 0;
+    while received < 25 {
+        received += receive_now(&q, MAX_BATCH, SHORT).await.len();
+    }
+    tokio::time::sleep(SHORT * 2).await;
+    q.send("fresh").await.unwrap();
+    let got = receive_now(&q, MAX_BATCH, LONG).await;
+    let bodies: Vec<&str> = got.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["fresh"]);
+    let stats = q.stats().await.unwrap();
+    assert_eq!(stats.dead_letters, 25, "{stats:?}");
+    assert_eq!((stats.visible, stats.in_flight), (0, 1), "{stats:?}");
+}
+
+#[tokio::test]
 async fn queues_are_separate() {
     let s = SqliteStore::in_memory().unwrap();
     let a = queue(&s);
