@@ -192,14 +192,20 @@ pub async fn try_send(
 }
 
 /// The `orders-local` binary of this build (next to the test binaries'
-/// `deps/` directory; `cargo test --workspace` and nextest build it).
+/// `deps/` directory; scripts/test-all.sh builds every binary first).
 pub fn local_host_binary() -> PathBuf {
+    workspace_binary("orders-local")
+}
+
+/// A binary of this workspace, built into the same target directory as the
+/// tests (`cargo build --workspace --bins`).
+pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = dir.join(format!("orders-local{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} is missing: build it first (cargo build -p orders-local)",
+        "{} is missing: build it first (cargo build --workspace --bins)",
         bin.display()
     );
     bin

@@ -3,7 +3,9 @@
 //! messages, and a kill -9 in the middle of it all.
 
 use http::{Method, StatusCode};
-use orders_e2e_tests::{local_host_binary, order_body, send, try_send, Answer, Host};
+use orders_e2e_tests::{
+    local_host_binary, order_body, send, try_send, workspace_binary, Answer, Host,
+};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
 use orders_sqlite::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
@@ -289,6 +291,87 @@ async fn poison_messages_dead_letter_after_three_receives_and_the_rest_flows() {
     let dead = queue.list_dead_letters().await.unwrap();
     assert_eq!(dead.len(), 2);
     assert!(dead.iter().all(|d| d.receive_count == 3), "{dead:?}");
+    host.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
+    // Accept an order with the pipeline off, then fail its event three times
+    // by hand so it lands in the dead-letter queue.
+    let host = Host::start().await;
+    let id = Client::of(&host).create(1).await.expect("201");
+    let db = host.db();
+    host.server.stop().await.unwrap();
+    let side = SqliteStore::open(&db).unwrap();
+    let queue = Queue::new(side, QueueConfig::new(ORDER_EVENTS_QUEUE)).unwrap();
+    assert_eq!(
+        orders_sqlite::outbox::dispatch(&queue, 10).await.unwrap(),
+        1
+    );
+    for _ in 0..3 {
+        let got = queue
+            .receive(10, Duration::ZERO, Duration::from_millis(1))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(queue
+        .receive(10, Duration::ZERO, Duration::from_millis(1))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(queue.list_dead_letters().await.unwrap().len(), 1);
+
+    // The pipeline runs and leaves the dead letter alone.
+    let host = Host {
+        server: orders_local::Server::start(
+            &orders_local::Config {
+                pipeline: Some(pipeline(1)),
+                ..orders_local::Config::new(&db)
+            },
+            0,
+        )
+        .await
+        .unwrap(),
+        dir: host.dir,
+    };
+    let c = Client::of(&host);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(c.statuses().await[&id], "PENDING");
+    assert_eq!(
+        c.queues().await["queues"][ORDER_EVENTS_QUEUE]["deadLetters"],
+        1
+    );
+
+    // The admin command moves it back while the host runs.
+    let out = std::process::Command::new(workspace_binary("orders-admin"))
+        .args(["dlq", "redrive", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let redriven: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(redriven["moved"], 1, "{redriven}");
+
+    wait_for(
+        "the redriven order to be processed and notified",
+        Duration::from_secs(60),
+        || {
+            let c = c.clone();
+            async move { c.notifications().await.len() == 1 }
+        },
+    )
+    .await;
+    assert_each_processed_and_notified_once(&c, 1).await;
+    assert_eq!(
+        c.queues().await["queues"][ORDER_EVENTS_QUEUE]["deadLetters"],
+        0
+    );
     host.server.stop().await.unwrap();
 }
 
