@@ -11,10 +11,8 @@ use orders_core::ports::{StatusChange, TransitionOutcome};
 use orders_core::service::create_order;
 use orders_core::{OrderReader, OrderStatusUpdater};
 use orders_sqlite::publisher::QueuePublisher;
-use orders_sqlite::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
-use std::time::Duration;
 use uuid::Uuid;
 
 struct World {
@@ -25,9 +23,8 @@ struct World {
 impl World {
     fn new() -> Self {
         let store = SqliteStore::in_memory().unwrap();
-        let topic = Queue::new(store.clone(), QueueConfig::new("notifications")).unwrap();
         Self {
-            publisher: QueuePublisher::new(topic),
+            publisher: QueuePublisher::on(&store, "notifications").unwrap(),
             store,
         }
     }
@@ -60,23 +57,9 @@ impl World {
         (resp.status().as_u16(), serde_json::from_str(t).unwrap())
     }
 
-    /// How many status changes were published (drains the queue).
+    /// The status changes published so far (drains the queue).
     async fn published(&self) -> Vec<OrderEvent> {
-        let q = self.publisher.queue();
-        let mut out = Vec::new();
-        loop {
-            let batch = q
-                .receive(10, Duration::ZERO, Duration::from_secs(60))
-                .await
-                .unwrap();
-            if batch.is_empty() {
-                return out;
-            }
-            for m in batch {
-                out.push(OrderEvent::from_json(&m.body).unwrap());
-                q.delete(&m.receipt_handle).await.unwrap();
-            }
-        }
+        self.publisher.take_published().await.unwrap()
     }
 }
 

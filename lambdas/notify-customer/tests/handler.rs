@@ -12,7 +12,6 @@ use orders_core::ports::Channel;
 use orders_core::service::create_order;
 use orders_sqlite::notifier::RecordingNotifier;
 use orders_sqlite::publisher::QueuePublisher;
-use orders_sqlite::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -147,10 +146,9 @@ async fn every_redelivery_of_a_status_is_a_duplicate() {
 async fn each_status_is_notified_once_in_its_own_right() {
     let w = World::new();
     let id = w.order(false).await;
-    let topic = Queue::new(w.store.clone(), QueueConfig::new("topic")).unwrap();
     orders_core::pipeline::cancel_order(
         &w.store,
-        &QueuePublisher::new(topic),
+        &QueuePublisher::on(&w.store, "topic").unwrap(),
         &id.to_string(),
         chrono::Utc::now(),
     )

@@ -6,10 +6,12 @@
 //! whose `eventType` and `status` are what SNS puts in the `eventType` and
 //! `status` attributes for filter policies.
 
-use crate::queue::Queue;
-use orders_core::error::DeliveryError;
+use crate::queue::{Queue, QueueConfig, MAX_BATCH};
+use crate::SqliteStore;
+use orders_core::error::{DeliveryError, StoreError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::ports::EventPublisher;
+use std::time::Duration;
 
 /// [`EventPublisher`] onto an embedded queue. At least once, as SNS: a
 /// republished event is a second message with the same event id.
@@ -23,9 +25,42 @@ impl QueuePublisher {
         Self { queue }
     }
 
+    /// A publisher onto the queue `name` of `store` (default queue settings).
+    pub fn on(store: &SqliteStore, name: &str) -> Result<Self, StoreError> {
+        Ok(Self::new(Queue::new(
+            store.clone(),
+            QueueConfig::new(name),
+        )?))
+    }
+
     /// The queue events go to.
     pub fn queue(&self) -> &Queue {
         &self.queue
+    }
+
+    /// Receives and deletes every message waiting on the queue, oldest
+    /// first, as the events they carry: what a subscriber would have got.
+    /// For tests and inspection; the local host's notifier consumes the
+    /// queue itself.
+    pub async fn take_published(&self) -> Result<Vec<OrderEvent>, StoreError> {
+        let mut out = Vec::new();
+        loop {
+            let batch = self
+                .queue
+                .receive(MAX_BATCH, Duration::ZERO, Duration::from_secs(60))
+                .await?;
+            if batch.is_empty() {
+                return Ok(out);
+            }
+            let receipts: Vec<&str> = batch.iter().map(|m| m.receipt_handle.as_str()).collect();
+            self.queue.delete_batch(&receipts).await?;
+            for m in &batch {
+                let event = OrderEvent::from_json(&m.body).map_err(|e| {
+                    StoreError::Corrupt(format!("message {}: {}", m.message_id, e.join("; ")))
+                })?;
+                out.push(event);
+            }
+        }
     }
 }
 

@@ -9,12 +9,10 @@ use orders_core::model::OrderStatus;
 use orders_core::service::create_order;
 use orders_core::OrderReader;
 use orders_sqlite::publisher::QueuePublisher;
-use orders_sqlite::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use process_orders::handler::handle;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::Duration;
 use uuid::Uuid;
 
 struct World {
@@ -25,9 +23,8 @@ struct World {
 impl World {
     fn new() -> Self {
         let store = SqliteStore::in_memory().unwrap();
-        let topic = Queue::new(store.clone(), QueueConfig::new("notifications")).unwrap();
         Self {
-            publisher: QueuePublisher::new(topic),
+            publisher: QueuePublisher::on(&store, "notifications").unwrap(),
             store,
         }
     }
@@ -54,24 +51,14 @@ impl World {
 
     /// Every status change published so far (drains the queue).
     async fn published(&self) -> Vec<OrderStatusChanged> {
-        let q = self.publisher.queue();
-        let mut out = Vec::new();
-        loop {
-            let batch = q
-                .receive(10, Duration::ZERO, Duration::from_secs(60))
-                .await
-                .unwrap();
-            if batch.is_empty() {
-                return out;
-            }
-            for m in batch {
-                match OrderEvent::from_json(&m.body).unwrap() {
-                    OrderEvent::OrderStatusChanged(e) => out.push(e),
-                    other => panic!("published a {}", other.event_type()),
-                }
-                q.delete(&m.receipt_handle).await.unwrap();
-            }
-        }
+        let events = self.publisher.take_published().await.unwrap();
+        events
+            .into_iter()
+            .map(|e| match e {
+                OrderEvent::OrderStatusChanged(e) => e,
+                other => panic!("published a {}", other.event_type()),
+            })
+            .collect()
     }
 }
 

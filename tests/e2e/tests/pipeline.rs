@@ -3,9 +3,7 @@
 //! messages, and a kill -9 in the middle of it all.
 
 use http::{Method, StatusCode};
-use orders_e2e_tests::{
-    local_host_binary, order_body, send, try_send, workspace_binary, Answer, Host,
-};
+use orders_e2e_tests::{local_host_binary, order_body, try_send, workspace_binary, Answer, Host};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
 use orders_sqlite::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
@@ -73,18 +71,9 @@ impl Client {
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<&str>) -> Answer {
-        let mut headers = vec![("x-api-key", self.key.clone())];
-        if body.is_some() {
-            headers.push(("content-type", "application/json".to_string()));
-        }
-        send(
-            self.addr,
-            method,
-            path,
-            &headers,
-            body.map(|b| b.as_bytes().to_vec()),
-        )
-        .await
+        self.try_call(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
     /// Every order (all pages), as `orderId → status`.
