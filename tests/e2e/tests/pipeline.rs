@@ -370,6 +370,14 @@ struct Child {
     client: Client,
 }
 
+/// A failing test must not leave a host running.
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -395,13 +403,14 @@ async fn spawn_host(dir: &Path, run: usize) -> Child {
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         key: "crash-test-key".into(),
     };
-    let c = client.clone();
+    let child = Child { proc, client };
+    let c = child.client.clone();
     wait_for("the host to listen", Duration::from_secs(20), || {
         let c = c.clone();
         async move { c.try_call(Method::GET, "/health", None).await.is_ok() }
     })
     .await;
-    Child { proc, client }
+    child
 }
 
 /// Creates orders from 8 clients until told to stop; the ids that got 201.
