@@ -117,7 +117,7 @@ impl Pipeline {
                 notifier.clone(),
                 // A delivery that finds another one holding the ledger lease
                 // fails; retrying before the lease ends would only burn
-                // receives (SNS waits a minute before its first retry).
+                // receives (Lambda's asynchronous retries wait a minute too).
                 config
                     .visibility_timeout
                     .max(orders_core::pipeline::NOTIFICATION_LEASE),
