@@ -5,7 +5,9 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
-import { CARGO_MANIFEST, REPO_ROOT } from './paths';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CARGO_MANIFEST, LAMBDAS_DIR, REPO_ROOT } from './paths';
 import { rustSourceHash } from './source-hash';
 
 /**
@@ -15,7 +17,10 @@ import { rustSourceHash } from './source-hash';
 export const SOURCE_HASH_CONTEXT = 'orders:rustSourceHash';
 
 export interface RustLambdaProps {
-  /** The Cargo binary (`[[bin]]` / package name) in the workspace, e.g. `create-order`. */
+  /**
+   * The function crate under `lambdas/` (its folder, package and binary
+   * share this name), e.g. `create-order`.
+   */
   readonly binaryName: string;
   readonly config: StageConfig;
   readonly description?: string;
@@ -40,6 +45,10 @@ export class RustLambda extends Construct {
   constructor(scope: Construct, id: string, props: RustLambdaProps) {
     super(scope, id);
     const { config } = props;
+    const crateManifest = join(LAMBDAS_DIR, props.binaryName, 'Cargo.toml');
+    if (!existsSync(crateManifest)) {
+      throw new Error(`RustLambda ${props.binaryName}: no function crate at lambdas/${props.binaryName}/Cargo.toml`);
+    }
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: config.logRetention,
@@ -63,6 +72,8 @@ export class RustLambda extends Construct {
     const sourceHash = (this.node.tryGetContext(SOURCE_HASH_CONTEXT) as string | undefined) ?? rustSourceHash(REPO_ROOT);
 
     this.function = new RustFunction(this, 'Function', {
+      // Built from the workspace (one target dir, one Cargo.lock); the
+      // binary is the function crate's lambdas/<binaryName>.
       manifestPath: CARGO_MANIFEST,
       binaryName: props.binaryName,
       runtime: 'provided.al2023',

@@ -26,8 +26,10 @@ function rel(root: string, file: string): string {
 /**
  * The files whose contents decide what the Rust functions compile to:
  * every Cargo.toml / Cargo.lock / build.rs / toolchain file, `.cargo/config*`,
- * everything under `lambdas/<crate>/src/`, and everything under `contracts/`
- * (the Rust code embeds the JSON Schemas with include_str!). Sorted.
+ * every file of a crate under `lambdas/` or `crates/` except its `tests/`,
+ * `benches/` and `examples/` (sources, and what they embed with include_str!,
+ * such as the notification templates), and everything under `contracts/`
+ * (the JSON Schemas, also embedded). Sorted.
  */
 export function rustSourceFiles(repoRoot: string): string[] {
   const all: string[] = [];
@@ -39,7 +41,7 @@ export function rustSourceFiles(repoRoot: string): string[] {
       return (
         BUILD_FILES.has(base) ||
         /^(.*\/)?\.cargo\/config(\.toml)?$/.test(p) ||
-        /^lambdas\/(.+\/)?src\//.test(p) ||
+        (/^(lambdas|crates)\/[^/]+\//.test(p) && !/^(lambdas|crates)\/[^/]+\/(tests|benches|examples)\//.test(p)) ||
         p.startsWith('contracts/')
       );
     })

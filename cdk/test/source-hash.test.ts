@@ -19,26 +19,29 @@ describe('stable Rust source hash', () => {
     root = tree({
       'Cargo.toml': '[workspace]',
       'Cargo.lock': 'lock',
-      'lambdas/orders-core/Cargo.toml': '[package]',
-      'lambdas/orders-core/src/lib.rs': 'pub fn a() {}',
+      'crates/orders-core/Cargo.toml': '[package]',
+      'crates/orders-core/src/lib.rs': 'pub fn a() {}',
+      'crates/orders-core/templates/completed.email.txt': 'Hello',
       'lambdas/create-order/src/main.rs': 'fn main() {}',
       'contracts/schemas/create-order.schema.json': '{}',
       'docs/readme.md': 'docs',
       'cdk/lib/x.ts': 'ts',
       'target/release/junk': 'x',
-      'lambdas/orders-core/tests/it.rs': '#[test] fn t() {}',
+      'crates/orders-core/tests/it.rs': '#[test] fn t() {}',
+      'lambdas/create-order/tests/fixtures/event.json': '{}',
     });
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  test('covers manifests, lockfile, lambdas/*/src and contracts only', () => {
+  test('covers manifests, lockfile, crate sources and embedded files, and contracts only', () => {
     expect(rustSourceFiles(root)).toEqual([
       'Cargo.lock',
       'Cargo.toml',
       'contracts/schemas/create-order.schema.json',
+      'crates/orders-core/Cargo.toml',
+      'crates/orders-core/src/lib.rs',
+      'crates/orders-core/templates/completed.email.txt',
       'lambdas/create-order/src/main.rs',
-      'lambdas/orders-core/Cargo.toml',
-      'lambdas/orders-core/src/lib.rs',
     ]);
   });
 
@@ -47,7 +50,13 @@ describe('stable Rust source hash', () => {
     expect(computeRustSourceHash(root)).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  test.each(['Cargo.lock', 'lambdas/orders-core/src/lib.rs', 'contracts/schemas/create-order.schema.json', 'lambdas/orders-core/Cargo.toml'])(
+  test.each([
+    'Cargo.lock',
+    'crates/orders-core/src/lib.rs',
+    'crates/orders-core/templates/completed.email.txt',
+    'contracts/schemas/create-order.schema.json',
+    'crates/orders-core/Cargo.toml',
+  ])(
     'changes when %s changes',
     (p) => {
       const before = computeRustSourceHash(root);
@@ -58,11 +67,17 @@ describe('stable Rust source hash', () => {
 
   test('a new source file changes it', () => {
     const before = computeRustSourceHash(root);
-    write(root, 'lambdas/orders-core/src/new.rs', '');
+    write(root, 'crates/orders-core/src/new.rs', '');
     expect(computeRustSourceHash(root)).not.toBe(before);
   });
 
-  test.each(['docs/readme.md', 'cdk/lib/x.ts', 'target/release/junk', 'lambdas/orders-core/tests/it.rs'])('ignores %s', (p) => {
+  test.each([
+    'docs/readme.md',
+    'cdk/lib/x.ts',
+    'target/release/junk',
+    'crates/orders-core/tests/it.rs',
+    'lambdas/create-order/tests/fixtures/event.json',
+  ])('ignores %s', (p) => {
     const before = computeRustSourceHash(root);
     write(root, p, 'changed');
     expect(computeRustSourceHash(root)).toBe(before);

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_api::{respond, to_json_response};
+use orders_http::{respond, to_json_response};
 use orders_core::pipeline;
 use orders_core::{EventPublisher, OrderStatusUpdater, OrdersError};
 

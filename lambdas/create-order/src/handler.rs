@@ -4,7 +4,7 @@
 use lambda_http::http::header::{HeaderValue, LOCATION};
 use lambda_http::http::HeaderName;
 use lambda_http::{Body, Error, Request, Response};
-use orders_api::{json_response, request_context_path, respond};
+use orders_http::{json_response, request_context_path, respond};
 use orders_core::idempotency::{HEADER, REPLAYED_HEADER};
 use orders_core::{service, OrderWriter, OrdersError};
 

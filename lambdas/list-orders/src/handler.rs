@@ -1,7 +1,7 @@
 //! Maps an API Gateway proxy event to [`orders_core::service::list_orders`].
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_api::{respond, to_json_response};
+use orders_http::{respond, to_json_response};
 use orders_core::pagination::PageTokens;
 use orders_core::{service, OrderLister, OrdersError};
 

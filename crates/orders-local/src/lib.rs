@@ -40,7 +40,7 @@ use http::{Method, StatusCode};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyResponse;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{service_fn, Adapter, Context, LambdaEvent, Service};
-use orders_api::Cors;
+use orders_http::Cors;
 use orders_core::error::ErrorBody;
 use orders_core::pagination::PageTokens;
 use orders_core::{OrdersError, MAX_BODY_BYTES};
@@ -695,7 +695,7 @@ fn json_answer(status: StatusCode, body: String) -> AxumResponse {
     let mut resp = AxumResponse::new(AxumBody::from(body));
     *resp.status_mut() = status;
     resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(orders_api::JSON));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(orders_http::JSON));
     resp
 }
 

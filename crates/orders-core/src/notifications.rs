@@ -1,5 +1,5 @@
 //! Customer notifications: what a status change tells the customer, rendered
-//! from the templates in `lambdas/orders-core/templates/` (one e-mail and one
+//! from the templates in `crates/orders-core/templates/` (one e-mail and one
 //! SMS template per status), and the masking that keeps addresses out of logs.
 //!
 //! An e-mail template's first line is the subject; the rest is the body.

@@ -29,7 +29,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The local host's default database file (lambdas/local-host).
+/// The local host's default database file (crates/orders-local).
 pub const DEFAULT_DB: &str = ".orders-local/orders.db";
 /// The local processing queue (its dead-letter queue is `order-events-dlq`).
 pub const DEFAULT_QUEUE: &str = "order-events";
