@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_http::{respond, to_json_response};
 use orders_core::pipeline;
 use orders_core::{EventPublisher, OrderStatusUpdater, OrdersError};
+use orders_http::{respond, to_json_response};
 
 /// `POST /orders/{orderId}/cancel`: 200 with the cancelled order, 404 for an
 /// unknown order, 409 when it is no longer PENDING, 400 for a bad id.

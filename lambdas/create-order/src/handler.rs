@@ -4,9 +4,9 @@
 use lambda_http::http::header::{HeaderValue, LOCATION};
 use lambda_http::http::HeaderName;
 use lambda_http::{Body, Error, Request, Response};
-use orders_http::{json_response, request_context_path, respond};
 use orders_core::idempotency::{HEADER, REPLAYED_HEADER};
 use orders_core::{service, OrderWriter, OrdersError};
+use orders_http::{json_response, request_context_path, respond};
 
 /// `POST /orders`: 201 with the order, its `Location`, and
 /// `Idempotent-Replayed: true` when a retry got the first response back.

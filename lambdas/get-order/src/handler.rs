@@ -1,8 +1,8 @@
 //! Maps an API Gateway proxy event to [`orders_core::service::get_order`].
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_http::{respond, to_json_response};
 use orders_core::{service, OrderReader, OrdersError};
+use orders_http::{respond, to_json_response};
 
 /// `GET /orders/{orderId}`: 200 with the order, 404, or 400 for a bad id.
 pub async fn handle<R: OrderReader + ?Sized>(

@@ -1,9 +1,9 @@
 //! Maps an API Gateway proxy event to [`orders_core::service::list_orders`].
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_http::{respond, to_json_response};
 use orders_core::pagination::PageTokens;
 use orders_core::{service, OrderLister, OrdersError};
+use orders_http::{respond, to_json_response};
 
 /// `GET /orders?status=&limit=&sortOrder=&nextToken=`: one page.
 /// Every value of every query parameter is passed on, so a repeated or
