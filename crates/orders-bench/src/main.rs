@@ -19,6 +19,8 @@ mod events;
 mod http_client;
 mod lambda;
 mod local;
+mod procfs;
+mod proxy_response;
 mod report;
 mod stats;
 
@@ -53,6 +55,13 @@ pub fn default_results_dir() -> PathBuf {
     PathBuf::from("target/bench/results")
 }
 
+/// `KEY=VALUE` of the repeatable `--env` / `--host-env` flags.
+pub fn parse_key_value(s: &str) -> std::result::Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s}: expected KEY=VALUE"))
+}
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[tokio::main]
@@ -67,5 +76,26 @@ async fn main() {
     if let Err(e) = outcome {
         eprintln!("orders-bench: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_value_splits_at_the_first_equals_sign() {
+        assert_eq!(
+            parse_key_value("RUST_LOG=a=b").unwrap(),
+            ("RUST_LOG".to_string(), "a=b".to_string())
+        );
+        assert_eq!(
+            parse_key_value("EMPTY=").unwrap(),
+            ("EMPTY".to_string(), String::new())
+        );
+        assert_eq!(
+            parse_key_value("NOPE").unwrap_err(),
+            "NOPE: expected KEY=VALUE"
+        );
     }
 }
