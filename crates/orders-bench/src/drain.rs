@@ -181,8 +181,7 @@ pub async fn run(args: Args) -> Result<()> {
         processing_orders,
     };
     print_table(&results);
-    let path = args.out.join("drain.json");
-    fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
+    let path = crate::write_results(&args.out, "drain.json", &results)?;
     eprintln!("orders-bench: wrote {}", path.display());
     Ok(())
 }

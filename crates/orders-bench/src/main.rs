@@ -22,9 +22,13 @@ mod local;
 mod procfs;
 mod proxy_response;
 mod report;
+#[cfg(test)]
+mod scratch;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use clap::{Parser, Subcommand};
 
@@ -60,6 +64,13 @@ pub fn parse_key_value(s: &str) -> std::result::Result<(String, String), String>
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("{s}: expected KEY=VALUE"))
+}
+
+/// Writes `value` as pretty JSON to `dir/file` and returns that path.
+pub fn write_results(dir: &Path, file: &str, value: &impl Serialize) -> Result<PathBuf> {
+    let path = dir.join(file);
+    std::fs::write(&path, serde_json::to_vec_pretty(value)?)?;
+    Ok(path)
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;

@@ -32,11 +32,12 @@ impl FunctionBinary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::ScratchDir;
 
     #[test]
     fn names_a_binary_after_its_file() {
-        let dir = std::env::temp_dir().join(format!("orders-bench-bin-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let scratch = ScratchDir::new("bin");
+        let dir = scratch.path();
         let file = dir.join("get-order");
         fs::write(&file, b"\x7fELF-ish").unwrap();
         let b = FunctionBinary::locate(&dir.join(".").join("get-order")).unwrap();
@@ -46,6 +47,5 @@ mod tests {
         assert_eq!(b.path, fs::canonicalize(&file).unwrap());
         let missing = FunctionBinary::locate(&dir.join("nope")).err().unwrap();
         assert!(missing.to_string().contains("nope"));
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -98,8 +98,7 @@ pub async fn run(args: Args) -> Result<()> {
         table::print_function(&fr);
         results.functions.push(fr);
     }
-    let path = args.out.join("lambda.json");
-    fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
+    let path = crate::write_results(&args.out, "lambda.json", &results)?;
     println!();
     print_table(&results);
     eprintln!("orders-bench: wrote {}", path.display());

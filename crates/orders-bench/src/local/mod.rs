@@ -85,8 +85,7 @@ pub async fn run(args: Args) -> Result<()> {
         table::print_run(&run);
         results.runs.push(run);
     }
-    let path = args.out.join("local.json");
-    fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
+    let path = crate::write_results(&args.out, "local.json", &results)?;
     println!();
     print_table(&results);
     eprintln!("orders-bench: wrote {}", path.display());

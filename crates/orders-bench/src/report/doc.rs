@@ -39,12 +39,12 @@ fn with_section(current: &str, section: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::ScratchDir;
 
     #[test]
     fn replaces_only_the_generated_section() {
-        let dir = std::env::temp_dir().join(format!("orders-bench-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let doc = dir.join("b.md");
+        let dir = ScratchDir::new("doc");
+        let doc = dir.path().join("b.md");
         fs::write(
             &doc,
             format!("# T\n\nintro\n\n{BEGIN}\nold\n{END}\n\n## Notes\nkeep\n"),
@@ -56,7 +56,6 @@ mod tests {
             s,
             format!("# T\n\nintro\n\n{BEGIN}\nnew\n{END}\n\n## Notes\nkeep\n")
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -74,13 +73,12 @@ mod tests {
 
     #[test]
     fn a_missing_document_is_created() {
-        let dir = std::env::temp_dir().join(format!("orders-bench-new-{}", std::process::id()));
-        let doc = dir.join("docs").join("benchmarks.md");
+        let dir = ScratchDir::new("new-doc");
+        let doc = dir.path().join("docs").join("benchmarks.md");
         write_section(&doc, "x\n").unwrap();
         assert_eq!(
             fs::read_to_string(&doc).unwrap(),
             format!("# Benchmarks\n\nRun `scripts/bench.sh`.\n{BEGIN}\nx\n{END}\n")
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -102,23 +102,23 @@ pub fn run(args: &Args) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::ScratchDir;
 
     #[test]
     fn reads_what_is_there() {
-        let dir = std::env::temp_dir().join(format!("orders-bench-results-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        assert!(Results::read(&dir).unwrap().is_empty());
+        let scratch = ScratchDir::new("results");
+        let dir = scratch.path();
+        assert!(Results::read(dir).unwrap().is_empty());
         fs::write(
             dir.join("zip.json"),
             r#"{"origin":"cargo-lambda","functions":[],"error":"failed"}"#,
         )
         .unwrap();
-        let r = Results::read(&dir).unwrap();
+        let r = Results::read(dir).unwrap();
         assert!(!r.is_empty());
         assert_eq!(r.zip.unwrap().error.as_deref(), Some("failed"));
         fs::write(dir.join("drain.json"), "{").unwrap();
-        let err = Results::read(&dir).unwrap_err().to_string();
+        let err = Results::read(dir).unwrap_err().to_string();
         assert!(err.contains("drain.json"), "{err}");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }
