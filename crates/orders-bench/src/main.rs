@@ -28,9 +28,8 @@ mod stats;
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
 #[derive(Parser)]
 #[command(
