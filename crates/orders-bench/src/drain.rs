@@ -16,14 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::Method;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
-use crate::events::{API_KEY, CREATE_BODY};
 use crate::http_client;
-use crate::local::{count_orders, terminate, wait_healthy};
+use crate::local::api;
+use crate::local::host::{self, terminate, wait_healthy};
 use crate::Result;
 
 #[derive(clap::Args)]
@@ -60,45 +58,16 @@ pub struct DrainResults {
     pub processing_orders: u64,
 }
 
-fn spawn(args: &Args, port: u16, log: &str, extra: &[String]) -> Result<Child> {
+/// A host on `addr` and the drain's database, logging warnings to
+/// `work_dir/<log>`.
+fn spawn(args: &Args, addr: SocketAddr, log: &str, extra: &[String]) -> Result<Child> {
     let log = File::create(args.work_dir.join(log))?;
-    Ok(Command::new(&args.bin)
-        .arg("--port")
-        .arg(port.to_string())
-        .arg("--db")
-        .arg(args.work_dir.join("orders.db"))
-        .arg("--api-key")
-        .arg(API_KEY)
-        .args(extra)
+    let mut cmd = host::command(&args.bin, addr.port(), &args.work_dir.join("orders.db"));
+    cmd.args(extra)
         .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("{}: {e}", args.bin.display()))?)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-async fn get_json(addr: SocketAddr, path: &str) -> Result<Value> {
-    let r = http_client::send(
-        addr,
-        Method::GET,
-        path,
-        &[("x-api-key", API_KEY)],
-        Vec::new(),
-        Duration::from_secs(30),
-    )
-    .await?;
-    if r.status != 200 {
-        return Err(format!("GET {path}: {}", r.status).into());
-    }
-    Ok(serde_json::from_slice(&r.body)?)
+        .stderr(Stdio::from(log));
+    host::spawn(&mut cmd, &args.bin)
 }
 
 /// Accepts `n` orders from 32 concurrent clients.
@@ -109,15 +78,7 @@ async fn fill(addr: SocketAddr, n: u64) -> Result<()> {
         let next = next.clone();
         tasks.push(tokio::spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < n {
-                let r = http_client::send(
-                    addr,
-                    Method::POST,
-                    "/orders",
-                    &[("x-api-key", API_KEY), ("content-type", "application/json")],
-                    CREATE_BODY.as_bytes().to_vec(),
-                    Duration::from_secs(30),
-                )
-                .await?;
+                let r = api::post_order(addr, Duration::from_secs(30)).await?;
                 if r.status != 201 {
                     return Err(format!("POST /orders: {}", r.status).into());
                 }
@@ -143,9 +104,8 @@ pub async fn run(args: Args) -> Result<()> {
         "orders-bench: drain: accepting {} orders (no pipeline)",
         args.orders
     );
-    let port = free_port()?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let mut host = spawn(&args, port, "fill.log", &["--no-pipeline".into()])?;
+    let addr = http_client::free_loopback_addr()?;
+    let mut host = spawn(&args, addr, "fill.log", &["--no-pipeline".into()])?;
     wait_healthy(addr, &mut host).await?;
     let filled = fill(addr, args.orders).await;
     terminate(&mut host).await;
@@ -155,12 +115,11 @@ pub async fn run(args: Args) -> Result<()> {
         "orders-bench: drain: draining with {} processors",
         args.processors
     );
-    let port = free_port()?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let addr = http_client::free_loopback_addr()?;
     let started = Instant::now();
     let mut host = spawn(
         &args,
-        port,
+        addr,
         "drain.log",
         &["--processors".into(), args.processors.to_string()],
     )?;
@@ -169,7 +128,7 @@ pub async fn run(args: Args) -> Result<()> {
         let mut processing_s = None;
         let deadline = Duration::from_secs(600);
         loop {
-            let q = get_json(addr, "/local/queues").await?;
+            let q = api::get_json(addr, "/local/queues").await?;
             let events = &q["queues"]["order-events"];
             if processing_s.is_none()
                 && q["outbox"] == 0
@@ -181,7 +140,7 @@ pub async fn run(args: Args) -> Result<()> {
             if let Some(p) = processing_s {
                 let notes = &q["queues"]["order-notifications"];
                 if notes["visible"] == 0 && notes["inFlight"] == 0 {
-                    let sent = get_json(addr, "/local/notifications?limit=1").await;
+                    let sent = api::get_json(addr, "/local/notifications?limit=1").await;
                     // The queue is empty once the last one is recorded.
                     sent?;
                     return Ok::<(f64, f64), Box<dyn std::error::Error + Send + Sync>>((
@@ -198,7 +157,7 @@ pub async fn run(args: Args) -> Result<()> {
     }
     .await;
     let counted = match &outcome {
-        Ok(_) => count_orders(addr, Some("PROCESSING")).await,
+        Ok(_) => api::count_orders(addr, Some("PROCESSING")).await,
         Err(_) => Ok(0),
     };
     terminate(&mut host).await;
@@ -222,8 +181,7 @@ pub async fn run(args: Args) -> Result<()> {
         processing_orders,
     };
     print_table(&results);
-    let path = args.out.join("drain.json");
-    fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
+    let path = crate::write_results(&args.out, "drain.json", &results)?;
     eprintln!("orders-bench: wrote {}", path.display());
     Ok(())
 }

@@ -37,6 +37,13 @@ pub fn loopback_addr(url: &str) -> Result<SocketAddr> {
     }
 }
 
+/// `127.0.0.1:<port>` with a port nothing listens on: bound, read and
+/// released again (for a host to listen on, or as a closed endpoint).
+pub fn free_loopback_addr() -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
@@ -101,5 +108,13 @@ mod tests {
         assert!(loopback_addr("http://10.0.0.1:4566").is_err());
         assert!(loopback_addr("https://127.0.0.1:4566").is_err());
         assert!(loopback_addr("http://192.168.1.2:80").is_err());
+    }
+
+    #[test]
+    fn free_address_is_loopback_and_released() {
+        let addr = free_loopback_addr().unwrap();
+        assert!(addr.ip().is_loopback());
+        assert_ne!(addr.port(), 0);
+        std::net::TcpListener::bind(addr).expect("port was released");
     }
 }

@@ -19,12 +19,17 @@ mod events;
 mod http_client;
 mod lambda;
 mod local;
+mod procfs;
+mod proxy_response;
 mod report;
+#[cfg(test)]
+mod scratch;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +58,20 @@ pub fn default_results_dir() -> PathBuf {
     PathBuf::from("target/bench/results")
 }
 
+/// `KEY=VALUE` of the repeatable `--env` / `--host-env` flags.
+pub fn parse_key_value(s: &str) -> std::result::Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s}: expected KEY=VALUE"))
+}
+
+/// Writes `value` as pretty JSON to `dir/file` and returns that path.
+pub fn write_results(dir: &Path, file: &str, value: &impl Serialize) -> Result<PathBuf> {
+    let path = dir.join(file);
+    std::fs::write(&path, serde_json::to_vec_pretty(value)?)?;
+    Ok(path)
+}
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[tokio::main]
@@ -67,5 +86,26 @@ async fn main() {
     if let Err(e) = outcome {
         eprintln!("orders-bench: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_value_splits_at_the_first_equals_sign() {
+        assert_eq!(
+            parse_key_value("RUST_LOG=a=b").unwrap(),
+            ("RUST_LOG".to_string(), "a=b".to_string())
+        );
+        assert_eq!(
+            parse_key_value("EMPTY=").unwrap(),
+            ("EMPTY".to_string(), String::new())
+        );
+        assert_eq!(
+            parse_key_value("NOPE").unwrap_err(),
+            "NOPE: expected KEY=VALUE"
+        );
     }
 }
