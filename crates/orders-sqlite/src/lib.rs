@@ -5,21 +5,23 @@
 //! a new request with the same key, an expired one is replaced, and lists are
 //! ordered by the sort key `<createdAt>#<orderId>` with an exclusive cursor.
 //!
-//! # The asynchronous side
+//! # What the store holds, and what it does not
 //!
-//! Every new order writes its `OrderCreated` event to the `event_outbox`
-//! table in the same transaction as the order row ([`outbox`]), so no order
-//! exists without its event and a rolled-back or replayed create writes none.
-//! [`outbox::dispatch`] moves outbox rows into an embedded queue
-//! ([`queue::Queue`]: visibility timeout, receive counts, dead-letter queue,
-//! batches of up to 10, long polling) in one transaction per batch. All of it
-//! lives in the same file, so a crash loses or duplicates nothing.
+//! The store is the adapter of the core's ports: orders and idempotency
+//! records ([`OrderWriter`], [`OrderReader`], [`OrderLister`]), conditional
+//! status moves ([`OrderStatusUpdater`]) and the notifier's send ledger
+//! ([`ledger`]). Every new order writes its `OrderCreated` event to the
+//! `event_outbox` table in the same transaction as the order row
+//! ([`outbox`]), so no order exists without its event and a rolled-back or
+//! replayed create writes none; after each commit that wrote outbox rows the
+//! store signals its [`OutboxWaker`]s.
 //!
-//! Status moves ([`OrderStatusUpdater`]) are conditional on the current
-//! status, in one write transaction. The notification side has the local
-//! stand-ins of the AWS services: [`publisher::QueuePublisher`] (the topic),
-//! [`ledger`] (the notifier's send ledger) and [`notifier::RecordingNotifier`]
-//! (e-mail and SMS, recorded in `sent_notifications` instead of sent).
+//! The local stand-ins for the AWS services (the embedded SQS queue, the
+//! outbox-to-queue dispatcher, the SNS topic, the SES/SMS notifier) live in
+//! `orders-local-aws`, on this store's file and connections
+//! ([`SqliteStore::with_writer`], [`SqliteStore::with_reader`]). The file's
+//! schema, theirs included, is this crate's one versioned migration
+//! (docs/data-model.md, "The embedded store").
 //!
 //! # Durability: `synchronous = NORMAL`
 //!
@@ -52,15 +54,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
 pub mod ledger;
-pub mod notifier;
 pub mod outbox;
-pub mod publisher;
-pub mod queue;
 
+pub use outbox::{OutboxEntry, OutboxWaker};
 pub use rusqlite;
 
 /// The schema version this crate creates and reads (`PRAGMA user_version`).
@@ -127,7 +127,7 @@ CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue
 /// Version 3: the order's `customer_phone` (its own column, like the e-mail:
 /// neither is in the JSON document), the notifier's send ledger (one row per
 /// (order, status); `SENDING` with a lease, then `SENT`) and the notifications
-/// the local host "sent" (recorded instead, see [`notifier`]). Times are epoch
+/// the local host "sent" (recorded instead by `orders-local-aws`). Times are epoch
 /// milliseconds; `channels` is a comma-separated list (`email,sms`).
 const SCHEMA_V3: &str = "
 ALTER TABLE orders ADD COLUMN customer_phone TEXT;
@@ -155,25 +155,17 @@ CREATE TABLE IF NOT EXISTS sent_notifications (
 CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
 ";
 
-/// Runs inside the create transaction, after the order row and its
-/// `OrderCreated` outbox row are inserted, for anything else that must commit
-/// or roll back with the order. An error rolls the whole create back.
-pub type CreateHook =
-    dyn Fn(&rusqlite::Transaction<'_>, &Order) -> rusqlite::Result<()> + Send + Sync;
-
-struct Writer {
-    conn: Connection,
-    hook: Option<Arc<CreateHook>>,
-}
-
 struct Inner {
     path: Option<PathBuf>,
-    writer: Mutex<Writer>,
+    writer: Mutex<Connection>,
     /// Empty for an in-memory store: reads then use the writer connection.
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    /// Wakes long polls of a queue (by name) when this process sends to it.
+    /// Named in-process wake-ups ([`SqliteStore::waker`]).
     wakers: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Counts this process's commits that wrote outbox rows
+    /// ([`SqliteStore::outbox_waker`]).
+    outbox_written: watch::Sender<u64>,
 }
 
 /// The SQLite store. Cheap to clone; clones share the connections.
@@ -225,10 +217,11 @@ impl SqliteStore {
         Self {
             inner: Arc::new(Inner {
                 path,
-                writer: Mutex::new(Writer { conn, hook: None }),
+                writer: Mutex::new(conn),
                 readers,
                 next_reader: AtomicUsize::new(0),
                 wakers: Mutex::new(HashMap::new()),
+                outbox_written: watch::Sender::new(0),
             }),
         }
     }
@@ -238,34 +231,44 @@ impl SqliteStore {
         self.inner.path.as_deref()
     }
 
-    /// The notifier long polls on `queue` wait on in this process.
-    pub(crate) fn waker(&self, queue: &str) -> Arc<Notify> {
+    /// The in-process wake-up called `name`, shared by every clone of this
+    /// store: a task that writes something through [`SqliteStore::with_writer`]
+    /// notifies it, tasks waiting for that write wait on it (the embedded
+    /// queues wake their long polls this way, one name per queue). Other
+    /// processes on the same file are not woken; their readers poll.
+    pub fn waker(&self, name: &str) -> Arc<Notify> {
         lock(&self.inner.wakers)
-            .entry(queue.to_string())
+            .entry(name.to_string())
             .or_default()
             .clone()
     }
 
-    /// Sets the hook every create runs inside its transaction (replacing any
-    /// earlier one). The outbox row is written whether or not a hook is set.
-    pub fn set_create_hook(&self, hook: Arc<CreateHook>) {
-        lock(&self.inner.writer).hook = Some(hook);
+    /// Wakes when this process commits a transaction that wrote outbox rows
+    /// (see [`OutboxWaker`]); the outbox dispatcher waits on it.
+    pub fn outbox_waker(&self) -> OutboxWaker {
+        OutboxWaker::new(self.inner.outbox_written.subscribe())
+    }
+
+    /// Tells the [`OutboxWaker`]s that a committed transaction wrote outbox
+    /// rows. Every write that inserts into `event_outbox` calls this after
+    /// its commit.
+    fn outbox_committed(&self) {
+        self.inner
+            .outbox_written
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Runs `f` on the writer connection, off the async runtime. For the
-    /// local host's own tables (outbox, queues) so that all writes share one
-    /// connection and never contend for SQLite's write lock.
+    /// local stand-ins' tables (queues, sent notifications) on this file, so
+    /// that all writes of a process share one connection and never contend
+    /// for SQLite's write lock.
     pub async fn with_writer<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
         let inner = self.inner.clone();
-        blocking(move || {
-            let mut w = lock(&inner.writer);
-            f(&mut w.conn).map_err(map_err)
-        })
-        .await
+        blocking(move || f(&mut lock(&inner.writer)).map_err(map_err)).await
     }
 
     /// Runs `f` on the writer connection, off the async runtime, for this
@@ -276,11 +279,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        blocking(move || {
-            let mut w = lock(&inner.writer);
-            f(&mut w.conn)
-        })
-        .await
+        blocking(move || f(&mut lock(&inner.writer))).await
     }
 
     /// Runs `f` on a reader connection (the writer's for an in-memory store).
@@ -300,7 +299,7 @@ impl Inner {
         f: impl FnOnce(&Connection) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         if self.readers.is_empty() {
-            return f(&lock(&self.writer).conn);
+            return f(&lock(&self.writer));
         }
         let n = self.readers.len();
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
@@ -414,7 +413,8 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-pub(crate) fn now_epoch_millis() -> i64 {
+/// Now, in epoch milliseconds: the time unit of every table on the file.
+pub fn now_epoch_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -499,15 +499,13 @@ fn encode_order(order: &Order) -> Result<String, StoreError> {
 }
 
 fn create(
-    w: &mut Writer,
+    conn: &mut Connection,
     order: &Order,
     record: Option<&IdempotencyRecord>,
 ) -> Result<CreateOutcome, StoreError> {
     let doc = encode_order(order)?;
     let order_id = order.order_id.to_string();
-    let hook = w.hook.clone();
-    let tx = w
-        .conn
+    let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
     if let Some(rec) = record {
@@ -557,9 +555,6 @@ fn create(
         .map_err(map_err)?;
     }
     outbox::write_order_created(&tx, order).map_err(map_err)?;
-    if let Some(hook) = hook {
-        hook(&tx, order).map_err(map_err)?;
-    }
     tx.commit().map_err(map_err)?;
     Ok(CreateOutcome::Created)
 }
@@ -690,18 +685,16 @@ impl OrderWriter for SqliteStore {
         order: &Order,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
-        let inner = self.inner.clone();
         let order = order.clone();
         let record = idempotency.cloned();
-        let outcome = blocking(move || {
-            let mut w = lock(&inner.writer);
-            create(&mut w, &order, record.as_ref())
-        })
-        .await;
-        if let Err(e) = &outcome {
-            if !matches!(e, StoreError::OrderExists(_)) {
-                tracing::warn!(error = %e, "sqlite create failed");
-            }
+        let outcome = self
+            .with_writer_store(move |c| create(c, &order, record.as_ref()))
+            .await;
+        match &outcome {
+            // The order and its `OrderCreated` outbox row are committed.
+            Ok(CreateOutcome::Created) => self.outbox_committed(),
+            Ok(CreateOutcome::KeyExists(_)) | Err(StoreError::OrderExists(_)) => {}
+            Err(e) => tracing::warn!(error = %e, "sqlite create failed"),
         }
         outcome
     }
@@ -750,40 +743,6 @@ mod tests {
             "createdAt": "2026-11-22T02:01:33.123Z", "updatedAt": "2026-11-22T02:01:33.123Z"
         }))
         .unwrap()
-    }
-
-    #[tokio::test]
-    async fn create_hook_runs_in_the_transaction() {
-        let s = SqliteStore::in_memory().unwrap();
-        s.with_writer(|c| c.execute_batch("CREATE TABLE outbox (order_id TEXT NOT NULL)"))
-            .await
-            .unwrap();
-        s.set_create_hook(Arc::new(|tx, o| {
-            if o.customer_id == "fail" {
-                return Err(rusqlite::Error::InvalidQuery);
-            }
-            tx.execute("INSERT INTO outbox VALUES (?1)", [o.order_id.to_string()])
-                .map(|_| ())
-        }));
-        let ok = sample(Uuid::now_v7());
-        assert_eq!(
-            s.create_order(&ok, None).await.unwrap(),
-            CreateOutcome::Created
-        );
-        let mut bad = sample(Uuid::now_v7());
-        bad.customer_id = "fail".into();
-        assert!(s.create_order(&bad, None).await.is_err());
-        // The failed hook rolled the order back; the good one has its row.
-        assert_eq!(s.get_order(bad.order_id).await.unwrap(), None);
-        let rows: Vec<String> = s
-            .with_reader(|c| {
-                c.prepare("SELECT order_id FROM outbox")?
-                    .query_map([], |r| r.get(0))?
-                    .collect()
-            })
-            .await
-            .unwrap();
-        assert_eq!(rows, vec![ok.order_id.to_string()]);
     }
 
     /// A database written by schema version 1 (orders and idempotency only).
@@ -896,11 +855,14 @@ mod tests {
         s.complete(old.order_id, status, now, &[Channel::Email])
             .await
             .unwrap();
-        assert!(s
-            .list_sent_notifications(None, 10)
+        // The local stand-ins' v3 table exists (empty).
+        let sent: i64 = s
+            .with_reader(|c| {
+                c.query_row("SELECT COUNT(*) FROM sent_notifications", [], |r| r.get(0))
+            })
             .await
-            .unwrap()
-            .is_empty());
+            .unwrap();
+        assert_eq!(sent, 0);
         drop(s);
         // Reopening migrates nothing twice and keeps the ledger.
         let s = SqliteStore::open(&db.0).unwrap();
@@ -923,7 +885,6 @@ mod tests {
     fn schema_is_versioned() {
         let s = SqliteStore::in_memory().unwrap();
         let v: i64 = lock(&s.inner.writer)
-            .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
