@@ -2,8 +2,7 @@
 
 use crate::report::{time, Letter, Listing, Output, Redriven};
 use crate::{AdminError, Target};
-use orders_sqlite::queue::{Queue, QueueConfig, Redrive};
-use orders_sqlite::rusqlite::{params, OptionalExtension};
+use orders_local_aws::queue::{Queue, QueueConfig, Redrive};
 use orders_sqlite::SqliteStore;
 use std::collections::BTreeMap;
 
@@ -16,27 +15,6 @@ fn open(target: &Target) -> Result<Queue, AdminError> {
     Ok(Queue::new(store, QueueConfig::new(target.queue.clone()))?)
 }
 
-/// When a dead letter was first received. The embedded queue records it
-/// (`queue_messages.first_received_at`) but `DeadLetter` does not carry it,
-/// so it is read here; `None` if the row or column is not there.
-async fn first_received_ms(queue: &Queue, message_id: &str) -> Option<i64> {
-    let id = message_id.to_string();
-    queue
-        .store()
-        .with_reader(move |c| {
-            c.query_row(
-                "SELECT first_received_at FROM queue_messages WHERE message_id = ?1",
-                params![id],
-                |r| r.get::<_, Option<i64>>(0),
-            )
-            .optional()
-        })
-        .await
-        .ok()
-        .flatten()
-        .flatten()
-}
-
 pub async fn list(target: &Target, peek: usize) -> Result<Output, AdminError> {
     let queue = open(target)?;
     let stats = queue.stats().await?;
@@ -44,9 +22,7 @@ pub async fn list(target: &Target, peek: usize) -> Result<Output, AdminError> {
         let mut letters = Vec::new();
         for d in queue.list_dead_letters().await?.into_iter().take(peek) {
             letters.push(Letter {
-                first_received_at: first_received_ms(&queue, &d.message_id)
-                    .await
-                    .and_then(time),
+                first_received_at: d.first_received_at_ms.and_then(time),
                 message_id: d.message_id,
                 receive_count: d.receive_count,
                 sent_at: time(d.sent_at_ms),

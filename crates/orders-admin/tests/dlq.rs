@@ -2,8 +2,8 @@
 //! file, and on SQS (moto).
 
 use aws_sdk_sqs::types::QueueAttributeName;
+use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_messaging::{sqs_client, AwsEnv};
-use orders_sqlite::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::path::Path;

@@ -44,7 +44,8 @@ use orders_core::error::ErrorBody;
 use orders_core::pagination::PageTokens;
 use orders_core::{OrdersError, MAX_BODY_BYTES};
 use orders_http::Cors;
-use orders_sqlite::publisher::QueuePublisher;
+use orders_local_aws::notifier::list_sent_notifications;
+use orders_local_aws::publisher::QueuePublisher;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -673,7 +674,7 @@ async fn local_notifications(state: &AppState, query: Option<&str>) -> Result<Va
             }
         }
     }
-    let sent = state.store.list_sent_notifications(order_id, limit).await?;
+    let sent = list_sent_notifications(&state.store, order_id, limit).await?;
     Ok(json!({ "count": sent.len(), "notifications": sent }))
 }
 

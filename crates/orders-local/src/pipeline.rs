@@ -23,10 +23,11 @@ use chrono::{TimeZone, Utc};
 use notify_customer::handler::Deps;
 use orders_core::events::OrderEvent;
 use orders_core::model::format_timestamp;
-use orders_sqlite::notifier::RecordingNotifier;
-use orders_sqlite::publisher::QueuePublisher;
-use orders_sqlite::queue::{Message, Queue, QueueConfig};
-use orders_sqlite::{outbox, SqliteStore};
+use orders_local_aws::dispatcher;
+use orders_local_aws::notifier::RecordingNotifier;
+use orders_local_aws::publisher::QueuePublisher;
+use orders_local_aws::queue::{Message, Queue, QueueConfig};
+use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -87,17 +88,9 @@ impl Pipeline {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
 
-        // A create wakes the dispatcher at once; it also looks every 200 ms
-        // (another process may have written, or a wake-up was missed).
-        let created = Arc::new(tokio::sync::Notify::new());
-        {
-            let created = created.clone();
-            store.set_create_hook(Arc::new(move |_tx, _order| {
-                created.notify_one();
-                Ok(())
-            }));
-        }
-        tasks.spawn(dispatcher(events.clone(), created, stopped.clone()));
+        // The pipe: woken by the store after each commit that wrote outbox
+        // rows, and looking every 200 ms for other processes' writes.
+        tasks.spawn(dispatcher::run(events.clone(), stopped.clone()));
 
         let publisher = Arc::new(QueuePublisher::new(notifications.clone()));
         for _ in 0..config.processors.max(1) {
@@ -139,29 +132,6 @@ async fn pause(stopped: &mut watch::Receiver<bool>, d: Duration) -> bool {
     tokio::select! {
         _ = stopped.changed() => true,
         _ = tokio::time::sleep(d) => *stopped.borrow(),
-    }
-}
-
-/// Outbox → processing queue, in batches of up to 500 rows per transaction.
-async fn dispatcher(
-    queue: Queue,
-    created: Arc<tokio::sync::Notify>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    loop {
-        if *stopped.borrow() {
-            return;
-        }
-        match outbox::dispatch(&queue, 500).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "outbox dispatch failed; retrying"),
-        }
-        tokio::select! {
-            _ = created.notified() => {}
-            _ = stopped.changed() => return,
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-        }
     }
 }
 

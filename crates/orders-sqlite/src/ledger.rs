@@ -4,6 +4,10 @@
 //! is one write transaction on the writer connection, so of concurrent
 //! claims of one (order, status) exactly one is [`Claim::Claimed`], as with
 //! the conditional write on DynamoDB (docs/data-model.md).
+//!
+//! Entries are completed by the notify use case (`NotificationLedger::complete`
+//! after the notifier returned), and by nothing else: the local notifier
+//! (`orders-local-aws`) keeps its own record of what it sent.
 
 use crate::{map_err, SqliteStore};
 use chrono::{DateTime, Utc};
@@ -19,8 +23,9 @@ pub const SENDING: &str = "SENDING";
 /// The notification went out; nothing is sent again.
 pub const SENT: &str = "SENT";
 
-/// `email,sms`: the stored form of a channel list.
-pub(crate) fn channels_text(channels: &[Channel]) -> String {
+/// `email,sms`: the stored form of a channel list (in the ledger, and in the
+/// local record of sent notifications).
+pub fn channels_text(channels: &[Channel]) -> String {
     channels
         .iter()
         .map(|c| c.as_str())
@@ -29,7 +34,7 @@ pub(crate) fn channels_text(channels: &[Channel]) -> String {
 }
 
 /// The inverse of [`channels_text`].
-pub(crate) fn parse_channels(text: &str) -> Result<Vec<Channel>, StoreError> {
+pub fn parse_channels(text: &str) -> Result<Vec<Channel>, StoreError> {
     text.split(',')
         .filter(|c| !c.is_empty())
         .map(|c| match c {
@@ -95,7 +100,7 @@ fn claim_on(
     Ok(Claim::Claimed)
 }
 
-pub(crate) fn complete_on(
+fn complete_on(
     conn: &Connection,
     order_id: &str,
     status: &str,

@@ -1,21 +1,22 @@
-//! The transactional outbox: the local stand-in for DynamoDB Streams and the
-//! EventBridge Pipe (flow step 2).
+//! The transactional outbox: the store's half of the local stand-in for
+//! DynamoDB Streams and the EventBridge Pipe (flow step 2).
 //!
 //! The create transaction inserts the order's `OrderCreated` event into
 //! `event_outbox` next to the order row, so the event exists exactly when the
 //! order does: a rolled-back create leaves neither, an idempotent replay
-//! writes neither. [`dispatch`] then moves outbox rows into a queue, deleting
-//! each row in the same transaction that enqueues it (the queue message id is
-//! the event id), so a crash between the two steps can neither lose nor
-//! duplicate an event, and two dispatchers, even in two processes, never move
-//! the same row twice.
+//! writes neither. After each commit that wrote outbox rows the store wakes
+//! its [`OutboxWaker`]s. [`SqliteStore::dispatch_outbox`] hands the oldest
+//! rows to a dispatcher (`orders-local-aws` puts them on a queue) and deletes
+//! them in the same transaction, so a crash between the two steps can neither
+//! lose nor duplicate an event, and two dispatchers, even in two processes,
+//! never move the same row twice.
 
-use crate::queue::Queue;
 use crate::{now_epoch_millis, SqliteStore};
 use orders_core::error::StoreError;
 use orders_core::events::{OrderCreated, OrderEvent};
 use orders_core::model::Order;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+use tokio::sync::watch;
 
 /// One event waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,69 +50,82 @@ pub(crate) fn write_order_created(conn: &Connection, order: &Order) -> rusqlite:
     Ok(())
 }
 
-/// Moves up to `max` outbox rows, oldest first, into `queue`, in one
-/// transaction: each row is deleted where its message is inserted. Returns
-/// how many moved (0 when the outbox is empty).
-pub fn dispatch_on(conn: &mut Connection, queue: &str, max: usize) -> rusqlite::Result<usize> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let rows: Vec<(i64, String, String)> = tx
-        .prepare_cached("SELECT seq, event_id, body FROM event_outbox ORDER BY seq LIMIT ?1")?
-        .query_map([i64::try_from(max).unwrap_or(i64::MAX)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let now = now_epoch_millis();
-    for (seq, event_id, body) in &rows {
-        // The message id is the event id: even a row somehow moved twice
-        // could not become two messages.
-        tx.prepare_cached(
-            "INSERT INTO queue_messages (queue, message_id, body, sent_at, visible_at) \
-             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (message_id) DO NOTHING",
-        )?
-        .execute(params![queue, event_id, body, now])?;
-        tx.prepare_cached("DELETE FROM event_outbox WHERE seq = ?1")?
-            .execute([seq])?;
-    }
-    tx.commit()?;
-    Ok(rows.len())
+/// Wakes when a transaction that wrote outbox rows commits in this process
+/// (a new order now; any later write that adds an event the same way).
+/// Made by [`SqliteStore::outbox_waker`]. Wake-ups are not queued one by one:
+/// however many commits happened since the last wait, the next wait returns
+/// at once, and only once. Other processes writing the same file do not wake
+/// it, so a dispatcher also looks at the outbox now and then.
+#[derive(Debug, Clone)]
+pub struct OutboxWaker {
+    written: watch::Receiver<u64>,
 }
 
-/// Moves up to `max` outbox rows into `queue` (see [`dispatch_on`]) and
-/// wakes the queue's long polls in this process.
-pub async fn dispatch(queue: &Queue, max: usize) -> Result<usize, StoreError> {
-    let name = queue.name().to_string();
-    let moved = queue
-        .store()
-        .with_writer(move |c| dispatch_on(c, &name, max))
-        .await?;
-    if moved > 0 {
-        queue.wake();
-        tracing::debug!(moved, queue = queue.name(), "outbox dispatched");
+impl OutboxWaker {
+    pub(crate) fn new(written: watch::Receiver<u64>) -> Self {
+        Self { written }
     }
-    Ok(moved)
+
+    /// Waits for the next commit that wrote outbox rows (returns at once if
+    /// there was one since this waker last returned, or since it was made).
+    /// Never returns once the store is gone.
+    pub async fn written(&mut self) {
+        if self.written.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl SqliteStore {
-    /// Up to `limit` events still in the outbox, oldest first.
-    pub async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.with_reader(move |c| {
-            c.prepare_cached(
-                "SELECT seq, event_id, event_type, order_id, body, created_at \
-                 FROM event_outbox ORDER BY seq LIMIT ?1",
-            )?
-            .query_map([limit], |r| {
-                Ok(OutboxEntry {
-                    seq: r.get(0)?,
-                    event_id: r.get(1)?,
-                    event_type: r.get(2)?,
-                    order_id: r.get(3)?,
-                    body: r.get(4)?,
-                    created_at_ms: r.get(5)?,
-                })
-            })?
-            .collect()
+    /// Takes up to `max` outbox rows, oldest first, and hands them to
+    /// `deliver` inside one write transaction that also deletes them: if
+    /// `deliver` fails, or the process dies before the commit, the rows stay.
+    /// Returns how many were delivered (0 when the outbox is empty; `deliver`
+    /// is not called then).
+    pub async fn dispatch_outbox<F>(&self, max: usize, deliver: F) -> Result<usize, StoreError>
+    where
+        F: FnOnce(&Transaction<'_>, &[OutboxEntry]) -> rusqlite::Result<()> + Send + 'static,
+    {
+        self.with_writer(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rows = pending_on(&tx, max)?;
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            deliver(&tx, &rows)?;
+            {
+                let mut delete = tx.prepare_cached("DELETE FROM event_outbox WHERE seq = ?1")?;
+                for row in &rows {
+                    delete.execute([row.seq])?;
+                }
+            }
+            tx.commit()?;
+            Ok(rows.len())
         })
         .await
     }
+
+    /// Up to `limit` events still in the outbox, oldest first.
+    pub async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.with_reader(move |c| pending_on(c, limit)).await
+    }
+}
+
+/// The oldest `limit` outbox rows.
+fn pending_on(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<OutboxEntry>> {
+    conn.prepare_cached(
+        "SELECT seq, event_id, event_type, order_id, body, created_at \
+         FROM event_outbox ORDER BY seq LIMIT ?1",
+    )?
+    .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        Ok(OutboxEntry {
+            seq: r.get(0)?,
+            event_id: r.get(1)?,
+            event_type: r.get(2)?,
+            order_id: r.get(3)?,
+            body: r.get(4)?,
+            created_at_ms: r.get(5)?,
+        })
+    })?
+    .collect()
 }

@@ -1,17 +1,16 @@
-//! The outbox: an `OrderCreated` row exists exactly when its order does, and
-//! the dispatcher moves each row into the queue exactly once.
+//! The outbox: an `OrderCreated` row exists exactly when its order does, the
+//! store wakes its outbox wakers after each commit that wrote one, and
+//! `dispatch_outbox` hands each row over exactly once. (Moving rows onto a
+//! queue is tested with the queue, in orders-local-aws.)
 
 mod common;
 
-use common::{now_secs, order, order_for, record, TempDb};
+use common::{now_secs, order, record, TempDb};
 use orders_core::error::StoreError;
-use orders_core::events::{validate_event, OrderEvent};
+use orders_core::events::{validate_event, OrderCreated, OrderEvent};
 use orders_core::ports::{CreateOutcome, OrderReader, OrderWriter};
-use orders_sqlite::outbox;
-use orders_sqlite::queue::{Queue, QueueConfig};
-use orders_sqlite::SqliteStore;
-use std::collections::HashSet;
-use std::sync::Arc;
+use orders_sqlite::{OutboxWaker, SqliteStore};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 async fn outbox_order_ids(s: &SqliteStore) -> Vec<String> {
@@ -59,26 +58,128 @@ async fn no_outbox_row_without_its_order() {
     assert!(matches!(err, StoreError::OrderExists(_)), "{err:?}");
     assert_eq!(outbox_order_ids(&s).await, vec![first.order_id.to_string()]);
 
-    // A hook failure rolls back the order and its outbox row together.
-    s.set_create_hook(Arc::new(|_, o| {
-        if o.customer_id == "fail" {
-            Err(rusqlite::Error::InvalidQuery)
-        } else {
-            Ok(())
-        }
-    }));
-    let bad = order_for("fail");
+    // A failing outbox insert rolls the order back with it: an outbox row
+    // already holding the event id of `bad`'s OrderCreated (derived from the
+    // order id) fails the insert after the order row was written.
+    let bad = order();
+    let taken = OrderEvent::from(OrderCreated::from_order(&bad))
+        .event_id()
+        .to_string();
+    s.with_writer(move |c| {
+        c.execute(
+            "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
+             VALUES (?1, 'OrderCreated', 'someone-else', '{}', 0)",
+            [taken],
+        )
+    })
+    .await
+    .unwrap();
     assert!(s.create_order(&bad, None).await.is_err());
     assert_eq!(s.get_order(bad.order_id).await.unwrap(), None);
-    assert_eq!(outbox_order_ids(&s).await, vec![first.order_id.to_string()]);
-
-    // With a hook set, the outbox row is still written.
-    let second = order();
-    s.create_order(&second, None).await.unwrap();
     assert_eq!(
         outbox_order_ids(&s).await,
-        vec![first.order_id.to_string(), second.order_id.to_string()]
+        vec![first.order_id.to_string(), "someone-else".to_string()]
     );
+}
+
+/// True when `waker` fires within a short while.
+async fn woken(waker: &mut OutboxWaker) -> bool {
+    tokio::time::timeout(Duration::from_millis(200), waker.written())
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn the_outbox_waker_fires_after_each_commit_that_wrote_an_event() {
+    let s = SqliteStore::in_memory().unwrap();
+    let mut waker = s.outbox_waker();
+    let mut clone_waker = s.clone().outbox_waker();
+    assert!(!woken(&mut waker).await, "nothing was written yet");
+
+    let o = order();
+    let rec = record("k1", &o, "h", now_secs() + 60);
+    s.create_order(&o, Some(&rec)).await.unwrap();
+    assert!(woken(&mut waker).await);
+    // Every waker of the store (its clones' too) hears it, once.
+    assert!(woken(&mut clone_waker).await);
+    assert!(!woken(&mut waker).await);
+
+    // Writes without an event wake nobody: a refused id, a replayed key.
+    assert!(s.create_order(&o, None).await.is_err());
+    let replay = order();
+    let rec2 = record("k1", &replay, "h", now_secs() + 60);
+    assert!(matches!(
+        s.create_order(&replay, Some(&rec2)).await.unwrap(),
+        CreateOutcome::KeyExists(_)
+    ));
+    assert!(!woken(&mut waker).await);
+
+    // Commits while nobody waits are not lost: the next wait returns at once.
+    s.create_order(&order(), None).await.unwrap();
+    s.create_order(&order(), None).await.unwrap();
+    assert!(woken(&mut waker).await);
+    assert!(!woken(&mut waker).await);
+
+    // A waker made after a commit waits for the next one.
+    let mut late = s.outbox_waker();
+    assert!(!woken(&mut late).await);
+}
+
+#[tokio::test]
+async fn dispatch_outbox_hands_over_the_oldest_rows_once() {
+    let s = SqliteStore::in_memory().unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let o = order();
+        s.create_order(&o, None).await.unwrap();
+        ids.push(o.order_id.to_string());
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let take = |max: usize| {
+        let seen = seen.clone();
+        let s = s.clone();
+        async move {
+            s.dispatch_outbox(max, move |_tx, rows| {
+                seen.lock()
+                    .unwrap()
+                    .extend(rows.iter().map(|r| r.order_id.clone()));
+                Ok(())
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(take(3).await, 3);
+    assert_eq!(take(10).await, 2);
+    assert_eq!(take(10).await, 0);
+    assert_eq!(*seen.lock().unwrap(), ids);
+    assert!(s.outbox_pending(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_delivery_leaves_the_outbox_as_it_was() {
+    let s = SqliteStore::in_memory().unwrap();
+    let o = order();
+    s.create_order(&o, None).await.unwrap();
+    s.with_writer(|c| c.execute_batch("CREATE TABLE delivered (event_id TEXT NOT NULL)"))
+        .await
+        .unwrap();
+    // The delivery writes, then fails: its write rolls back with the rows'
+    // deletion.
+    let err = s
+        .dispatch_outbox(10, |tx, rows| {
+            tx.execute("INSERT INTO delivered VALUES (?1)", [&rows[0].event_id])?;
+            Err(rusqlite::Error::InvalidQuery)
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+    assert_eq!(outbox_order_ids(&s).await, vec![o.order_id.to_string()]);
+    let delivered: i64 = s
+        .with_reader(|c| c.query_row("SELECT COUNT(*) FROM delivered", [], |r| r.get(0)))
+        .await
+        .unwrap();
+    assert_eq!(delivered, 0);
 }
 
 #[tokio::test]
@@ -111,114 +212,6 @@ async fn an_idempotent_replay_writes_no_event() {
         CreateOutcome::Created
     );
     assert_eq!(outbox_order_ids(&s).await.len(), 3);
-}
-
-#[tokio::test]
-async fn dispatch_moves_each_row_once_into_the_queue() {
-    let s = SqliteStore::in_memory().unwrap();
-    let q = Queue::new(s.clone(), QueueConfig::new("orders")).unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..12 {
-        let o = order();
-        s.create_order(&o, None).await.unwrap();
-        ids.push(o.order_id.to_string());
-    }
-    let events: Vec<String> = s
-        .outbox_pending(100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event_id)
-        .collect();
-    assert_eq!(outbox::dispatch(&q, 5).await.unwrap(), 5);
-    assert_eq!(outbox::dispatch(&q, 100).await.unwrap(), 7);
-    assert_eq!(outbox::dispatch(&q, 100).await.unwrap(), 0);
-    assert!(s.outbox_pending(100).await.unwrap().is_empty());
-
-    let mut got = Vec::new();
-    loop {
-        let batch = q
-            .receive(10, Duration::ZERO, Duration::from_secs(30))
-            .await
-            .unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        got.extend(batch);
-    }
-    // In outbox order; message id = event id; bodies are the events.
-    assert_eq!(
-        got.iter().map(|m| m.message_id.clone()).collect::<Vec<_>>(),
-        events
-    );
-    let order_ids: Vec<String> = got
-        .iter()
-        .map(|m| {
-            OrderEvent::from_json(&m.body)
-                .unwrap()
-                .order_id()
-                .to_string()
-        })
-        .collect();
-    assert_eq!(order_ids, ids);
-}
-
-async fn dispatch_concurrently(a: SqliteStore, b: SqliteStore, n: usize) {
-    let mut ids = HashSet::new();
-    for _ in 0..n {
-        let o = order();
-        a.create_order(&o, None).await.unwrap();
-        ids.insert(o.order_id.to_string());
-    }
-    let qa = Queue::new(a.clone(), QueueConfig::new("orders")).unwrap();
-    let qb = Queue::new(b.clone(), QueueConfig::new("orders")).unwrap();
-    let run = |q: Queue| {
-        tokio::spawn(async move {
-            let mut moved = 0;
-            loop {
-                match outbox::dispatch(&q, 3).await.unwrap() {
-                    0 => return moved,
-                    k => moved += k,
-                }
-                tokio::task::yield_now().await;
-            }
-        })
-    };
-    let (ta, tb) = (run(qa.clone()), run(qb));
-    let total = ta.await.unwrap() + tb.await.unwrap();
-    assert_eq!(total, n);
-    assert!(a.outbox_pending(10).await.unwrap().is_empty());
-
-    let mut seen = HashSet::new();
-    loop {
-        let batch = qa
-            .receive(10, Duration::ZERO, Duration::from_secs(30))
-            .await
-            .unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        for m in batch {
-            let order_id = OrderEvent::from_json(&m.body).unwrap().order_id();
-            assert!(seen.insert(order_id.to_string()), "duplicate {order_id}");
-        }
-    }
-    assert_eq!(seen, ids);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_dispatchers_on_one_store_move_each_row_once() {
-    let s = SqliteStore::in_memory().unwrap();
-    dispatch_concurrently(s.clone(), s, 40).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_dispatchers_on_two_connections_move_each_row_once() {
-    // Two stores on one file: two writer connections, as two processes.
-    let db = TempDb::new();
-    let a = SqliteStore::open(&db.path).unwrap();
-    let b = SqliteStore::open(&db.path).unwrap();
-    dispatch_concurrently(a, b, 40).await;
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use orders_core::model::OrderStatus;
 use orders_core::ports::{StatusChange, TransitionOutcome};
 use orders_core::service::create_order;
 use orders_core::{OrderReader, OrderStatusUpdater};
-use orders_sqlite::publisher::QueuePublisher;
+use orders_local_aws::publisher::QueuePublisher;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use uuid::Uuid;

@@ -10,8 +10,8 @@ use orders_core::model::OrderStatus;
 use orders_core::pipeline::{NotifyError, NotifyOutcome};
 use orders_core::ports::Channel;
 use orders_core::service::create_order;
-use orders_sqlite::notifier::RecordingNotifier;
-use orders_sqlite::publisher::QueuePublisher;
+use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier, SentNotification};
+use orders_local_aws::publisher::QueuePublisher;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -53,9 +53,8 @@ impl World {
             .order_id
     }
 
-    async fn sent(&self, id: Uuid) -> Vec<orders_sqlite::notifier::SentNotification> {
-        self.store
-            .list_sent_notifications(Some(id), 100)
+    async fn sent(&self, id: Uuid) -> Vec<SentNotification> {
+        list_sent_notifications(&self.store, Some(id), 100)
             .await
             .unwrap()
     }
@@ -233,9 +232,7 @@ async fn bad_records_fail_the_invocation_and_send_nothing() {
         "{unknown:?}"
     );
     assert!(w.sent(id).await.is_empty());
-    assert!(w
-        .store
-        .list_sent_notifications(None, 100)
+    assert!(list_sent_notifications(&w.store, None, 100)
         .await
         .unwrap()
         .is_empty());

@@ -8,7 +8,7 @@ use orders_core::events::{status_event_id, OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
 use orders_core::service::create_order;
 use orders_core::OrderReader;
-use orders_sqlite::publisher::QueuePublisher;
+use orders_local_aws::publisher::QueuePublisher;
 use orders_sqlite::SqliteStore;
 use process_orders::handler::handle;
 use serde_json::{json, Value};

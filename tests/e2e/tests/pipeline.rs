@@ -5,7 +5,7 @@
 use http::{Method, StatusCode};
 use orders_e2e_tests::{local_host_binary, order_body, try_send, workspace_binary, Answer, Host};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
-use orders_sqlite::queue::{Queue, QueueConfig};
+use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -294,7 +294,9 @@ async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
     let side = SqliteStore::open(&db).unwrap();
     let queue = Queue::new(side, QueueConfig::new(ORDER_EVENTS_QUEUE)).unwrap();
     assert_eq!(
-        orders_sqlite::outbox::dispatch(&queue, 10).await.unwrap(),
+        orders_local_aws::dispatcher::dispatch(&queue, 10)
+            .await
+            .unwrap(),
         1
     );
     for _ in 0..3 {

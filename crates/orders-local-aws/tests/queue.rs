@@ -3,7 +3,7 @@
 mod common;
 
 use common::TempDb;
-use orders_sqlite::queue::{Queue, QueueConfig, QueueStats, Redrive, MAX_BATCH};
+use orders_local_aws::queue::{Queue, QueueConfig, QueueStats, Redrive, MAX_BATCH};
 use orders_sqlite::SqliteStore;
 use std::time::{Duration, Instant};
 
@@ -18,12 +18,12 @@ async fn receive_now(
     q: &Queue,
     max: usize,
     visibility: Duration,
-) -> Vec<orders_sqlite::queue::Message> {
+) -> Vec<orders_local_aws::queue::Message> {
     q.receive(max, Duration::ZERO, visibility).await.unwrap()
 }
 
 /// Receives with a long poll until a message comes (bounded generously).
-async fn receive_one(q: &Queue, visibility: Duration) -> orders_sqlite::queue::Message {
+async fn receive_one(q: &Queue, visibility: Duration) -> orders_local_aws::queue::Message {
     let mut got = q
         .receive(1, Duration::from_secs(5), visibility)
         .await
@@ -293,6 +293,8 @@ async fn dead_letter_after_three_receives_and_redrive() {
     );
     assert_eq!(dead[0].receive_count, 3);
     assert!(dead[0].dead_lettered_at_ms >= dead[0].sent_at_ms);
+    let first = dead[0].first_received_at_ms.expect("received before");
+    assert!((dead[0].sent_at_ms..=dead[0].dead_lettered_at_ms).contains(&first));
     assert_eq!(
         q.stats().await.unwrap(),
         QueueStats {

@@ -1,6 +1,7 @@
 //! An embedded, durable queue with the semantics of an SQS standard queue
-//! and its redrive policy, on the store's SQLite file (the local stand-in
-//! for the processing queue, flow step 3).
+//! and its redrive policy, on the store's SQLite file (table
+//! `queue_messages`; the local stand-in for the processing queue, flow step
+//! 3, and for the notifications topic).
 //!
 //! - [`Queue::receive`] returns up to 10 visible messages and hides them for
 //!   the visibility timeout; each receive increments the message's receive
@@ -20,8 +21,8 @@
 //! Times are wall-clock epoch milliseconds (they must survive a restart); a
 //! clock step only shifts when in-flight messages reappear.
 
-use crate::{now_epoch_millis, SqliteStore};
 use orders_core::error::StoreError;
+use orders_sqlite::{now_epoch_millis, SqliteStore};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,8 @@ pub struct DeadLetter {
     pub body: String,
     pub receive_count: u32,
     pub sent_at_ms: i64,
+    /// Epoch milliseconds of its first receive (`None` if it never had one).
+    pub first_received_at_ms: Option<i64>,
     pub dead_lettered_at_ms: i64,
 }
 
@@ -141,7 +144,7 @@ impl Queue {
                 "a queue needs a name and a different dead-letter queue".into(),
             ));
         }
-        let wake = store.waker(&config.name);
+        let wake = store.waker(&format!("queue:{}", config.name));
         Ok(Self {
             store,
             config: Arc::new(config),
@@ -171,14 +174,7 @@ impl Queue {
         let id = Uuid::now_v7().to_string();
         let (queue, body, message_id) = (self.config.name.clone(), body.into(), id.clone());
         self.store
-            .with_writer(move |c| {
-                let now = now_epoch_millis();
-                c.prepare_cached(
-                    "INSERT INTO queue_messages (queue, message_id, body, sent_at, visible_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?4)",
-                )?
-                .execute(params![queue, message_id, body, now])
-            })
+            .with_writer(move |c| enqueue_on(c, &queue, &message_id, &body, now_epoch_millis()))
             .await?;
         self.wake();
         Ok(id)
@@ -309,7 +305,8 @@ impl Queue {
         self.store
             .with_reader(move |c| {
                 c.prepare_cached(
-                    "SELECT message_id, body, receive_count, sent_at, dead_lettered_at \
+                    "SELECT message_id, body, receive_count, sent_at, first_received_at, \
+                     dead_lettered_at \
                      FROM queue_messages WHERE queue = ?1 AND source_queue = ?2 ORDER BY seq",
                 )?
                 .query_map(params![config.dead_letter_queue, config.name], |r| {
@@ -318,7 +315,8 @@ impl Queue {
                         body: r.get(1)?,
                         receive_count: r.get(2)?,
                         sent_at_ms: r.get(3)?,
-                        dead_lettered_at_ms: r.get::<_, Option<i64>>(4)?.unwrap_or_default(),
+                        first_received_at_ms: r.get(4)?,
+                        dead_lettered_at_ms: r.get::<_, Option<i64>>(5)?.unwrap_or_default(),
                     })
                 })?
                 .collect()
@@ -397,6 +395,24 @@ impl Queue {
             })
             .await
     }
+}
+
+/// Inserts a message into `queue`, visible at once, inside the caller's
+/// transaction (or on its own). A message id already present, on any queue,
+/// is not inserted again: `false` then.
+pub(crate) fn enqueue_on(
+    conn: &Connection,
+    queue: &str,
+    message_id: &str,
+    body: &str,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "INSERT INTO queue_messages (queue, message_id, body, sent_at, visible_at) \
+         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (message_id) DO NOTHING",
+    )?
+    .execute(params![queue, message_id, body, now])
+    .map(|n| n > 0)
 }
 
 /// One receive attempt, in one transaction: takes up to `max` visible

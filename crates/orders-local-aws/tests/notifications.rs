@@ -1,22 +1,19 @@
-//! The local notification side: the queue publisher, the recording
-//! notifier, and the conditional writes (status moves, ledger claims) across
-//! two stores on one file, as two local-host processes would share it.
-//! The port semantics themselves are in the contract suite (tests/contract).
+//! The local notification side: the queue publisher (the topic) and the
+//! recording notifier (e-mail and SMS), which records each (order, status)
+//! once, with the core's notify use case completing the ledger.
 
 mod common;
 
 use chrono::Utc;
-use common::{order, TempDb};
+use common::{create, TempDb};
 use orders_core::events::{validate_event, OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
 use orders_core::notifications::render;
-use orders_core::ports::{
-    Channel, Claim, EventPublisher, NotificationLedger, Notifier, OrderStatusUpdater, OrderWriter,
-    StatusChange, TransitionOutcome,
-};
-use orders_sqlite::notifier::{channels_of, RecordingNotifier};
-use orders_sqlite::publisher::QueuePublisher;
-use orders_sqlite::queue::{Queue, QueueConfig};
+use orders_core::pipeline::{notify_status_changed, NotifyOutcome, NOTIFICATION_LEASE};
+use orders_core::ports::{Channel, Claim, EventPublisher, NotificationLedger, Notifier};
+use orders_local_aws::notifier::{channels_of, list_sent_notifications, RecordingNotifier};
+use orders_local_aws::publisher::QueuePublisher;
+use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use std::time::Duration;
 
@@ -26,7 +23,7 @@ async fn the_publisher_puts_the_event_document_on_its_queue() {
     let queue = Queue::new(s.clone(), QueueConfig::new("notifications")).unwrap();
     let publisher = QueuePublisher::new(queue.clone());
     assert_eq!(publisher.queue().name(), "notifications");
-    let o = order();
+    let o = create(&s, false).await;
     let event = OrderStatusChanged::new(
         o.order_id,
         OrderStatus::Processing,
@@ -63,15 +60,14 @@ async fn the_recording_notifier_records_what_was_sent() {
     let s = SqliteStore::in_memory().unwrap();
     let notifier = RecordingNotifier::new(s.clone());
 
-    let mut both = order();
-    both.customer_phone = Some("+14155550100".into());
+    let both = create(&s, true).await;
     let n = render(&both, OrderStatus::Processing).unwrap();
     assert_eq!(
         notifier.send(&n).await.unwrap(),
         vec![Channel::Email, Channel::Sms]
     );
 
-    let mut nothing = order();
+    let mut nothing = create(&s, false).await;
     nothing.customer_email = None;
     let quiet = render(&nothing, OrderStatus::Cancelled).unwrap();
     assert_eq!(channels_of(&quiet), vec![Channel::Log]);
@@ -83,7 +79,7 @@ async fn the_recording_notifier_records_what_was_sent() {
         vec![Channel::Email, Channel::Sms]
     );
 
-    let all = s.list_sent_notifications(None, 100).await.unwrap();
+    let all = list_sent_notifications(&s, None, 100).await.unwrap();
     assert_eq!(all.len(), 3);
     assert!(all
         .windows(2)
@@ -97,15 +93,14 @@ async fn the_recording_notifier_records_what_was_sent() {
     assert!(all[1].email.is_none() && all[1].sms.is_none());
 
     // By order, oldest first; a limit keeps the latest.
-    let mine = s
-        .list_sent_notifications(Some(both.order_id), 100)
+    let mine = list_sent_notifications(&s, Some(both.order_id), 100)
         .await
         .unwrap();
     assert_eq!(
         mine.iter().map(|x| x.status).collect::<Vec<_>>(),
         vec![OrderStatus::Processing, OrderStatus::Completed]
     );
-    let latest = s.list_sent_notifications(None, 2).await.unwrap();
+    let latest = list_sent_notifications(&s, None, 2).await.unwrap();
     assert_eq!(latest, all[1..].to_vec());
 
     // The local endpoint's JSON.
@@ -120,74 +115,88 @@ async fn the_recording_notifier_records_what_was_sent() {
     assert!(quiet_json.get("email").is_none());
 }
 
-/// Two stores on one file stand for two local-host processes: their writer
-/// connections contend for SQLite's write lock, and still exactly one move
-/// and one claim win.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conditional_writes_hold_across_two_stores_on_one_file() {
-    let db = TempDb::new();
-    let a = SqliteStore::open(&db.path).unwrap();
-    let b = SqliteStore::open(&db.path).unwrap();
-    let o = order();
-    a.create_order(&o, None).await.unwrap();
-
-    let change = StatusChange {
-        order_id: o.order_id,
-        from: OrderStatus::Pending,
-        to: OrderStatus::Processing,
-        reason: None,
-        at: Utc::now(),
-    };
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
-            let change = change.clone();
-            tokio::spawn(async move { s.transition(&change).await.unwrap() })
-        })
-        .collect();
-    let mut moved = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            TransitionOutcome::Moved(_) => moved += 1,
-            TransitionOutcome::Unchanged(x) => assert_eq!(x.status, OrderStatus::Processing),
-            TransitionOutcome::NotFound => panic!("not found"),
-        }
-    }
-    assert_eq!(moved, 1);
-
-    let now = Utc::now();
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
-            tokio::spawn(async move {
-                s.claim(
-                    o.order_id,
-                    OrderStatus::Processing,
-                    now,
-                    Duration::from_secs(30),
-                )
-                .await
-                .unwrap()
-            })
-        })
-        .collect();
-    let mut claims = Vec::new();
-    for t in tasks {
-        claims.push(t.await.unwrap());
-    }
-    assert_eq!(claims.iter().filter(|c| **c == Claim::Claimed).count(), 1);
-    assert_eq!(claims.iter().filter(|c| **c == Claim::InFlight).count(), 7);
-
-    b.complete(o.order_id, OrderStatus::Processing, now, &[Channel::Email])
+#[tokio::test]
+async fn a_status_is_recorded_once_however_often_it_is_sent() {
+    let s = SqliteStore::in_memory().unwrap();
+    let notifier = RecordingNotifier::new(s.clone());
+    let o = create(&s, true).await;
+    let n = render(&o, OrderStatus::Processing).unwrap();
+    let first = notifier.send(&n).await.unwrap();
+    assert_eq!(first, vec![Channel::Email, Channel::Sms]);
+    // Again (a redelivery whose sender lost its ledger lease): the channels
+    // it went out on, nothing recorded twice.
+    assert_eq!(notifier.send(&n).await.unwrap(), first);
+    let sent = list_sent_notifications(&s, Some(o.order_id), 10)
         .await
         .unwrap();
-    let entry = a
+    assert_eq!(sent.len(), 1);
+    // The notifier records; the ledger is the use case's to complete.
+    assert_eq!(
+        s.ledger_entry(o.order_id, OrderStatus::Processing)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// A kill -9 between the send and the ledger write: the next delivery after
+/// the lease takes over, finds the send recorded, and completes the ledger.
+/// The customer's record holds the notification once, the ledger says SENT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
+    let db = TempDb::new();
+    let o = {
+        let s = SqliteStore::open(&db.path).unwrap();
+        let o = create(&s, false).await;
+        // The dead sender: claimed a minute ago, sent, never completed.
+        let then = Utc::now() - chrono::Duration::seconds(60);
+        assert_eq!(
+            s.claim(
+                o.order_id,
+                OrderStatus::Processing,
+                then,
+                NOTIFICATION_LEASE
+            )
+            .await
+            .unwrap(),
+            Claim::Claimed
+        );
+        let n = render(&o, OrderStatus::Processing).unwrap();
+        RecordingNotifier::new(s.clone()).send(&n).await.unwrap();
+        o
+    };
+    // A restarted host redelivers the event.
+    let s = SqliteStore::open(&db.path).unwrap();
+    let notifier = RecordingNotifier::new(s.clone());
+    let event = OrderStatusChanged::new(
+        o.order_id,
+        OrderStatus::Pending,
+        OrderStatus::Processing,
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(
+        notify_status_changed(&s, &s, &notifier, &event, Utc::now())
+            .await
+            .unwrap(),
+        NotifyOutcome::Sent(vec![Channel::Email])
+    );
+    assert_eq!(
+        notify_status_changed(&s, &s, &notifier, &event, Utc::now())
+            .await
+            .unwrap(),
+        NotifyOutcome::Duplicate
+    );
+    let sent = list_sent_notifications(&s, Some(o.order_id), 10)
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1);
+    let entry = s
         .ledger_entry(o.order_id, OrderStatus::Processing)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(entry.state, orders_sqlite::ledger::SENT);
     assert_eq!(entry.channels, vec![Channel::Email]);
-    assert_eq!(entry.sent_at_ms, Some(now.timestamp_millis()));
-    assert_eq!(entry.lease_until_ms, None);
 }

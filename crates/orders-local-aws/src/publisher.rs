@@ -7,10 +7,10 @@
 //! `status` attributes for filter policies.
 
 use crate::queue::{Queue, QueueConfig, MAX_BATCH};
-use crate::SqliteStore;
 use orders_core::error::{DeliveryError, StoreError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::ports::EventPublisher;
+use orders_sqlite::SqliteStore;
 use std::time::Duration;
 
 /// [`EventPublisher`] onto an embedded queue. At least once, as SNS: a

@@ -1,0 +1,27 @@
+//! Local stand-ins for the AWS services of the Orders pipeline, on the
+//! embedded store's SQLite file, for the local host:
+//!
+//! | AWS | stand-in |
+//! | --- | --- |
+//! | DynamoDB Streams + EventBridge Pipe (INSERT → SQS) | [`dispatcher`]: outbox rows → a queue |
+//! | SQS standard queue with a redrive policy | [`queue::Queue`] |
+//! | SNS notifications topic | [`publisher::QueuePublisher`] (a queue the notifier consumes) |
+//! | SES e-mail, SNS text messages | [`notifier::RecordingNotifier`] (the `sent_notifications` table) |
+//!
+//! `orders-sqlite` is the adapter of the core's ports (orders, status moves,
+//! the outbox written with each order, the send ledger) and owns the file:
+//! its connections, which these stand-ins borrow
+//! ([`SqliteStore::with_writer`](orders_sqlite::SqliteStore::with_writer) /
+//! [`with_reader`](orders_sqlite::SqliteStore::with_reader)), and its one
+//! versioned schema, which creates their tables too (`queue_messages`,
+//! `sent_notifications`; docs/data-model.md says why). Every state change is
+//! a committed SQLite transaction, so a crash of the local host loses or
+//! duplicates nothing.
+//!
+//! The Lambda functions never link this crate: on AWS the real services do
+//! this work.
+
+pub mod dispatcher;
+pub mod notifier;
+pub mod publisher;
+pub mod queue;

@@ -1,0 +1,320 @@
+//! The file's schema, one versioned migration (`PRAGMA user_version`),
+//! run forward on open in one transaction. It creates the store's tables and
+//! those of the local stand-ins for AWS services (`orders-local-aws`:
+//! `queue_messages`, `sent_notifications`) that share the file, so a file has
+//! one version and one upgrade path (docs/data-model.md, "The embedded
+//! store").
+
+use crate::orders::{decode_order, Contacts};
+use crate::{map_err, outbox};
+use orders_core::error::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The schema version this crate creates and reads (`PRAGMA user_version`).
+/// 1: orders and idempotency records. 2: the event outbox and the queues.
+/// 3: the customer's phone, the notification ledger and the local record of
+/// sent notifications.
+pub const SCHEMA_VERSION: i64 = 3;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE IF NOT EXISTS orders (
+    order_id       TEXT PRIMARY KEY NOT NULL,
+    status         TEXT NOT NULL,
+    sort_key       TEXT NOT NULL,
+    customer_email TEXT,
+    doc            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_status_sort_key ON orders (status, sort_key);
+CREATE INDEX IF NOT EXISTS orders_by_sort_key ON orders (sort_key);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key           TEXT PRIMARY KEY NOT NULL,
+    request_hash  TEXT NOT NULL,
+    order_id      TEXT NOT NULL,
+    status_code   INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+";
+
+/// Version 2: the transactional outbox and the embedded queues. Times are
+/// epoch milliseconds. A dead-lettered message keeps its row: `queue` becomes
+/// the dead-letter queue and `source_queue` remembers where it came from.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS event_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id   TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_messages (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue             TEXT NOT NULL,
+    message_id        TEXT NOT NULL UNIQUE,
+    body              TEXT NOT NULL,
+    sent_at           INTEGER NOT NULL,
+    visible_at        INTEGER NOT NULL,
+    receive_count     INTEGER NOT NULL DEFAULT 0,
+    receipt           TEXT UNIQUE,
+    first_received_at INTEGER,
+    source_queue      TEXT,
+    dead_lettered_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
+";
+
+/// Version 3: the order's `customer_phone` (its own column, like the e-mail:
+/// neither is in the JSON document), the notifier's send ledger (one row per
+/// (order, status); `SENDING` with a lease, then `SENT`) and the notifications
+/// the local host "sent" (recorded instead by `orders-local-aws`). Times are epoch
+/// milliseconds; `channels` is a comma-separated list (`email,sms`).
+const SCHEMA_V3: &str = "
+ALTER TABLE orders ADD COLUMN customer_phone TEXT;
+CREATE TABLE IF NOT EXISTS notification_ledger (
+    order_id    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('SENDING', 'SENT')),
+    lease_until INTEGER,
+    sent_at     INTEGER,
+    channels    TEXT,
+    PRIMARY KEY (order_id, status)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sent_notifications (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    channels      TEXT NOT NULL,
+    email_to      TEXT,
+    email_subject TEXT,
+    email_body    TEXT,
+    sms_to        TEXT,
+    sms_text      TEXT,
+    sent_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
+";
+
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(map_err)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Other(format!(
+            "database schema version {version} is newer than this build ({SCHEMA_VERSION})"
+        )));
+    }
+    if version < 1 {
+        tx.execute_batch(SCHEMA_V1).map_err(map_err)?;
+    }
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2).map_err(map_err)?;
+        if version >= 1 {
+            backfill_outbox(&tx)?;
+        }
+    }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3).map_err(map_err)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(map_err)?;
+    tx.commit().map_err(map_err)
+}
+
+/// Orders written before version 2 never had an event. Those still PENDING
+/// get their `OrderCreated` now, so they move on like any new order; orders
+/// past PENDING were already handled by hand and get none.
+fn backfill_outbox(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare(
+            "SELECT doc, customer_email FROM orders WHERE status = 'PENDING' ORDER BY sort_key",
+        )
+        .map_err(map_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .map_err(map_err)?;
+    let mut n = 0usize;
+    for row in rows {
+        let (doc, email) = row.map_err(map_err)?;
+        let order = decode_order(&doc, Contacts { email, phone: None })?;
+        outbox::write_order_created(tx, &order).map_err(map_err)?;
+        n += 1;
+    }
+    if n > 0 {
+        tracing::info!(orders = n, "outbox backfilled for pending orders");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+    use orders_core::model::Order;
+    use orders_core::ports::{OrderReader, OrderWriter};
+    use rusqlite::params;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+    use uuid::Uuid;
+
+    fn sample(id: Uuid) -> Order {
+        serde_json::from_value(serde_json::json!({
+            "orderId": id, "customerId": "c1",
+            "items": [{"sku": "A", "quantity": 1, "price": "1.00", "lineTotal": "1.00"}],
+            "total": "1.00", "currency": "USD", "status": "PENDING",
+            "createdAt": "2026-11-22T02:01:33.123Z", "updatedAt": "2026-11-22T02:01:33.123Z"
+        }))
+        .unwrap()
+    }
+
+    /// A database written by schema version 1 (orders and idempotency only).
+    fn v1_database(path: &Path, orders: &[Order]) {
+        old_database(path, 1, orders);
+    }
+
+    /// A database written by schema version `version` (1 or 2): no phone
+    /// column, no ledger, no sent notifications.
+    fn old_database(path: &Path, version: i64, orders: &[Order]) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
+        if version >= 2 {
+            conn.execute_batch(SCHEMA_V2).unwrap();
+        }
+        for o in orders {
+            conn.execute(
+                "INSERT INTO orders (order_id, status, sort_key, customer_email, doc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    o.order_id.to_string(),
+                    o.status.as_str(),
+                    o.sort_key(),
+                    o.customer_email,
+                    serde_json::to_string(o).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        conn.pragma_update(None, "user_version", version).unwrap();
+    }
+
+    struct TempFile(PathBuf);
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = self.0.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_v1_database_migrates_forward_keeping_its_orders() {
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v1-{}.db", Uuid::now_v7())));
+        let pending = sample(Uuid::now_v7());
+        let mut done = sample(Uuid::now_v7());
+        done.status = orders_core::OrderStatus::Completed;
+        v1_database(&db.0, &[pending.clone(), done.clone()]);
+
+        let s = SqliteStore::open(&db.0).unwrap();
+        let v: i64 = s
+            .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(
+            s.get_order(pending.order_id).await.unwrap(),
+            Some(pending.clone())
+        );
+        assert_eq!(
+            s.get_order(done.order_id).await.unwrap(),
+            Some(done.clone())
+        );
+        // The pending order gets the event it never had; the finished one none.
+        let outbox = s.outbox_pending(10).await.unwrap();
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].order_id, pending.order_id.to_string());
+        let doc: serde_json::Value = serde_json::from_str(&outbox[0].body).unwrap();
+        orders_core::events::validate_event(&doc).unwrap();
+        // New orders work as on a fresh database; reopening migrates nothing twice.
+        s.create_order(&sample(Uuid::now_v7()), None).await.unwrap();
+        drop(s);
+        let s = SqliteStore::open(&db.0).unwrap();
+        assert_eq!(s.outbox_pending(10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_v2_database_migrates_to_v3_keeping_orders_and_events() {
+        use orders_core::ports::{Channel, Claim, NotificationLedger};
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v2-{}.db", Uuid::now_v7())));
+        let mut old = sample(Uuid::now_v7());
+        old.customer_email = Some("ada@example.com".into());
+        old_database(&db.0, 2, std::slice::from_ref(&old));
+
+        let s = SqliteStore::open(&db.0).unwrap();
+        let v: i64 = s
+            .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(v, 3);
+        // The old order reads back as it was, with no phone; v2 had an
+        // outbox already, so nothing is backfilled.
+        assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old.clone()));
+        assert!(s.outbox_pending(10).await.unwrap().is_empty());
+        // The v3 parts work: a phone round-trips, the ledger and the record
+        // of sent notifications exist.
+        let mut new = sample(Uuid::now_v7());
+        new.customer_phone = Some("+14155550100".into());
+        s.create_order(&new, None).await.unwrap();
+        assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new.clone()));
+        let now = chrono::Utc::now();
+        let status = orders_core::OrderStatus::Processing;
+        let lease = Duration::from_secs(30);
+        assert_eq!(
+            s.claim(old.order_id, status, now, lease).await.unwrap(),
+            Claim::Claimed
+        );
+        s.complete(old.order_id, status, now, &[Channel::Email])
+            .await
+            .unwrap();
+        // The local stand-ins' v3 table exists (empty).
+        let sent: i64 = s
+            .with_reader(|c| {
+                c.query_row("SELECT COUNT(*) FROM sent_notifications", [], |r| r.get(0))
+            })
+            .await
+            .unwrap();
+        assert_eq!(sent, 0);
+        drop(s);
+        // Reopening migrates nothing twice and keeps the ledger.
+        let s = SqliteStore::open(&db.0).unwrap();
+        assert_eq!(
+            s.claim(old.order_id, status, now, lease).await.unwrap(),
+            Claim::AlreadySent
+        );
+        assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(migrate(&mut conn).is_err());
+    }
+
+    #[tokio::test]
+    async fn schema_is_versioned() {
+        let s = SqliteStore::in_memory().unwrap();
+        let v: i64 = s
+            .with_writer(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+}
