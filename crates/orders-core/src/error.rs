@@ -111,7 +111,10 @@ mod tests {
 
     #[test]
     fn codes() {
-        assert_eq!(OrdersError::MalformedJson("x".into()).code(), "MALFORMED_JSON");
+        assert_eq!(
+            OrdersError::MalformedJson("x".into()).code(),
+            "MALFORMED_JSON"
+        );
         assert_eq!(OrdersError::invalid("a", "b").code(), "VALIDATION_FAILED");
         assert_eq!(
             OrdersError::InvalidPageToken.code(),

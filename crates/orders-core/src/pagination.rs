@@ -149,7 +149,8 @@ mod tests {
     fn old_signed_tokens_are_refused() {
         // `payload.tag` of the HMAC format (version 1), as issued before.
         let id = "019a1b2c-3d4e-7f00-8123-456789abcdef";
-        let payload = format!(r#"{{"v":1,"s":null,"o":"desc","c":"2026-11-22T02:01:33.123Z#{id}"}}"#);
+        let payload =
+            format!(r#"{{"v":1,"s":null,"o":"desc","c":"2026-11-22T02:01:33.123Z#{id}"}}"#);
         let old = format!("{}.{}", raw(&payload), B64.encode([7u8; 32]));
         assert!(decode(&old, None, SortOrder::Desc).is_err());
         // Its payload alone is version 1: refused too.

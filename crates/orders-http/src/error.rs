@@ -113,7 +113,10 @@ mod tests {
             ),
             (OrdersError::Store(StoreError::OrderExists("x".into())), 409),
             (OrdersError::Store(StoreError::Unavailable("t".into())), 503),
-            (OrdersError::Delivery(DeliveryError::Rejected("t".into())), 503),
+            (
+                OrdersError::Delivery(DeliveryError::Rejected("t".into())),
+                503,
+            ),
             (OrdersError::Store(StoreError::Corrupt("t".into())), 500),
             (OrdersError::Store(StoreError::Other("t".into())), 500),
         ];

@@ -14,8 +14,7 @@ use std::path::Path;
 /// (`fixture(env!("CARGO_MANIFEST_DIR"), "post-orders.json")`).
 pub fn fixture(manifest_dir: &str, name: &str) -> Value {
     let path = Path::new(manifest_dir).join("tests/fixtures").join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -116,37 +115,41 @@ impl Answer {
     }
 }
 
-/// An SQS event with one record per body, from the fixture's first record;
-/// message ids `m-0`, `m-1`, ...
-pub fn sqs_event(fixture: &Value, bodies: &[&str]) -> SqsEvent {
-    let template = fixture["Records"][0].clone();
-    let records: Vec<Value> = bodies
+/// `{"Records": [...]}` with one copy of the fixture's first record per
+/// item, each filled in by `fill(record, index, item)`.
+fn records<T: serde::de::DeserializeOwned>(
+    fixture: &Value,
+    items: &[&str],
+    fill: impl Fn(&mut Value, usize, &str),
+) -> T {
+    let template = &fixture["Records"][0];
+    let records: Vec<Value> = items
         .iter()
         .enumerate()
-        .map(|(i, body)| {
+        .map(|(i, item)| {
             let mut r = template.clone();
-            r["messageId"] = json!(format!("m-{i}"));
-            r["receiptHandle"] = json!(format!("receipt-{i}"));
-            r["body"] = json!(body);
+            fill(&mut r, i, item);
             r
         })
         .collect();
-    serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
+    serde_json::from_value(json!({ "Records": records })).expect("a Lambda event")
+}
+
+/// An SQS event with one record per body, from the fixture's first record;
+/// message ids `m-0`, `m-1`, ...
+pub fn sqs_event(fixture: &Value, bodies: &[&str]) -> SqsEvent {
+    records(fixture, bodies, |r, i, body| {
+        r["messageId"] = json!(format!("m-{i}"));
+        r["receiptHandle"] = json!(format!("receipt-{i}"));
+        r["body"] = json!(body);
+    })
 }
 
 /// An SNS event with one record per message, from the fixture's first
 /// record; message ids `sns-0`, `sns-1`, ...
 pub fn sns_event(fixture: &Value, messages: &[&str]) -> SnsEvent {
-    let template = fixture["Records"][0].clone();
-    let records: Vec<Value> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let mut r = template.clone();
-            r["Sns"]["MessageId"] = json!(format!("sns-{i}"));
-            r["Sns"]["Message"] = json!(m);
-            r
-        })
-        .collect();
-    serde_json::from_value(json!({ "Records": records })).expect("an SNS event")
+    records(fixture, messages, |r, i, message| {
+        r["Sns"]["MessageId"] = json!(format!("sns-{i}"));
+        r["Sns"]["Message"] = json!(message);
+    })
 }

@@ -246,6 +246,10 @@ async fn request_id_falls_back_to_the_lambda_context() {
         .remove("requestId");
     let mut ctx = lambda_http::Context::default();
     ctx.request_id = "lambda-req-1".into();
-    let a = Answer::of(handle(&s, request(v).with_lambda_context(ctx)).await.unwrap());
+    let a = Answer::of(
+        handle(&s, request(v).with_lambda_context(ctx))
+            .await
+            .unwrap(),
+    );
     assert_eq!(a.body["error"]["requestId"], "lambda-req-1");
 }

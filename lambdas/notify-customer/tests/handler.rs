@@ -53,7 +53,10 @@ fn processing(id: Uuid) -> String {
 
 /// An SNS event with one record per message body.
 fn sns_event(messages: &[&str]) -> SnsEvent {
-    events::sns_event(&fixture(env!("CARGO_MANIFEST_DIR"), "sns-event.json"), messages)
+    events::sns_event(
+        &fixture(env!("CARGO_MANIFEST_DIR"), "sns-event.json"),
+        messages,
+    )
 }
 
 #[tokio::test]
@@ -110,14 +113,9 @@ async fn every_redelivery_of_a_status_is_a_duplicate() {
 async fn each_status_is_notified_once_in_its_own_right() {
     let w = World::new();
     let id = order(&w, false).await;
-    orders_core::usecases::cancel_order(
-        &w.store,
-        &w.publisher,
-        &id.to_string(),
-        w.now(),
-    )
-    .await
-    .unwrap();
+    orders_core::usecases::cancel_order(&w.store, &w.publisher, &id.to_string(), w.now())
+        .await
+        .unwrap();
     let cancelled = OrderEvent::from(
         OrderStatusChanged::new(
             id,

@@ -25,7 +25,10 @@ async fn order(w: &World, customer: &str) -> (Uuid, String) {
 
 /// An SQS event with one record per body; message ids `m-0`, `m-1`, ...
 fn sqs_event(bodies: &[&str]) -> SqsEvent {
-    events::sqs_event(&fixture(env!("CARGO_MANIFEST_DIR"), "sqs-event.json"), bodies)
+    events::sqs_event(
+        &fixture(env!("CARGO_MANIFEST_DIR"), "sqs-event.json"),
+        bodies,
+    )
 }
 
 fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> BTreeSet<String> {
@@ -105,7 +108,12 @@ async fn only_the_bad_messages_of_a_batch_fail() {
     assert_eq!(failed_ids(&response), want);
     assert_eq!(w.status(good_a).await, OrderStatus::Processing);
     assert_eq!(w.status(good_b).await, OrderStatus::Processing);
-    let published: BTreeSet<Uuid> = w.published_changes().await.iter().map(|e| e.order_id).collect();
+    let published: BTreeSet<Uuid> = w
+        .published_changes()
+        .await
+        .iter()
+        .map(|e| e.order_id)
+        .collect();
     assert_eq!(published, BTreeSet::from([good_a, good_b]));
 }
 
@@ -152,14 +160,9 @@ async fn concurrent_deliveries_of_one_event_move_the_order_once() {
 async fn a_cancelled_order_is_skipped_and_its_message_succeeds() {
     let w = World::new();
     let (id, body) = order(&w, "c-1").await;
-    orders_core::usecases::cancel_order(
-        &w.store,
-        &w.publisher,
-        &id.to_string(),
-        w.now(),
-    )
-    .await
-    .unwrap();
+    orders_core::usecases::cancel_order(&w.store, &w.publisher, &id.to_string(), w.now())
+        .await
+        .unwrap();
     let cancel_events = w.published_changes().await;
     assert_eq!(cancel_events.len(), 1);
     assert_eq!(cancel_events[0].status, OrderStatus::Cancelled);
