@@ -1,5 +1,10 @@
-//! Typed errors of the domain and of the stores, each with its HTTP status
-//! and stable code, and the one error model every response uses.
+//! Typed errors of the domain and of the stores, each with its stable code.
+//!
+//! The code (`VALIDATION_FAILED`, ...) is the error's identity, so it stays
+//! here: logs, metrics and every front end name an error the same way. What
+//! an error means on the wire (its HTTP status, the error-model body and the
+//! words a client sees) is the HTTP crate's business: `orders_http::status_of`
+//! and `orders_http::error_body`.
 
 use serde::Serialize;
 
@@ -82,20 +87,7 @@ impl OrdersError {
         Self::Validation(vec![FieldError::new(field, problem)])
     }
 
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::MalformedJson(_) | Self::Validation(_) | Self::InvalidPageToken => 400,
-            Self::PayloadTooLarge { .. } => 413,
-            Self::NotFound(_) => 404,
-            Self::IdempotencyKeyReused => 422,
-            Self::InvalidTransition { .. } => 409,
-            Self::Store(StoreError::OrderExists(_)) => 409,
-            Self::Delivery(_) => 503,
-            Self::Store(StoreError::Unavailable(_)) => 503,
-            Self::Store(_) => 500,
-        }
-    }
-
+    /// The stable code clients and logs see.
     pub fn code(&self) -> &'static str {
         match self {
             Self::MalformedJson(_) => "MALFORMED_JSON",
@@ -111,76 +103,6 @@ impl OrdersError {
             Self::Store(_) => "INTERNAL",
         }
     }
-
-    /// The body clients see. Store failures do not leak their internals.
-    pub fn to_body(&self, request_id: Option<&str>) -> ErrorBody {
-        let message = match self {
-            Self::Store(StoreError::Unavailable(_)) => {
-                "the service is busy; retry the request".to_string()
-            }
-            Self::Store(StoreError::OrderExists(_)) => "the order already exists".to_string(),
-            Self::Store(_) => "internal error".to_string(),
-            Self::Delivery(_) => "the service is busy; retry the request".to_string(),
-            other => other.to_string(),
-        };
-        let details = match self {
-            Self::Validation(d) => d.clone(),
-            Self::InvalidPageToken => vec![FieldError::new(
-                "nextToken",
-                "not a valid token for this query",
-            )],
-            Self::InvalidTransition { status, action, .. } => vec![FieldError::new(
-                "status",
-                format!("is {status}; only a PENDING order can be {action}"),
-            )],
-            Self::PayloadTooLarge { limit } => {
-                vec![FieldError::new(
-                    "body",
-                    format!("must be at most {limit} bytes"),
-                )]
-            }
-            _ => Vec::new(),
-        };
-        ErrorBody::new(self.code(), message, details, request_id)
-    }
-}
-
-/// `{"error": {"code", "message", "requestId"?, "details": [...]}}`
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorBody {
-    pub error: ErrorInner,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorInner {
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    pub details: Vec<FieldError>,
-}
-
-impl ErrorBody {
-    pub fn new(
-        code: impl Into<String>,
-        message: impl Into<String>,
-        details: Vec<FieldError>,
-        request_id: Option<&str>,
-    ) -> Self {
-        Self {
-            error: ErrorInner {
-                code: code.into(),
-                message: message.into(),
-                request_id: request_id.map(str::to_owned),
-                details,
-            },
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("error bodies always serialize")
-    }
 }
 
 #[cfg(test)]
@@ -188,32 +110,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_and_codes() {
-        assert_eq!(OrdersError::MalformedJson("x".into()).status(), 400);
-        assert_eq!(OrdersError::invalid("a", "b").status(), 400);
-        assert_eq!(OrdersError::PayloadTooLarge { limit: 1 }.status(), 413);
-        assert_eq!(OrdersError::NotFound("x".into()).status(), 404);
-        assert_eq!(OrdersError::IdempotencyKeyReused.status(), 422);
+    fn codes() {
+        assert_eq!(
+            OrdersError::MalformedJson("x".into()).code(),
+            "MALFORMED_JSON"
+        );
+        assert_eq!(OrdersError::invalid("a", "b").code(), "VALIDATION_FAILED");
         assert_eq!(
             OrdersError::InvalidPageToken.code(),
             "INVALID_PAGINATION_TOKEN"
         );
         assert_eq!(
-            OrdersError::Store(StoreError::Unavailable("t".into())).status(),
-            503
+            OrdersError::Store(StoreError::Unavailable("t".into())).code(),
+            "SERVICE_UNAVAILABLE"
         );
         assert_eq!(
-            OrdersError::Store(StoreError::Other("t".into())).status(),
-            500
+            OrdersError::Store(StoreError::Other("t".into())).code(),
+            "INTERNAL"
         );
-    }
-
-    #[test]
-    fn store_errors_do_not_leak() {
-        let body = OrdersError::Store(StoreError::Other("table arn:aws:secret".into()))
-            .to_body(Some("r1"));
-        let json = body.to_json();
-        assert!(!json.contains("arn:aws"));
-        assert!(json.contains("\"requestId\":\"r1\""));
     }
 }

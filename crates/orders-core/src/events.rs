@@ -349,7 +349,7 @@ mod tests {
 
     #[test]
     fn status_changed_only_for_allowed_moves() {
-        let t = Utc::now();
+        let t = order().created_at;
         let id = order().order_id;
         use OrderStatus::*;
         assert!(OrderStatusChanged::new(id, Pending, Processing, None, t).is_some());

@@ -2,9 +2,10 @@
 //! status transitions, idempotency rules, pagination tokens, and the ports
 //! (small traits) the use cases need from the outside.
 //!
-//! Nothing here knows about AWS, SQLite or HTTP frameworks: the adapters
-//! (`orders-dynamodb`, `orders-sqlite`) implement [`ports`], and the function
-//! crates turn events into calls of [`service`].
+//! Nothing here knows about AWS, SQLite or HTTP: the adapters
+//! (`orders-dynamodb`, `orders-sqlite`) implement [`ports`], the function
+//! crates turn events into calls of [`usecases`] (one module per use case),
+//! and `orders-http` gives errors their statuses and headers their names.
 
 pub mod error;
 pub mod events;
@@ -14,9 +15,8 @@ pub mod model;
 pub mod money;
 pub mod notifications;
 pub mod pagination;
-pub mod pipeline;
 pub mod ports;
-pub mod service;
+pub mod usecases;
 pub mod validation;
 
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};

@@ -5,7 +5,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use uuid::Uuid;
+use std::sync::Mutex;
+use uuid::{NoContext, Timestamp, Uuid};
+
+use crate::error::OrdersError;
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,15 +142,61 @@ pub fn shard_of(order_id: Uuid) -> u8 {
     order_id.as_bytes()[15] % STATUS_SHARDS
 }
 
-/// A new order id (UUID v7) and the instant it encodes, to the millisecond.
-pub fn new_order_id() -> (Uuid, DateTime<Utc>) {
-    let id = Uuid::now_v7();
-    let (secs, nanos) = id.get_timestamp().map(|t| t.to_unix()).unwrap_or((0, 0));
-    let created = Utc
-        .timestamp_opt(secs as i64, nanos - nanos % 1_000_000)
+/// A new order id (UUID v7) for an order created at `now`, and its
+/// `createdAt`: `now` to the millisecond, the instant the id encodes.
+///
+/// The caller reads the clock (the handler, once per request); nothing here
+/// does. Ids made in one process for the same millisecond increase, so
+/// orders created within a millisecond still list in creation order (what
+/// `Uuid::now_v7` guaranteed, kept for any `now`, fixed test times included).
+pub fn new_order_id(now: DateTime<Utc>) -> (Uuid, DateTime<Utc>) {
+    /// The last id of each of the most recent milliseconds seen.
+    static LAST: Mutex<Vec<(i64, u128)>> = Mutex::new(Vec::new());
+    const REMEMBERED: usize = 16;
+    const RAND_B: u128 = (1 << 62) - 1;
+    let created = truncate_to_millis(now);
+    let ts = Timestamp::from_unix(
+        NoContext,
+        u64::try_from(created.timestamp()).unwrap_or(0),
+        created.timestamp_subsec_nanos(),
+    );
+    let mut id = Uuid::new_v7(ts).as_u128();
+    let ms = created.timestamp_millis();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    match last.iter_mut().find(|(m, _)| *m == ms) {
+        Some((_, prev)) => {
+            // Above the previous id of this millisecond; the increment stays
+            // inside the random bits (version and variant untouched).
+            if id <= *prev && *prev & RAND_B != RAND_B {
+                id = *prev + 1;
+            }
+            *prev = id;
+        }
+        None => {
+            if last.len() == REMEMBERED {
+                last.remove(0);
+            }
+            last.push((ms, id));
+        }
+    }
+    (Uuid::from_u128(id), created)
+}
+
+/// `t` without its sub-millisecond part (stores keep milliseconds).
+pub fn truncate_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(t.timestamp_millis())
         .single()
-        .unwrap_or_else(Utc::now);
-    (id, created)
+        .unwrap_or(t)
+}
+
+/// Parses an order id from a path or query parameter.
+pub fn parse_order_id(raw: &str) -> Result<Uuid, OrdersError> {
+    Uuid::try_parse(raw).map_err(|_| {
+        OrdersError::invalid(
+            "orderId",
+            "must be a UUID such as 019a1b2c-3d4e-7f00-8123-456789abcdef",
+        )
+    })
 }
 
 /// RFC 3339, UTC, exactly three fractional digits: `2026-11-22T02:01:33.123Z`.
@@ -212,13 +261,42 @@ mod tests {
 
     #[test]
     fn ids_are_time_ordered_and_timestamps_fixed_width() {
-        let (a, ta) = new_order_id();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let (b, tb) = new_order_id();
+        let t = parse_timestamp("2026-11-22T02:01:33.123456Z").unwrap();
+        let (a, ta) = new_order_id(t);
+        let (b, tb) = new_order_id(t + chrono::Duration::milliseconds(2));
         assert_eq!(a.get_version_num(), 7);
+        assert_eq!(format_timestamp(ta), "2026-11-22T02:01:33.123Z");
+        assert_eq!(
+            a.get_timestamp().unwrap().to_unix(),
+            (ta.timestamp() as u64, 123_000_000)
+        );
         assert!(a.to_string() < b.to_string());
         assert!(sort_key(ta, a) < sort_key(tb, b));
         assert_eq!(format_timestamp(ta).len(), 24);
         assert!(shard_of(a) < STATUS_SHARDS);
+    }
+
+    #[test]
+    fn ids_of_one_millisecond_increase() {
+        let now = Utc::now();
+        let ids: Vec<Uuid> = (0..50).map(|_| new_order_id(now).0).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        // Interleaved with another millisecond, still increasing.
+        let other = now + chrono::Duration::milliseconds(7);
+        let a = new_order_id(now).0;
+        new_order_id(other);
+        assert!(new_order_id(now).0 > a);
+        // Any instant, past ones included, is encoded as given.
+        let past = parse_timestamp("2020-01-02T03:04:05.006Z").unwrap();
+        let (id, created) = new_order_id(past);
+        assert_eq!(created, past);
+        let (s, n) = id.get_timestamp().unwrap().to_unix();
+        assert_eq!((s as i64, n), (past.timestamp(), 6_000_000));
+    }
+
+    #[test]
+    fn order_ids() {
+        assert!(parse_order_id("not-a-uuid").is_err());
+        assert!(parse_order_id("019a1b2c-3d4e-7f00-8123-456789abcdef").is_ok());
     }
 }

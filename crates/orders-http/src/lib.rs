@@ -2,7 +2,7 @@
 //! the request id, JSON and error responses, and CORS.
 //!
 //! Every response is `content-type: application/json`; every error uses the
-//! one error model ([`orders_core::error::ErrorBody`]).
+//! one error model ([`ErrorBody`]), with the status of [`status_of`].
 
 use lambda_http::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, VARY};
 use lambda_http::http::StatusCode;
@@ -12,6 +12,11 @@ use orders_core::OrdersError;
 use std::sync::OnceLock;
 
 pub use tracing;
+
+mod error;
+pub mod headers;
+
+pub use error::{error_body, status_of, ErrorBody, ErrorInner};
 
 /// `content-type` of every response.
 pub const JSON: &str = "application/json";
@@ -87,13 +92,13 @@ pub fn json_response(status: u16, body: impl Into<String>) -> Response<Body> {
 /// The error model for `err`; 5xx are logged at error level, 4xx at info.
 /// The body is never logged.
 pub fn error_response(err: &OrdersError, request_id: Option<&str>) -> Response<Body> {
-    let status = err.status();
+    let status = status_of(err);
     if status >= 500 {
         tracing::error!(status, code = err.code(), error = %err, "request failed");
     } else {
         tracing::info!(status, code = err.code(), "request rejected");
     }
-    json_response(status, err.to_body(request_id).to_json())
+    json_response(status, error_body(err, request_id).to_json())
 }
 
 /// Headers a browser may read from a response.

@@ -40,8 +40,6 @@ use http::{Method, StatusCode};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyResponse;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{service_fn, Adapter, Context, LambdaEvent, Service};
-use orders_core::error::ErrorBody;
-use orders_core::pagination::PageTokens;
 use orders_core::{OrdersError, MAX_BODY_BYTES};
 use orders_http::Cors;
 use orders_local_aws::notifier::list_sent_notifications;
@@ -97,7 +95,6 @@ impl Config {
 pub struct AppState {
     store: Arc<SqliteStore>,
     publisher: Arc<QueuePublisher>,
-    tokens: Arc<PageTokens>,
     api_key: Arc<str>,
     cors: Arc<Cors>,
 }
@@ -121,8 +118,6 @@ impl AppState {
         Ok(Self {
             publisher: Arc::new(QueuePublisher::new(notifications)),
             store: Arc::new(store),
-            // Tokens must outlive restarts, so the key is fixed for the host.
-            tokens: Arc::new(PageTokens::new("orders-local")),
             api_key: api_key.into(),
             cors: Arc::new(cors),
         })
@@ -577,7 +572,6 @@ async fn invoke(
     context.invoked_function_arn = "arn:aws:lambda:local:000000000000:function:orders-local".into();
     let event = LambdaEvent::new(event, context);
     let store = state.store.clone();
-    let tokens = state.tokens.clone();
     let answer = match (route, method) {
         (Route::Orders, &Method::POST) => {
             let mut svc = Adapter::from(service_fn(move |req| {
@@ -588,8 +582,8 @@ async fn invoke(
         }
         (Route::Orders, _) => {
             let mut svc = Adapter::from(service_fn(move |req| {
-                let (store, tokens) = (store.clone(), tokens.clone());
-                async move { list_orders::handler::handle(&*store, &tokens, req).await }
+                let store = store.clone();
+                async move { list_orders::handler::handle(&*store, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
@@ -656,7 +650,7 @@ async fn local_notifications(state: &AppState, query: Option<&str>) -> Result<Va
     let mut limit = 100usize;
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match &*k {
-            "orderId" => order_id = Some(orders_core::service::parse_order_id(&v)?),
+            "orderId" => order_id = Some(orders_core::model::parse_order_id(&v)?),
             "limit" => {
                 limit = v
                     .parse::<usize>()
@@ -702,13 +696,14 @@ fn json_answer(status: StatusCode, body: String) -> AxumResponse {
 
 fn error_answer(err: &OrdersError, request_id: &str) -> AxumResponse {
     tracing::info!(
-        status = err.status(),
+        status = orders_http::status_of(err),
         code = err.code(),
         "refused by the gateway"
     );
     json_answer(
-        StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        err.to_body(Some(request_id)).to_json(),
+        StatusCode::from_u16(orders_http::status_of(err))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        orders_http::error_body(err, Some(request_id)).to_json(),
     )
 }
 
@@ -716,7 +711,7 @@ fn model_error(status: u16, code: &str, message: &str, request_id: &str) -> Axum
     tracing::info!(status, code, "refused by the gateway");
     json_answer(
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        ErrorBody::new(code, message, Vec::new(), Some(request_id)).to_json(),
+        orders_http::ErrorBody::new(code, message, Vec::new(), Some(request_id)).to_json(),
     )
 }
 

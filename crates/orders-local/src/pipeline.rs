@@ -113,7 +113,7 @@ impl Pipeline {
                 // receives (Lambda's asynchronous retries wait a minute too).
                 config
                     .visibility_timeout
-                    .max(orders_core::pipeline::NOTIFICATION_LEASE),
+                    .max(orders_core::usecases::NOTIFICATION_LEASE),
                 stopped.clone(),
             ));
         }

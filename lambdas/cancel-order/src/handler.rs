@@ -1,8 +1,8 @@
-//! Maps an API Gateway proxy event to [`orders_core::pipeline::cancel_order`].
+//! Maps an API Gateway proxy event to [`orders_core::usecases::cancel_order`].
 
 use chrono::Utc;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_core::pipeline;
+use orders_core::usecases;
 use orders_core::{EventPublisher, OrderStatusUpdater, OrdersError};
 use orders_http::{respond, to_json_response};
 
@@ -36,6 +36,6 @@ where
 {
     let params = event.path_parameters();
     let raw = params.first("orderId").unwrap_or_default();
-    let order = pipeline::cancel_order(updater, publisher, raw, Utc::now()).await?;
+    let order = usecases::cancel_order(updater, publisher, raw, Utc::now()).await?;
     to_json_response(200, &order)
 }

@@ -3,71 +3,33 @@
 //! queue standing in for the notifications topic.
 
 use cancel_order::handler::handle;
-use lambda_http::request::LambdaRequest;
-use lambda_http::Body;
-use orders_core::events::{status_event_id, OrderEvent};
+use orders_core::events::status_event_id;
 use orders_core::model::OrderStatus;
 use orders_core::ports::{StatusChange, TransitionOutcome};
-use orders_core::service::create_order;
 use orders_core::{OrderReader, OrderStatusUpdater};
-use orders_local_aws::publisher::QueuePublisher;
-use orders_sqlite::SqliteStore;
-use serde_json::{json, Value};
+use orders_test_support::events::{fixture, request, with_order_id, Answer};
+use orders_test_support::World;
+use serde_json::Value;
 use uuid::Uuid;
 
-struct World {
-    store: SqliteStore,
-    publisher: QueuePublisher,
+async fn order(w: &World) -> Uuid {
+    w.create(r#"{"customerId":"c-1","customerEmail":"a@b.example","items":[{"sku":"A","quantity":1,"price":"3.00"}]}"#)
+        .await
+        .order_id
 }
 
-impl World {
-    fn new() -> Self {
-        let store = SqliteStore::in_memory().unwrap();
-        Self {
-            publisher: QueuePublisher::on(&store, "notifications").unwrap(),
-            store,
-        }
-    }
-
-    async fn order(&self) -> Uuid {
-        create_order(
-            &self.store,
-            br#"{"customerId":"c-1","customerEmail":"a@b.example","items":[{"sku":"A","quantity":1,"price":"3.00"}]}"#,
-            None,
-        )
-        .await
-        .unwrap()
-        .order_id
-    }
-
-    async fn call(&self, id: &str) -> (u16, Value) {
-        let fixture: Value =
-            serde_json::from_str(include_str!("fixtures/cancel-order.json")).unwrap();
-        let mut v = fixture;
-        v["pathParameters"] = json!({ "orderId": id });
-        v["path"] = json!(format!("/orders/{id}/cancel"));
-        let req: LambdaRequest = serde_json::from_value(v).unwrap();
-        let resp = handle(&self.store, &self.publisher, req.into())
-            .await
-            .unwrap();
-        assert_eq!(resp.headers()["content-type"], "application/json");
-        let Body::Text(t) = resp.body() else {
-            panic!("text body")
-        };
-        (resp.status().as_u16(), serde_json::from_str(t).unwrap())
-    }
-
-    /// The status changes published so far (drains the queue).
-    async fn published(&self) -> Vec<OrderEvent> {
-        self.publisher.take_published().await.unwrap()
-    }
+async fn call(w: &World, id: &str) -> (u16, Value) {
+    let v = fixture(env!("CARGO_MANIFEST_DIR"), "cancel-order.json");
+    let v = with_order_id(v, id, &format!("/orders/{id}/cancel"));
+    let a = Answer::of(handle(&w.store, &w.publisher, request(v)).await.unwrap());
+    (a.status, a.body)
 }
 
 #[tokio::test]
 async fn cancels_a_pending_order_and_publishes_the_change() {
     let w = World::new();
-    let id = w.order().await;
-    let (status, body) = w.call(&id.to_string()).await;
+    let id = order(&w).await;
+    let (status, body) = call(&w, &id.to_string()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["orderId"], id.to_string());
     assert_eq!(body["status"], "CANCELLED");
@@ -78,11 +40,9 @@ async fn cancels_a_pending_order_and_publishes_the_change() {
     let stored = w.store.get_order(id).await.unwrap().unwrap();
     assert_eq!(stored.status, OrderStatus::Cancelled);
 
-    let published = w.published().await;
+    let published = w.published_changes().await;
     assert_eq!(published.len(), 1);
-    let OrderEvent::OrderStatusChanged(e) = &published[0] else {
-        panic!("{published:?}")
-    };
+    let e = &published[0];
     assert_eq!(
         (e.order_id, e.previous_status, e.status),
         (id, OrderStatus::Pending, OrderStatus::Cancelled)
@@ -93,10 +53,10 @@ async fn cancels_a_pending_order_and_publishes_the_change() {
 #[tokio::test]
 async fn a_second_cancel_is_409_and_publishes_nothing() {
     let w = World::new();
-    let id = w.order().await;
-    assert_eq!(w.call(&id.to_string()).await.0, 200);
+    let id = order(&w).await;
+    assert_eq!(call(&w, &id.to_string()).await.0, 200);
     w.published().await;
-    let (status, body) = w.call(&id.to_string()).await;
+    let (status, body) = call(&w, &id.to_string()).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "INVALID_STATUS_TRANSITION");
     assert_eq!(body["error"]["details"][0]["field"], "status");
@@ -106,7 +66,7 @@ async fn a_second_cancel_is_409_and_publishes_nothing() {
 #[tokio::test]
 async fn a_processing_order_cannot_be_cancelled() {
     let w = World::new();
-    let id = w.order().await;
+    let id = order(&w).await;
     let moved = w
         .store
         .transition(&StatusChange {
@@ -114,12 +74,12 @@ async fn a_processing_order_cannot_be_cancelled() {
             from: OrderStatus::Pending,
             to: OrderStatus::Processing,
             reason: None,
-            at: chrono::Utc::now(),
+            at: w.now(),
         })
         .await
         .unwrap();
     assert!(matches!(moved, TransitionOutcome::Moved(_)));
-    let (status, body) = w.call(&id.to_string()).await;
+    let (status, body) = call(&w, &id.to_string()).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(
         w.store.get_order(id).await.unwrap().unwrap().status,
@@ -131,10 +91,10 @@ async fn a_processing_order_cannot_be_cancelled() {
 #[tokio::test]
 async fn unknown_and_malformed_ids() {
     let w = World::new();
-    let (status, body) = w.call(&Uuid::now_v7().to_string()).await;
+    let (status, body) = call(&w, &Uuid::now_v7().to_string()).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "NOT_FOUND");
-    let (status, body) = w.call("not-a-uuid").await;
+    let (status, body) = call(&w, "not-a-uuid").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["details"][0]["field"], "orderId");
     assert!(w.published().await.is_empty());
@@ -143,9 +103,9 @@ async fn unknown_and_malformed_ids() {
 #[tokio::test]
 async fn concurrent_cancels_cancel_once() {
     let w = World::new();
-    let id = w.order().await;
+    let id = order(&w).await;
     let ids: Vec<String> = (0..6).map(|_| id.to_string()).collect();
-    let results = futures::future::join_all(ids.iter().map(|i| w.call(i))).await;
+    let results = futures::future::join_all(ids.iter().map(|i| call(&w, i))).await;
     let ok = results.iter().filter(|(s, _)| *s == 200).count();
     let conflicts = results.iter().filter(|(s, _)| *s == 409).count();
     assert_eq!((ok, conflicts), (1, 5), "{results:?}");

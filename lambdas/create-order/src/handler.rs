@@ -1,11 +1,12 @@
-//! Maps an API Gateway proxy event to [`orders_core::service::create_order`]
+//! Maps an API Gateway proxy event to [`orders_core::usecases::create_order`]
 //! and its result to a response. No business rule lives here.
 
+use chrono::Utc;
 use lambda_http::http::header::{HeaderValue, LOCATION};
 use lambda_http::http::HeaderName;
 use lambda_http::{Body, Error, Request, Response};
-use orders_core::idempotency::{HEADER, REPLAYED_HEADER};
-use orders_core::{service, OrderWriter, OrdersError};
+use orders_core::{usecases, OrderWriter, OrdersError};
+use orders_http::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use orders_http::{json_response, request_context_path, respond};
 
 /// `POST /orders`: 201 with the order, its `Location`, and
@@ -24,7 +25,7 @@ async fn create<W: OrderWriter + ?Sized>(
     let key = idempotency_key(event)?;
     // lambda_http has already decoded a base64 body; bytes that are not
     // UTF-8 are reported by the validation as malformed JSON.
-    let created = service::create_order(store, event.body().as_ref(), key).await?;
+    let created = usecases::create_order(store, event.body().as_ref(), key, Utc::now()).await?;
     let mut resp = json_response(created.status_code, created.body);
     let location = format!("{}/{}", collection_path(event), created.order_id);
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -32,7 +33,7 @@ async fn create<W: OrderWriter + ?Sized>(
     }
     if created.replayed {
         resp.headers_mut().insert(
-            HeaderName::from_static(REPLAYED_HEADER),
+            HeaderName::from_static(IDEMPOTENT_REPLAYED),
             HeaderValue::from_static("true"),
         );
     }
@@ -41,7 +42,7 @@ async fn create<W: OrderWriter + ?Sized>(
 
 /// The `Idempotency-Key` header, if sent: once, as visible ASCII.
 fn idempotency_key(event: &Request) -> Result<Option<&str>, OrdersError> {
-    let mut values = event.headers().get_all(HEADER).iter();
+    let mut values = event.headers().get_all(IDEMPOTENCY_KEY).iter();
     let Some(first) = values.next() else {
         return Ok(None);
     };

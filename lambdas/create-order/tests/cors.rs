@@ -1,8 +1,7 @@
 //! CORS on function responses, from `ALLOWED_ORIGINS` (its own test binary:
 //! the variable is read once per process).
 
-use lambda_http::request::LambdaRequest;
-use serde_json::{json, Value};
+use orders_test_support::events::{fixture, request, with_header};
 
 #[tokio::test]
 async fn allowed_origins_get_cors_headers() {
@@ -12,23 +11,13 @@ async fn allowed_origins_get_cors_headers() {
         "https://shop.example.com, http://localhost:3000",
     );
     let store = orders_sqlite::SqliteStore::in_memory().unwrap();
-    let base: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{}/tests/fixtures/post-orders.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let base = fixture(env!("CARGO_MANIFEST_DIR"), "post-orders.json");
     for (origin, allowed) in [
         ("https://shop.example.com", true),
         ("https://evil.example.com", false),
     ] {
-        let mut v = base.clone();
-        v["headers"]["Origin"] = json!(origin);
-        v["multiValueHeaders"]["Origin"] = json!([origin]);
-        let req: LambdaRequest = serde_json::from_value(v).unwrap();
-        let resp = create_order::handler::handle(&store, req.into())
+        let v = with_header(base.clone(), "Origin", origin);
+        let resp = create_order::handler::handle(&store, request(v))
             .await
             .unwrap();
         let h = resp.headers();

@@ -3,22 +3,14 @@
 
 use base64::Engine;
 use create_order::handler::handle;
-use lambda_http::http::HeaderMap;
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Request};
+use orders_core::model::{parse_order_id, parse_timestamp};
 use orders_core::{ListQuery, OrderLister, SortOrder};
 use orders_sqlite::SqliteStore;
+use orders_test_support::events::{self, request, with_header, without_header, Answer};
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// As the Lambda runtime does: JSON -> LambdaRequest -> http::Request.
-fn event(v: Value) -> Request {
-    let req: LambdaRequest = serde_json::from_value(v).expect("an API Gateway REST event");
-    req.into()
+    events::fixture(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn post(body: &str) -> Value {
@@ -27,41 +19,16 @@ fn post(body: &str) -> Value {
     v
 }
 
-fn without_key(mut v: Value) -> Value {
-    for h in ["headers", "multiValueHeaders"] {
-        v[h].as_object_mut().unwrap().remove("Idempotency-Key");
-    }
-    v
+fn without_key(v: Value) -> Value {
+    without_header(v, "Idempotency-Key")
 }
 
-fn with_key(mut v: Value, key: &str) -> Value {
-    v["headers"]["Idempotency-Key"] = json!(key);
-    v["multiValueHeaders"]["Idempotency-Key"] = json!([key]);
-    v
-}
-
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-    raw: String,
+fn with_key(v: Value, key: &str) -> Value {
+    with_header(v, "Idempotency-Key", key)
 }
 
 async fn call(store: &SqliteStore, v: Value) -> Answer {
-    let resp = handle(store, event(v)).await.expect("handlers answer");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let raw = match resp.body() {
-        Body::Text(t) => t.clone(),
-        other => panic!("expected a text body, got {other:?}"),
-    };
-    assert_eq!(headers["content-type"], "application/json");
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&raw).unwrap(),
-        raw,
-    }
+    Answer::of(handle(store, request(v)).await.expect("handlers answer"))
 }
 
 async fn count(store: &SqliteStore) -> usize {
@@ -76,15 +43,6 @@ async fn count(store: &SqliteStore) -> usize {
 
 fn store() -> SqliteStore {
     SqliteStore::in_memory().unwrap()
-}
-
-fn fields(a: &Answer) -> Vec<String> {
-    a.body["error"]["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["field"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test]
@@ -107,6 +65,25 @@ async fn creates_an_order() {
     assert_eq!(a.body["items"][1]["lineTotal"], "0.30");
     assert_eq!(a.body["createdAt"], a.body["updatedAt"]);
     assert_eq!(count(&s).await, 1);
+}
+
+#[tokio::test]
+async fn the_handler_reads_the_clock_once_for_the_order() {
+    let s = store();
+    let before = chrono::Utc::now();
+    let a = call(&s, without_key(fixture("post-orders.json"))).await;
+    let after = chrono::Utc::now();
+    let created = parse_timestamp(a.body["createdAt"].as_str().unwrap()).unwrap();
+    // createdAt is the request's instant to the millisecond, and the id
+    // (UUID v7) encodes that same instant.
+    assert!(before.timestamp_millis() <= created.timestamp_millis());
+    assert!(created <= after, "{created} > {after}");
+    let id = parse_order_id(a.body["orderId"].as_str().unwrap()).unwrap();
+    let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+    assert_eq!(
+        secs as i64 * 1000 + i64::from(nanos / 1_000_000),
+        created.timestamp_millis()
+    );
 }
 
 #[tokio::test]
@@ -217,7 +194,7 @@ async fn bad_inputs_are_400_with_details_and_write_nothing() {
             assert!(!a.body["error"]["message"].as_str().unwrap().is_empty());
         } else {
             assert!(
-                fields(&a).iter().any(|f| f == field),
+                a.fields().iter().any(|f| f == field),
                 "{body}: {field} not in {}",
                 a.raw
             );
@@ -226,7 +203,7 @@ async fn bad_inputs_are_400_with_details_and_write_nothing() {
     // A bad key is reported before anything else.
     let a = call(&s, with_key(fixture("post-orders.json"), "has space")).await;
     assert_eq!(a.status, 400);
-    assert_eq!(fields(&a), ["Idempotency-Key"]);
+    assert_eq!(a.fields(), ["Idempotency-Key"]);
     assert_eq!(count(&s).await, 0);
 }
 
@@ -238,7 +215,7 @@ async fn a_body_over_64_kib_is_413() {
     let a = call(&s, without_key(post(&body))).await;
     assert_eq!(a.status, 413);
     assert_eq!(a.body["error"]["code"], "PAYLOAD_TOO_LARGE");
-    assert_eq!(fields(&a), ["body"]);
+    assert_eq!(a.fields(), ["body"]);
     assert_eq!(count(&s).await, 0);
 }
 
@@ -269,8 +246,10 @@ async fn request_id_falls_back_to_the_lambda_context() {
         .remove("requestId");
     let mut ctx = lambda_http::Context::default();
     ctx.request_id = "lambda-req-1".into();
-    let resp = handle(&s, event(v).with_lambda_context(ctx)).await.unwrap();
-    let Body::Text(t) = resp.body() else { panic!() };
-    let b: Value = serde_json::from_str(t).unwrap();
-    assert_eq!(b["error"]["requestId"], "lambda-req-1");
+    let a = Answer::of(
+        handle(&s, request(v).with_lambda_context(ctx))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(a.body["error"]["requestId"], "lambda-req-1");
 }

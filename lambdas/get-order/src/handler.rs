@@ -1,7 +1,7 @@
-//! Maps an API Gateway proxy event to [`orders_core::service::get_order`].
+//! Maps an API Gateway proxy event to [`orders_core::usecases::get_order`].
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use orders_core::{service, OrderReader, OrdersError};
+use orders_core::{usecases, OrderReader, OrdersError};
 use orders_http::{respond, to_json_response};
 
 /// `GET /orders/{orderId}`: 200 with the order, 404, or 400 for a bad id.
@@ -18,6 +18,6 @@ async fn get<R: OrderReader + ?Sized>(
 ) -> Result<Response<Body>, OrdersError> {
     let params = event.path_parameters();
     let raw = params.first("orderId").unwrap_or_default();
-    let order = service::get_order(store, raw).await?;
+    let order = usecases::get_order(store, raw).await?;
     to_json_response(200, &order)
 }

@@ -2,52 +2,40 @@
 //! embedded store.
 
 use get_order::handler::handle;
-use lambda_http::request::LambdaRequest;
-use lambda_http::Body;
-use orders_core::service::create_order;
 use orders_sqlite::SqliteStore;
+use orders_test_support::events::{self, request, with_order_id, Answer};
+use orders_test_support::World;
 use serde_json::{json, Value};
 
 fn fixture() -> Value {
-    let path = format!(
-        "{}/tests/fixtures/get-order.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    events::fixture(env!("CARGO_MANIFEST_DIR"), "get-order.json")
 }
 
 fn for_id(id: &str) -> Value {
-    let mut v = fixture();
-    v["pathParameters"] = json!({ "orderId": id });
-    v["path"] = json!(format!("/orders/{id}"));
+    let mut v = with_order_id(fixture(), id, &format!("/orders/{id}"));
     v["requestContext"]["path"] = json!(format!("/dev/orders/{id}"));
     v
 }
 
 async fn call(store: &SqliteStore, v: Value) -> (u16, Value) {
-    let req: LambdaRequest = serde_json::from_value(v).unwrap();
-    let resp = handle(store, req.into()).await.unwrap();
-    assert_eq!(resp.headers()["content-type"], "application/json");
-    let Body::Text(t) = resp.body() else {
-        panic!("text body")
-    };
-    (resp.status().as_u16(), serde_json::from_str(t).unwrap())
+    let a = Answer::of(handle(store, request(v)).await.unwrap());
+    (a.status, a.body)
 }
 
 #[tokio::test]
 async fn gets_an_order() {
-    let s = SqliteStore::in_memory().unwrap();
-    let created = create_order(
-        &s,
-        br#"{"customerId":"c-1","customerEmail":"a@b.example","items":[{"sku":"A","quantity":3,"price":"2.50"}]}"#,
-        None,
-    )
-    .await
-    .unwrap();
-    let (status, body) = call(&s, for_id(&created.order_id.to_string())).await;
+    let w = World::new();
+    let created = w
+        .create(r#"{"customerId":"c-1","customerEmail":"a@b.example","items":[{"sku":"A","quantity":3,"price":"2.50"}]}"#)
+        .await;
+    let (status, body) = call(&w.store, for_id(&created.order_id.to_string())).await;
     assert_eq!(status, 200);
     assert_eq!(body, serde_json::from_str::<Value>(&created.body).unwrap());
     assert_eq!(body["total"], "7.50");
+    // Created at the world's first instant, exactly: the use case is given
+    // the time, it does not read a clock.
+    assert_eq!(body["createdAt"], "2026-11-18T11:06:40.123Z");
+    assert_eq!(body["updatedAt"], body["createdAt"]);
     assert!(
         body.get("customerEmail").is_none(),
         "email is never returned"

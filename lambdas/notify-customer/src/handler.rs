@@ -1,4 +1,4 @@
-//! Maps an SNS event to [`orders_core::pipeline::notify_status_changed`].
+//! Maps an SNS event to [`orders_core::usecases::notify_status_changed`].
 //!
 //! SNS invokes the function asynchronously with one record; an error makes
 //! Lambda retry the invocation (twice) and then hand the event to the
@@ -10,7 +10,7 @@
 use aws_lambda_events::event::sns::{SnsEvent, SnsRecord};
 use chrono::Utc;
 use orders_core::events::OrderEvent;
-use orders_core::pipeline::{notify_status_changed, NotifyError, NotifyOutcome};
+use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
 use orders_core::{NotificationLedger, Notifier, OrderReader};
 use tracing::Instrument;
 

@@ -7,57 +7,34 @@ use aws_lambda_events::event::sns::SnsEvent;
 use notify_customer::handler::{handle, Deps, RecordError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
-use orders_core::pipeline::{NotifyError, NotifyOutcome};
 use orders_core::ports::Channel;
-use orders_core::service::create_order;
-use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier, SentNotification};
-use orders_local_aws::publisher::QueuePublisher;
+use orders_core::usecases::{NotifyError, NotifyOutcome};
+use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier};
 use orders_sqlite::SqliteStore;
+use orders_test_support::events::{self, fixture};
+use orders_test_support::orders::base_time;
+use orders_test_support::World;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-struct World {
-    store: SqliteStore,
-    notifier: RecordingNotifier,
+fn deps(w: &World) -> Deps<'_, SqliteStore, SqliteStore, RecordingNotifier> {
+    Deps {
+        orders: &w.store,
+        ledger: &w.store,
+        notifier: &w.notifier,
+    }
 }
 
-impl World {
-    fn new() -> Self {
-        let store = SqliteStore::in_memory().unwrap();
-        Self {
-            notifier: RecordingNotifier::new(store.clone()),
-            store,
-        }
-    }
-
-    fn deps(&self) -> Deps<'_, SqliteStore, SqliteStore, RecordingNotifier> {
-        Deps {
-            orders: &self.store,
-            ledger: &self.store,
-            notifier: &self.notifier,
-        }
-    }
-
-    async fn order(&self, phone: bool) -> Uuid {
-        let phone = if phone {
-            r#","customerPhone":"+14155550100""#
-        } else {
-            ""
-        };
-        let body = format!(
-            r#"{{"customerId":"c-1","customerName":"Ada Lovelace","customerEmail":"ada@example.com"{phone},"items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
-        );
-        create_order(&self.store, body.as_bytes(), None)
-            .await
-            .unwrap()
-            .order_id
-    }
-
-    async fn sent(&self, id: Uuid) -> Vec<SentNotification> {
-        list_sent_notifications(&self.store, Some(id), 100)
-            .await
-            .unwrap()
-    }
+async fn order(w: &World, phone: bool) -> Uuid {
+    let phone = if phone {
+        r#","customerPhone":"+14155550100""#
+    } else {
+        ""
+    };
+    let body = format!(
+        r#"{{"customerId":"c-1","customerName":"Ada Lovelace","customerEmail":"ada@example.com"{phone},"items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
+    );
+    w.create(&body).await.order_id
 }
 
 fn processing(id: Uuid) -> String {
@@ -67,7 +44,7 @@ fn processing(id: Uuid) -> String {
             OrderStatus::Pending,
             OrderStatus::Processing,
             None,
-            chrono::Utc::now(),
+            base_time(),
         )
         .unwrap(),
     )
@@ -76,26 +53,17 @@ fn processing(id: Uuid) -> String {
 
 /// An SNS event with one record per message body.
 fn sns_event(messages: &[&str]) -> SnsEvent {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/sns-event.json")).unwrap();
-    let template = fixture["Records"][0].clone();
-    let records: Vec<Value> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let mut r = template.clone();
-            r["Sns"]["MessageId"] = json!(format!("sns-{i}"));
-            r["Sns"]["Message"] = json!(m);
-            r
-        })
-        .collect();
-    serde_json::from_value(json!({ "Records": records })).unwrap()
+    events::sns_event(
+        &fixture(env!("CARGO_MANIFEST_DIR"), "sns-event.json"),
+        messages,
+    )
 }
 
 #[tokio::test]
 async fn a_status_change_sends_one_email_and_sms_without_the_name() {
     let w = World::new();
-    let id = w.order(true).await;
-    let outcomes = handle(&w.deps(), sns_event(&[&processing(id)]))
+    let id = order(&w, true).await;
+    let outcomes = handle(&deps(&w), sns_event(&[&processing(id)]))
         .await
         .unwrap();
     assert_eq!(
@@ -123,10 +91,10 @@ async fn a_status_change_sends_one_email_and_sms_without_the_name() {
 #[tokio::test]
 async fn every_redelivery_of_a_status_is_a_duplicate() {
     let w = World::new();
-    let id = w.order(false).await;
+    let id = order(&w, false).await;
     let event = processing(id);
     // Twice in one invocation, then again in another (SNS at least once).
-    let first = handle(&w.deps(), sns_event(&[&event, &event]))
+    let first = handle(&deps(&w), sns_event(&[&event, &event]))
         .await
         .unwrap();
     assert_eq!(
@@ -136,7 +104,7 @@ async fn every_redelivery_of_a_status_is_a_duplicate() {
             NotifyOutcome::Duplicate
         ]
     );
-    let again = handle(&w.deps(), sns_event(&[&event])).await.unwrap();
+    let again = handle(&deps(&w), sns_event(&[&event])).await.unwrap();
     assert_eq!(again, vec![NotifyOutcome::Duplicate]);
     assert_eq!(w.sent(id).await.len(), 1);
 }
@@ -144,28 +112,23 @@ async fn every_redelivery_of_a_status_is_a_duplicate() {
 #[tokio::test]
 async fn each_status_is_notified_once_in_its_own_right() {
     let w = World::new();
-    let id = w.order(false).await;
-    orders_core::pipeline::cancel_order(
-        &w.store,
-        &QueuePublisher::on(&w.store, "topic").unwrap(),
-        &id.to_string(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let id = order(&w, false).await;
+    orders_core::usecases::cancel_order(&w.store, &w.publisher, &id.to_string(), w.now())
+        .await
+        .unwrap();
     let cancelled = OrderEvent::from(
         OrderStatusChanged::new(
             id,
             OrderStatus::Pending,
             OrderStatus::Cancelled,
             Some("changed my mind".into()),
-            chrono::Utc::now(),
+            base_time(),
         )
         .unwrap(),
     )
     .to_json();
     let outcomes = handle(
-        &w.deps(),
+        &deps(&w),
         sns_event(&[&processing(id), &cancelled, &cancelled]),
     )
     .await
@@ -181,9 +144,9 @@ async fn each_status_is_notified_once_in_its_own_right() {
 #[tokio::test]
 async fn concurrent_deliveries_send_once() {
     let w = World::new();
-    let id = w.order(false).await;
+    let id = order(&w, false).await;
     let event = processing(id);
-    let deps = w.deps();
+    let deps = deps(&w);
     let results =
         futures::future::join_all((0..8).map(|_| handle(&deps, sns_event(&[&event])))).await;
     let sent = results
@@ -208,8 +171,8 @@ async fn concurrent_deliveries_send_once() {
 #[tokio::test]
 async fn bad_records_fail_the_invocation_and_send_nothing() {
     let w = World::new();
-    let id = w.order(false).await;
-    let not_json = handle(&w.deps(), sns_event(&["{oops"])).await;
+    let id = order(&w, false).await;
+    let not_json = handle(&deps(&w), sns_event(&["{oops"])).await;
     assert!(
         matches!(not_json, Err(RecordError::Invalid(_))),
         "{not_json:?}"
@@ -217,13 +180,13 @@ async fn bad_records_fail_the_invocation_and_send_nothing() {
 
     let mut invalid: Value = serde_json::from_str(&processing(id)).unwrap();
     invalid["status"] = json!("SHIPPED");
-    let invalid = handle(&w.deps(), sns_event(&[&invalid.to_string()])).await;
+    let invalid = handle(&deps(&w), sns_event(&[&invalid.to_string()])).await;
     assert!(
         matches!(invalid, Err(RecordError::Invalid(_))),
         "{invalid:?}"
     );
 
-    let unknown = handle(&w.deps(), sns_event(&[&processing(Uuid::now_v7())])).await;
+    let unknown = handle(&deps(&w), sns_event(&[&processing(Uuid::now_v7())])).await;
     assert!(
         matches!(
             unknown,
@@ -241,14 +204,14 @@ async fn bad_records_fail_the_invocation_and_send_nothing() {
 #[tokio::test]
 async fn an_order_created_event_is_not_for_the_notifier() {
     let w = World::new();
-    let id = w.order(false).await;
+    let id = order(&w, false).await;
     let outbox = w.store.outbox_pending(10).await.unwrap();
     let created = &outbox
         .iter()
         .find(|e| e.order_id == id.to_string())
         .unwrap()
         .body;
-    let r = handle(&w.deps(), sns_event(&[created])).await;
+    let r = handle(&deps(&w), sns_event(&[created])).await;
     assert!(
         matches!(r, Err(RecordError::UnexpectedType("OrderCreated"))),
         "{r:?}"

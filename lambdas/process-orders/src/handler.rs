@@ -1,4 +1,4 @@
-//! Maps an SQS batch to [`orders_core::pipeline::process_order_created`],
+//! Maps an SQS batch to [`orders_core::usecases::process_order_created`],
 //! one message at a time, and reports the messages that failed
 //! (`ReportBatchItemFailures`): only those return to the queue, and each
 //! reaches the dead-letter queue after its receives run out.
@@ -11,7 +11,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Utc;
 use orders_core::events::OrderEvent;
-use orders_core::pipeline::{process_order_created, ProcessOutcome};
+use orders_core::usecases::{process_order_created, ProcessOutcome};
 use orders_core::{EventPublisher, OrderStatusUpdater};
 use tracing::Instrument;
 

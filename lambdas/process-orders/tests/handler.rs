@@ -6,78 +6,29 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use orders_core::events::{status_event_id, OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
-use orders_core::service::create_order;
 use orders_core::OrderReader;
-use orders_local_aws::publisher::QueuePublisher;
-use orders_sqlite::SqliteStore;
+use orders_test_support::events::{self, fixture};
+use orders_test_support::World;
 use process_orders::handler::handle;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-struct World {
-    store: SqliteStore,
-    publisher: QueuePublisher,
-}
-
-impl World {
-    fn new() -> Self {
-        let store = SqliteStore::in_memory().unwrap();
-        Self {
-            publisher: QueuePublisher::on(&store, "notifications").unwrap(),
-            store,
-        }
-    }
-
-    /// A new PENDING order; its `OrderCreated` as the outbox holds it.
-    async fn order(&self, customer: &str) -> (Uuid, String) {
-        let body = format!(
-            r#"{{"customerId":"{customer}","customerEmail":"{customer}@example.com","items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
-        );
-        let created = create_order(&self.store, body.as_bytes(), None)
-            .await
-            .unwrap();
-        let outbox = self.store.outbox_pending(10_000).await.unwrap();
-        let entry = outbox
-            .iter()
-            .find(|e| e.order_id == created.order_id.to_string())
-            .expect("the order's event is in the outbox");
-        (created.order_id, entry.body.clone())
-    }
-
-    async fn status(&self, id: Uuid) -> OrderStatus {
-        self.store.get_order(id).await.unwrap().unwrap().status
-    }
-
-    /// Every status change published so far (drains the queue).
-    async fn published(&self) -> Vec<OrderStatusChanged> {
-        let events = self.publisher.take_published().await.unwrap();
-        events
-            .into_iter()
-            .map(|e| match e {
-                OrderEvent::OrderStatusChanged(e) => e,
-                other => panic!("published a {}", other.event_type()),
-            })
-            .collect()
-    }
+/// A new PENDING order; its `OrderCreated` as the outbox holds it.
+async fn order(w: &World, customer: &str) -> (Uuid, String) {
+    let body = format!(
+        r#"{{"customerId":"{customer}","customerEmail":"{customer}@example.com","items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
+    );
+    let id = w.create(&body).await.order_id;
+    (id, w.created_event(id).await)
 }
 
 /// An SQS event with one record per body; message ids `m-0`, `m-1`, ...
 fn sqs_event(bodies: &[&str]) -> SqsEvent {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/sqs-event.json")).unwrap();
-    let template = fixture["Records"][0].clone();
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut r = template.clone();
-            r["messageId"] = json!(format!("m-{i}"));
-            r["receiptHandle"] = json!(format!("receipt-{i}"));
-            r["body"] = json!(body);
-            r
-        })
-        .collect();
-    serde_json::from_value(json!({ "Records": records })).unwrap()
+    events::sqs_event(
+        &fixture(env!("CARGO_MANIFEST_DIR"), "sqs-event.json"),
+        bodies,
+    )
 }
 
 fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> BTreeSet<String> {
@@ -94,7 +45,7 @@ async fn a_batch_moves_every_order_once_and_publishes_each_change() {
     let mut ids = Vec::new();
     let mut bodies = Vec::new();
     for i in 0..10 {
-        let (id, body) = w.order(&format!("c-{i}")).await;
+        let (id, body) = order(&w, &format!("c-{i}")).await;
         ids.push(id);
         bodies.push(body);
     }
@@ -104,7 +55,7 @@ async fn a_batch_moves_every_order_once_and_publishes_each_change() {
     for id in &ids {
         assert_eq!(w.status(*id).await, OrderStatus::Processing);
     }
-    let published = w.published().await;
+    let published = w.published_changes().await;
     assert_eq!(published.len(), ids.len());
     for e in &published {
         assert!(ids.contains(&e.order_id));
@@ -120,8 +71,8 @@ async fn a_batch_moves_every_order_once_and_publishes_each_change() {
 #[tokio::test]
 async fn only_the_bad_messages_of_a_batch_fail() {
     let w = World::new();
-    let (good_a, body_a) = w.order("c-a").await;
-    let (good_b, body_b) = w.order("c-b").await;
+    let (good_a, body_a) = order(&w, "c-a").await;
+    let (good_b, body_b) = order(&w, "c-b").await;
     // An event for an order that does not exist (valid against the schema).
     let unknown = body_a.replace(&good_a.to_string(), &Uuid::now_v7().to_string());
     assert_ne!(unknown, body_a);
@@ -136,7 +87,7 @@ async fn only_the_bad_messages_of_a_batch_fail() {
             OrderStatus::Pending,
             OrderStatus::Cancelled,
             None,
-            chrono::Utc::now(),
+            w.now(),
         )
         .unwrap(),
     )
@@ -157,18 +108,23 @@ async fn only_the_bad_messages_of_a_batch_fail() {
     assert_eq!(failed_ids(&response), want);
     assert_eq!(w.status(good_a).await, OrderStatus::Processing);
     assert_eq!(w.status(good_b).await, OrderStatus::Processing);
-    let published: BTreeSet<Uuid> = w.published().await.iter().map(|e| e.order_id).collect();
+    let published: BTreeSet<Uuid> = w
+        .published_changes()
+        .await
+        .iter()
+        .map(|e| e.order_id)
+        .collect();
     assert_eq!(published, BTreeSet::from([good_a, good_b]));
 }
 
 #[tokio::test]
 async fn a_replayed_event_changes_nothing_and_republishes_the_same_event() {
     let w = World::new();
-    let (id, body) = w.order("c-1").await;
+    let (id, body) = order(&w, "c-1").await;
     let first = handle(&w.store, &w.publisher, sqs_event(&[&body])).await;
     assert!(first.batch_item_failures.is_empty());
     let before = w.store.get_order(id).await.unwrap().unwrap();
-    let first_published = w.published().await;
+    let first_published = w.published_changes().await;
 
     // The same message again (a redelivery after a crash before delete),
     // and twice in one batch.
@@ -176,7 +132,7 @@ async fn a_replayed_event_changes_nothing_and_republishes_the_same_event() {
     assert!(again.batch_item_failures.is_empty(), "{again:?}");
     let after = w.store.get_order(id).await.unwrap().unwrap();
     assert_eq!(after, before, "a replay does not touch the order");
-    let republished = w.published().await;
+    let republished = w.published_changes().await;
     assert_eq!(republished.len(), 2);
     for e in &republished {
         assert_eq!(e.event_id, first_published[0].event_id, "same event id");
@@ -187,14 +143,14 @@ async fn a_replayed_event_changes_nothing_and_republishes_the_same_event() {
 #[tokio::test]
 async fn concurrent_deliveries_of_one_event_move_the_order_once() {
     let w = World::new();
-    let (id, body) = w.order("c-1").await;
+    let (id, body) = order(&w, "c-1").await;
     let (a, b) = tokio::join!(
         handle(&w.store, &w.publisher, sqs_event(&[&body])),
         handle(&w.store, &w.publisher, sqs_event(&[&body])),
     );
     assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
     assert_eq!(w.status(id).await, OrderStatus::Processing);
-    let published = w.published().await;
+    let published = w.published_changes().await;
     // One delivery moved it; the other found it moved and republished.
     assert_eq!(published.len(), 2);
     assert_eq!(published[0].event_id, published[1].event_id);
@@ -203,16 +159,11 @@ async fn concurrent_deliveries_of_one_event_move_the_order_once() {
 #[tokio::test]
 async fn a_cancelled_order_is_skipped_and_its_message_succeeds() {
     let w = World::new();
-    let (id, body) = w.order("c-1").await;
-    orders_core::pipeline::cancel_order(
-        &w.store,
-        &w.publisher,
-        &id.to_string(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    let cancel_events = w.published().await;
+    let (id, body) = order(&w, "c-1").await;
+    orders_core::usecases::cancel_order(&w.store, &w.publisher, &id.to_string(), w.now())
+        .await
+        .unwrap();
+    let cancel_events = w.published_changes().await;
     assert_eq!(cancel_events.len(), 1);
     assert_eq!(cancel_events[0].status, OrderStatus::Cancelled);
 
@@ -220,7 +171,7 @@ async fn a_cancelled_order_is_skipped_and_its_message_succeeds() {
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(w.status(id).await, OrderStatus::Cancelled);
     assert!(
-        w.published().await.is_empty(),
+        w.published_changes().await.is_empty(),
         "nothing published for a skip"
     );
 }
@@ -228,7 +179,7 @@ async fn a_cancelled_order_is_skipped_and_its_message_succeeds() {
 #[tokio::test]
 async fn a_record_without_a_body_fails_alone() {
     let w = World::new();
-    let (id, body) = w.order("c-1").await;
+    let (id, body) = order(&w, "c-1").await;
     let mut event = sqs_event(&[&body, "placeholder"]);
     event.records[1].body = None;
     let response = handle(&w.store, &w.publisher, event).await;

@@ -9,8 +9,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use orders_contract_tests::backends::{dynamodb_client, dynamodb_endpoint};
+use orders_contract_tests::fixtures::base_time;
 use orders_core::events::{OrderCreated, OrderEvent};
-use orders_core::{service, OrderReader};
+use orders_core::{usecases, OrderReader};
 use orders_dynamodb::{create_table, order_key, DynamoStore};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Map, Value};
@@ -84,7 +85,9 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
     create_table(&client, &table).await.unwrap();
     let store = DynamoStore::new(client.clone(), &table);
 
-    let created = service::create_order(&store, BODY, None).await.unwrap();
+    let created = usecases::create_order(&store, BODY, None, base_time())
+        .await
+        .unwrap();
     let item = client
         .get_item()
         .table_name(&table)
@@ -132,7 +135,9 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
 
     // The local producer: the outbox row committed with the order.
     let local = SqliteStore::in_memory().unwrap();
-    let created = service::create_order(&local, BODY, None).await.unwrap();
+    let created = usecases::create_order(&local, BODY, None, base_time())
+        .await
+        .unwrap();
     let outbox = local.outbox_pending(10).await.unwrap();
     assert_eq!(outbox.len(), 1);
     let from_outbox = OrderEvent::from_json(&outbox[0].body).unwrap();

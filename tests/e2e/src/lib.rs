@@ -212,8 +212,4 @@ pub fn workspace_binary(name: &str) -> PathBuf {
 }
 
 /// A valid create body.
-pub fn order_body(customer: &str, qty: u32, price: &str) -> String {
-    format!(
-        r#"{{"customerId":"{customer}","items":[{{"sku":"SKU-1","quantity":{qty},"price":"{price}"}}]}}"#
-    )
-}
+pub use orders_test_support::orders::order_body;

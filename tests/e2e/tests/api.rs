@@ -1,13 +1,12 @@
 //! End to end over real HTTP: the local host in-process on 127.0.0.1, an
 //! ephemeral port and a temporary database.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use http::{Method, StatusCode};
-use orders_core::model::new_order_id;
-use orders_core::{Order, OrderItem, OrderStatus, OrderWriter};
+use orders_core::{OrderStatus, OrderWriter};
 use orders_e2e_tests::{order_body, send, Host, ORIGIN};
 use orders_sqlite::SqliteStore;
-use rust_decimal::Decimal;
+use orders_test_support::orders::orders_over_time;
 use serde_json::Value;
 
 async fn list_ids(host: &Host, query: &str) -> Vec<String> {
@@ -260,31 +259,9 @@ async fn seed(db: &std::path::Path, n: usize) -> Vec<(String, OrderStatus)> {
     let store = SqliteStore::open(db).unwrap();
     let start = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
     let mut out = Vec::new();
-    for i in 0..n {
-        let (id, _) = new_order_id();
-        let status = OrderStatus::ALL[(i * 7 + i / 3) % 5];
-        let t = start + Duration::seconds(i as i64);
-        let order = Order {
-            order_id: id,
-            customer_id: format!("c-{i}"),
-            customer_name: None,
-            customer_email: None,
-            customer_phone: None,
-            items: vec![OrderItem {
-                sku: "A".into(),
-                quantity: 1,
-                price: Decimal::new(250, 2),
-                line_total: Decimal::new(250, 2),
-            }],
-            total: Decimal::new(250, 2),
-            currency: "EUR".into(),
-            status,
-            status_reason: None,
-            created_at: t,
-            updated_at: t,
-        };
+    for order in orders_over_time(start, n, |i| OrderStatus::ALL[(i * 7 + i / 3) % 5]) {
         store.create_order(&order, None).await.unwrap();
-        out.push((id.to_string(), status));
+        out.push((order.order_id.to_string(), order.status));
     }
     out
 }

@@ -1,91 +1,10 @@
-//! The use cases. Handlers call these with what they took from the event and
-//! turn the result into a response; no business rule lives in a handler.
+//! `GET /orders`: its query parameters, checked, and one page.
 
 use crate::error::{FieldError, OrdersError};
-use crate::idempotency::{self, IdempotencyRecord};
-use crate::model::{new_order_id, Order, OrderStatus};
-use crate::pagination::PageTokens;
-use crate::ports::{CreateOutcome, ListQuery, OrderLister, OrderReader, OrderWriter, SortOrder};
-use crate::validation::validate_create_order;
+use crate::model::{Order, OrderStatus};
+use crate::pagination;
+use crate::ports::{ListQuery, OrderLister, SortOrder};
 use serde::Serialize;
-use uuid::Uuid;
-
-/// A create's response: the first one, or its replay.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateResponse {
-    pub order_id: Uuid,
-    pub status_code: u16,
-    /// The JSON body, byte for byte what the first request got.
-    pub body: String,
-    pub replayed: bool,
-}
-
-/// `POST /orders`: validate, price, write once.
-pub async fn create_order<W: OrderWriter + ?Sized>(
-    store: &W,
-    body: &[u8],
-    idempotency_key: Option<&str>,
-) -> Result<CreateResponse, OrdersError> {
-    let key = idempotency_key.map(idempotency::validate_key).transpose()?;
-    let request = validate_create_order(body)?;
-    let fingerprint = key.map(|_| request.fingerprint());
-    let (order_id, now) = new_order_id();
-    let order = request.into_order(order_id, now);
-    let body = serde_json::to_string(&order).expect("orders serialize");
-    let record = key
-        .zip(fingerprint.clone())
-        .map(|(k, hash)| IdempotencyRecord::new(k, hash, order_id, 201, body.clone(), now));
-    match store.create_order(&order, record.as_ref()).await? {
-        CreateOutcome::Created => {
-            tracing::info!(order_id = %order_id, items = order.items.len(), total = %order.total,
-                currency = %order.currency, "order created");
-            crate::metrics::order_created(&order_id.to_string(), order.total, &order.currency);
-            Ok(CreateResponse {
-                order_id,
-                status_code: 201,
-                body,
-                replayed: false,
-            })
-        }
-        CreateOutcome::KeyExists(existing)
-            if Some(&existing.request_hash) == fingerprint.as_ref() =>
-        {
-            tracing::info!(order_id = %existing.order_id, "idempotent replay");
-            Ok(CreateResponse {
-                order_id: existing.order_id,
-                status_code: existing.status_code,
-                body: existing.response_body,
-                replayed: true,
-            })
-        }
-        CreateOutcome::KeyExists(existing) => {
-            tracing::warn!(order_id = %existing.order_id, "idempotency key reused with another body");
-            Err(OrdersError::IdempotencyKeyReused)
-        }
-    }
-}
-
-/// Parses an order id from a path.
-pub fn parse_order_id(raw: &str) -> Result<Uuid, OrdersError> {
-    Uuid::try_parse(raw).map_err(|_| {
-        OrdersError::invalid(
-            "orderId",
-            "must be a UUID such as 019a1b2c-3d4e-7f00-8123-456789abcdef",
-        )
-    })
-}
-
-/// `GET /orders/{orderId}`.
-pub async fn get_order<R: OrderReader + ?Sized>(
-    store: &R,
-    raw_id: &str,
-) -> Result<Order, OrdersError> {
-    let id = parse_order_id(raw_id)?;
-    store
-        .get_order(id)
-        .await?
-        .ok_or_else(|| OrdersError::NotFound(id.to_string()))
-}
 
 /// Parameters of `GET /orders`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,16 +78,15 @@ pub struct OrdersPage {
     pub next_token: Option<String>,
 }
 
-/// `GET /orders`.
+/// One page of the query `req`; its `nextToken` resumes the same query.
 pub async fn list_orders<L: OrderLister + ?Sized>(
     store: &L,
-    tokens: &PageTokens,
     req: &ListRequest,
 ) -> Result<OrdersPage, OrdersError> {
     let after = req
         .next_token
         .as_deref()
-        .map(|t| tokens.decode(t, req.status, req.order))
+        .map(|t| pagination::decode(t, req.status, req.order))
         .transpose()?;
     let query = ListQuery {
         status: req.status,
@@ -178,7 +96,7 @@ pub async fn list_orders<L: OrderLister + ?Sized>(
     };
     let page = store.list_orders(&query).await?;
     let next_token = match (page.has_more, page.orders.last()) {
-        (true, Some(last)) => Some(tokens.encode(req.status, req.order, &last.sort_key())),
+        (true, Some(last)) => Some(pagination::encode(req.status, req.order, &last.sort_key())),
         _ => None,
     };
     Ok(OrdersPage {
@@ -216,11 +134,5 @@ mod tests {
             assert_eq!(d[0].field, bad.0);
         }
         assert!(parse_list_request([("limit", "1"), ("limit", "2")]).is_err());
-    }
-
-    #[test]
-    fn order_ids() {
-        assert!(parse_order_id("not-a-uuid").is_err());
-        assert!(parse_order_id("019a1b2c-3d4e-7f00-8123-456789abcdef").is_ok());
     }
 }

@@ -1,0 +1,63 @@
+//! The use cases, one module each. Handlers call them with what they took
+//! from the event and turn the result into a response; no business rule
+//! lives in a handler.
+//!
+//! # One clock convention
+//!
+//! A use case that needs the time is given it (`now: DateTime<Utc>`): the
+//! handler (or the local host's worker) reads the clock once per request or
+//! message and passes it on; nothing behind a use case reads the clock. So
+//! `createdAt`, `updatedAt`, event times and ledger leases of one call all
+//! come from one instant, and tests pass fixed ones.
+//!
+//! # Exactly once, built from at-least-once parts
+//!
+//! Queues and topics deliver at least once, and a function can die between
+//! any two calls. So:
+//! - the status move is a conditional write ([`OrderStatusUpdater`]): of all
+//!   deliveries of one event exactly one moves the order;
+//! - the status-changed event is published after the move, and published
+//!   again by a redelivery that finds the order already in the target status
+//!   (the move happened but the publish may not have). Its id is derived
+//!   from (order, status), so the copies are the same event;
+//! - the notifier claims (order, status) in its ledger before sending and
+//!   marks it sent after, so copies of the event send nothing twice.
+//!
+//! [`OrderStatusUpdater`]: crate::ports::OrderStatusUpdater
+
+pub mod cancel;
+pub mod create;
+pub mod get;
+pub mod list;
+pub mod notify;
+pub mod process;
+
+pub use cancel::cancel_order;
+pub use create::{create_order, CreateResponse};
+pub use get::get_order;
+pub use list::{list_orders, parse_list_request, ListRequest, OrdersPage};
+pub use notify::{notify_status_changed, NotifyError, NotifyOutcome, NOTIFICATION_LEASE};
+pub use process::{process_order_created, ProcessOutcome};
+
+use crate::error::OrdersError;
+use crate::events::OrderStatusChanged;
+use crate::model::{Order, OrderStatus};
+use crate::ports::EventPublisher;
+
+/// Publishes the event of `order`'s move from `previous` to its status.
+async fn publish_change<P: EventPublisher + ?Sized>(
+    publisher: &P,
+    order: &Order,
+    previous: OrderStatus,
+) -> Result<(), OrdersError> {
+    let event = OrderStatusChanged::new(
+        order.order_id,
+        previous,
+        order.status,
+        order.status_reason.clone(),
+        order.updated_at,
+    )
+    .expect("only allowed moves are published");
+    publisher.publish(&event).await?;
+    Ok(())
+}
