@@ -9,10 +9,12 @@
 //! and two dispatchers, even in two processes, never move the same row
 //! twice.
 //!
-//! [`dispatch_outbox`]: orders_sqlite::SqliteStore::dispatch_outbox [`run`] is the loop the local host runs: it drains the outbox,
-//! then waits for the store's [`OutboxWaker`](orders_sqlite::OutboxWaker)
-//! (a commit in this process that wrote outbox rows) or [`POLL_INTERVAL`]
+//! [`run`] is the loop the local host runs: it drains the outbox, then
+//! waits for the store's [`OutboxWaker`](orders_sqlite::OutboxWaker) (a
+//! commit in this process that wrote outbox rows) or [`POLL_INTERVAL`]
 //! (another process may have written).
+//!
+//! [`dispatch_outbox`]: orders_sqlite::SqliteStore::dispatch_outbox
 
 use crate::queue::{enqueue_on, Queue};
 use orders_core::error::StoreError;
