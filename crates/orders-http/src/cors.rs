@@ -147,8 +147,14 @@ mod tests {
         c.apply(&req, &mut out);
         assert_eq!(out[ALLOW_ORIGIN], "http://a.test");
         assert_eq!(out[VARY], "Origin");
-        assert_eq!(out[EXPOSE_HEADERS], "Location, Idempotent-Replayed, x-amzn-RequestId");
-        assert_eq!(out[EXPOSE_HEADERS], policy.expose_headers.join(", ").as_str());
+        assert_eq!(
+            out[EXPOSE_HEADERS],
+            "Location, Idempotent-Replayed, x-amzn-RequestId"
+        );
+        assert_eq!(
+            out[EXPOSE_HEADERS],
+            policy.expose_headers.join(", ").as_str()
+        );
 
         let mut other = HeaderMap::new();
         other.insert(ORIGIN, HeaderValue::from_static("http://evil.test"));

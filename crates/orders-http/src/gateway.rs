@@ -206,10 +206,9 @@ mod tests {
         assert_eq!(c.max_body_bytes, orders_core::MAX_BODY_BYTES);
         assert_eq!(c.response("INVALID_API_KEY").status, Some(403));
         assert_eq!(c.response("DEFAULT_4XX").status, None);
-        let codes: serde_json::Value = serde_json::from_str(include_str!(
-            "../../../contracts/schemas/error.schema.json"
-        ))
-        .unwrap();
+        let codes: serde_json::Value =
+            serde_json::from_str(include_str!("../../../contracts/schemas/error.schema.json"))
+                .unwrap();
         let codes = &codes["properties"]["error"]["properties"]["code"]["enum"];
         for r in &c.gateway_responses {
             assert!(
@@ -242,8 +241,14 @@ mod tests {
         for none in ["/orders//cancel", "/orders/abc/x", "/", "/nope", "//orders"] {
             assert!(c.route(none).is_none(), "{none}");
         }
-        assert_eq!(c.route("/orders").unwrap().0.allow(), "GET, POST, HEAD, OPTIONS");
-        assert_eq!(c.route("/orders/a/cancel").unwrap().0.allow(), "POST, OPTIONS");
+        assert_eq!(
+            c.route("/orders").unwrap().0.allow(),
+            "GET, POST, HEAD, OPTIONS"
+        );
+        assert_eq!(
+            c.route("/orders/a/cancel").unwrap().0.allow(),
+            "POST, OPTIONS"
+        );
     }
 
     #[test]
