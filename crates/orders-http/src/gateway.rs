@@ -217,7 +217,7 @@ mod tests {
                 r.code
             );
         }
-        for (_, d) in &c.local_differences {
+        for d in c.local_differences.values() {
             if let Some(code) = d.get("local").and_then(|l| l.get("code")) {
                 assert!(codes.as_array().unwrap().contains(code), "{code}");
             }
