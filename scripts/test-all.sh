@@ -3,7 +3,7 @@
 #
 #   setup -> static checks (fmt, workflows, OpenAPI, tsc) -> clippy ->
 #   cargo tests (unit, contract against moto, e2e against the local host) ->
-#   DynamoDB Local contract run -> CDK tests -> arm64 synth -> cfn-lint
+#   schemathesis against the local host -> DynamoDB Local contract run -> CDK tests -> arm64 synth -> cfn-lint
 #
 # Fails fast, on the first failing step, and always prints a summary of the
 # steps with their durations. A step whose script is missing is a failure,
@@ -224,7 +224,7 @@ openapi() {
 # fails in seconds rather than after the Rust build.
 preflight() {
   require_script scripts/setup.sh scripts/moto.sh scripts/synth.sh scripts/cfn-lint.sh \
-    scripts/lint-workflows.sh scripts/check-openapi.py
+    scripts/lint-workflows.sh scripts/check-openapi.py scripts/schemathesis.sh scripts/schemathesis.toml
   [[ -f package.json ]] || { echo "error: package.json is missing" >&2; return 1; }
   require_npm_script test:cdk
   echo "all required scripts are present"
@@ -242,6 +242,9 @@ step "start moto (DynamoDB/SQS/SNS/SFN)" start_moto
 step "cargo tests (unit, contract vs moto, e2e)" cargo_tests
 step "stop moto" bash scripts/moto.sh stop
 MOTO_STARTED=0
+# The OpenAPI contract against the local host (target/debug/orders-local,
+# built by the cargo step): all checks, stateful links, fixed seed, bounded.
+step "schemathesis vs the local host (contracts/openapi.yaml)" run_script scripts/schemathesis.sh
 step "DynamoDB Local contract run" dynamodb_local
 step "CDK tests (jest, cdk-nag)" cdk_tests
 step "cdk synth (arm64 release builds)" run_script scripts/synth.sh

@@ -20,74 +20,21 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { StageConfig } from './config';
+import { errorTemplate, GATEWAY_CONTRACT, pathParameters } from './gateway-contract';
 import { loadApiGatewaySchema } from './json-schema';
 import { CONTRACTS_DIR } from './paths';
 
+/** The schema of POST /orders' request model (contracts/gateway.json names it). */
 export const CREATE_ORDER_SCHEMA_PATH = join(CONTRACTS_DIR, 'schemas', 'create-order.schema.json');
-
-/** Request headers a browser client may send (CORS preflight). */
-export const CORS_ALLOW_HEADERS = ['Content-Type', 'x-api-key', 'Idempotency-Key', 'X-Amz-Date', 'X-Amz-Security-Token'];
-/** Response headers a browser client may read. */
-export const CORS_EXPOSE_HEADERS = ['Idempotent-Replayed', 'x-amzn-RequestId'];
 
 export interface OrdersApiProps {
   readonly config: StageConfig;
-  /** The `live` aliases the methods invoke. */
+  /** The `live` aliases the methods invoke, by the contract's function names. */
   readonly createOrder: IFunction;
   readonly getOrder: IFunction;
   readonly listOrders: IFunction;
   readonly cancelOrder: IFunction;
 }
-
-/** One error-model body (contracts/schemas/error.schema.json) as a gateway response template. */
-function errorTemplate(code: string, message: string, details = '[]'): string {
-  // Not VTL: API Gateway does plain $context substitution in gateway responses.
-  return `{"error":{"code":"${code}","message":"${message}","requestId":"$context.requestId","details":${details}}}`;
-}
-
-interface GatewayError {
-  readonly type: ResponseType;
-  /** Undefined keeps API Gateway's own status (the DEFAULT_* families). */
-  readonly statusCode?: string;
-  readonly code: string;
-  readonly message: string;
-  readonly details?: string;
-}
-
-const VALIDATION_MESSAGE = '$context.error.validationErrorString';
-
-/**
- * API Gateway's own error responses, mapped onto the functions' error model so
- * a client sees one shape whether the gateway or a function said no.
- */
-export const GATEWAY_ERRORS: readonly GatewayError[] = [
-  { type: ResponseType.ACCESS_DENIED, statusCode: '403', code: 'FORBIDDEN', message: 'Access denied' },
-  { type: ResponseType.INVALID_API_KEY, statusCode: '403', code: 'FORBIDDEN', message: 'Missing or invalid API key' },
-  {
-    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-    statusCode: '403',
-    code: 'FORBIDDEN',
-    message: 'Missing API key, or no such resource or method',
-  },
-  {
-    type: ResponseType.BAD_REQUEST_BODY,
-    statusCode: '400',
-    code: 'VALIDATION_FAILED',
-    message: VALIDATION_MESSAGE,
-    details: `[{"field":"body","problem":"${VALIDATION_MESSAGE}"}]`,
-  },
-  {
-    type: ResponseType.BAD_REQUEST_PARAMETERS,
-    statusCode: '400',
-    code: 'VALIDATION_FAILED',
-    message: VALIDATION_MESSAGE,
-  },
-  { type: ResponseType.THROTTLED, statusCode: '429', code: 'THROTTLED', message: 'Too many requests' },
-  { type: ResponseType.QUOTA_EXCEEDED, statusCode: '429', code: 'THROTTLED', message: 'API key quota exceeded' },
-  { type: ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'PAYLOAD_TOO_LARGE', message: 'Request too large' },
-  { type: ResponseType.DEFAULT_4XX, code: 'BAD_REQUEST', message: 'Bad request' },
-  { type: ResponseType.DEFAULT_5XX, code: 'INTERNAL', message: 'Internal error' },
-];
 
 /**
  * The public REST API (API Gateway v1): POST/GET /orders,
@@ -108,6 +55,7 @@ export class OrdersApi extends Construct {
   constructor(scope: Construct, id: string, props: OrdersApiProps) {
     super(scope, id);
     const { config } = props;
+    const { cors } = GATEWAY_CONTRACT;
     const origins = [...config.api.corsAllowOrigins];
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
@@ -154,27 +102,32 @@ export class OrdersApi extends Construct {
       },
       defaultCorsPreflightOptions: {
         allowOrigins: origins,
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
-        allowHeaders: CORS_ALLOW_HEADERS,
-        exposeHeaders: CORS_EXPOSE_HEADERS,
-        maxAge: Duration.hours(1),
+        allowMethods: [...cors.allowMethods],
+        allowHeaders: [...cors.allowHeaders],
+        exposeHeaders: [...cors.exposeHeaders],
+        maxAge: Duration.seconds(cors.maxAgeSeconds),
       },
     });
 
     // The stack exports the URL itself (ApiUrl); drop RestApi's auto-named duplicate output.
     this.restApi.node.tryRemoveChild('Endpoint');
 
-    // Gateway-generated errors in the functions' error model.
+    // Gateway-generated errors in the functions' error model, with the
+    // headers a function's answer would carry.
     const corsHeaders: Record<string, string> =
       origins.length === 1 && origins[0] !== Cors.ALL_ORIGINS[0]
-        ? { 'Access-Control-Allow-Origin': `'${origins[0]}'`, Vary: "'Origin'" }
+        ? {
+            'Access-Control-Allow-Origin': `'${origins[0]}'`,
+            'Access-Control-Expose-Headers': `'${cors.exposeHeaders.join(',')}'`,
+            Vary: "'Origin'",
+          }
         : {};
-    for (const e of GATEWAY_ERRORS) {
-      this.restApi.addGatewayResponse(e.type.responseType, {
-        type: e.type,
-        statusCode: e.statusCode,
+    for (const r of GATEWAY_CONTRACT.gatewayResponses) {
+      this.restApi.addGatewayResponse(r.type, {
+        type: ResponseType.of(r.type),
+        statusCode: r.status === null ? undefined : String(r.status),
         responseHeaders: { 'Content-Type': "'application/json'", ...corsHeaders },
-        templates: { 'application/json': errorTemplate(e.code, e.message, e.details) },
+        templates: { 'application/json': errorTemplate(r) },
       });
     }
 
@@ -193,35 +146,39 @@ export class OrdersApi extends Construct {
     });
 
     const integration = (fn: IFunction) => new LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+    const functions: Record<string, IFunction> = {
+      'create-order': props.createOrder,
+      'get-order': props.getOrder,
+      'list-orders': props.listOrders,
+      'cancel-order': props.cancelOrder,
+    };
+    const models: Record<string, Model> = { 'schemas/create-order.schema.json': this.createOrderModel };
 
-    const orders = this.restApi.root.addResource('orders');
-    this.methods.push(orders.addMethod('POST', integration(props.createOrder), {
-      operationName: 'CreateOrder',
-      apiKeyRequired: true,
-      requestValidator: this.requestValidator,
-      requestModels: { 'application/json': this.createOrderModel },
-      requestParameters: { 'method.request.header.Idempotency-Key': false },
-    }));
-    this.methods.push(orders.addMethod('GET', integration(props.listOrders), {
-      operationName: 'ListOrders',
-      apiKeyRequired: true,
-      // Query parameters (status, limit, nextToken, ...) are validated by the function.
-    }));
-    const order = orders.addResource('{orderId}');
-    this.methods.push(order.addMethod('GET', integration(props.getOrder), {
-      operationName: 'GetOrder',
-      apiKeyRequired: true,
-      requestValidator: this.requestValidator,
-      requestParameters: { 'method.request.path.orderId': true },
-    }));
-    // No body expected (no model): the path names the order.
-    const cancel = order.addResource('cancel');
-    this.methods.push(cancel.addMethod('POST', integration(props.cancelOrder), {
-      operationName: 'CancelOrder',
-      apiKeyRequired: true,
-      requestValidator: this.requestValidator,
-      requestParameters: { 'method.request.path.orderId': true },
-    }));
+    // Resources and methods as the contract lists them.
+    for (const route of GATEWAY_CONTRACT.routes) {
+      const resource = this.restApi.root.resourceForPath(route.path);
+      const pathParams = pathParameters(route.path);
+      for (const [httpMethod, spec] of Object.entries(route.methods)) {
+        const fn = functions[spec.function] ?? fail(`${httpMethod} ${route.path}: no function ${spec.function}`);
+        const requestParameters: Record<string, boolean> = {
+          ...Object.fromEntries((spec.optionalHeaders ?? []).map((h) => [`method.request.header.${h}`, false])),
+          ...Object.fromEntries(pathParams.map((p) => [`method.request.path.${p}`, true])),
+        };
+        const model = spec.requestModel;
+        const validated = model !== undefined || pathParams.length > 0;
+        this.methods.push(
+          resource.addMethod(httpMethod, integration(fn), {
+            operationName: spec.operationId.charAt(0).toUpperCase() + spec.operationId.slice(1),
+            apiKeyRequired: true,
+            requestValidator: validated ? this.requestValidator : undefined,
+            requestModels: model
+              ? { [model.contentType]: models[model.schema] ?? fail(`no model for ${model.schema}`) }
+              : undefined,
+            requestParameters: Object.keys(requestParameters).length > 0 ? requestParameters : undefined,
+          }),
+        );
+      }
+    }
 
     this.usagePlan = this.restApi.addUsagePlan('UsagePlan', {
       name: `orders-${config.stageName}`,
@@ -239,4 +196,8 @@ export class OrdersApi extends Construct {
   public get url(): string {
     return this.restApi.url;
   }
+}
+
+function fail(what: string): never {
+  throw new Error(`contracts/gateway.json: ${what}`);
 }

@@ -1,16 +1,20 @@
 //! What the HTTP functions (and the local host) share: JSON logging set-up,
-//! the request id, JSON and error responses, and CORS.
+//! the request id, JSON and error responses, CORS ([`Cors`]) and the
+//! gateway contract ([`gateway`]).
 //!
 //! Every response is `content-type: application/json`; every error uses the
 //! one error model ([`ErrorBody`]), with the status of [`status_of`].
 
-use lambda_http::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, VARY};
+use lambda_http::http::header::{HeaderValue, CONTENT_TYPE};
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use orders_core::OrdersError;
-use std::sync::OnceLock;
 
+mod cors;
+pub mod gateway;
+
+pub use cors::Cors;
 pub use tracing;
 
 mod error;
@@ -101,109 +105,6 @@ pub fn error_response(err: &OrdersError, request_id: Option<&str>) -> Response<B
     json_response(status, error_body(err, request_id).to_json())
 }
 
-/// Headers a browser may read from a response.
-pub const EXPOSED_HEADERS: &str = "Location, Idempotent-Replayed";
-/// Methods of the API (preflight answer).
-pub const ALLOWED_METHODS: &str = "GET, POST, OPTIONS";
-/// Request headers the API accepts (preflight answer).
-pub const ALLOWED_HEADERS: &str =
-    "Content-Type, X-Api-Key, Idempotency-Key, Authorization, X-Amz-Date, X-Amz-Security-Token";
-/// How long a browser may cache a preflight answer, in seconds.
-pub const PREFLIGHT_MAX_AGE: &str = "600";
-
-/// Which browser origins may call the API.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cors {
-    any: bool,
-    origins: Vec<String>,
-}
-
-impl Cors {
-    /// From a comma-separated list; `*` allows every origin. Blank entries
-    /// are ignored, as is a trailing `/` on an origin.
-    pub fn parse(list: &str) -> Self {
-        let mut cors = Self::default();
-        for o in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-            if o == "*" {
-                cors.any = true;
-            } else {
-                cors.origins.push(o.trim_end_matches('/').to_string());
-            }
-        }
-        cors
-    }
-
-    /// From env `ALLOWED_ORIGINS` (unset: no origin is allowed).
-    pub fn from_env() -> Self {
-        Self::parse(&std::env::var("ALLOWED_ORIGINS").unwrap_or_default())
-    }
-
-    /// The process-wide set, read from the environment once.
-    pub fn global() -> &'static Cors {
-        static CORS: OnceLock<Cors> = OnceLock::new();
-        CORS.get_or_init(Self::from_env)
-    }
-
-    pub fn allows(&self, origin: &str) -> bool {
-        !origin.is_empty() && (self.any || self.origins.iter().any(|o| o == origin))
-    }
-
-    /// The request's `Origin` if it is allowed.
-    pub fn allowed_origin<'a>(&self, request_headers: &'a HeaderMap) -> Option<&'a str> {
-        request_headers
-            .get(lambda_http::http::header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .filter(|o| self.allows(o))
-    }
-
-    /// Adds the CORS headers of an actual (non-preflight) response.
-    pub fn apply(&self, request_headers: &HeaderMap, response_headers: &mut HeaderMap) {
-        add_vary_origin(response_headers);
-        if let Some(origin) = self.allowed_origin(request_headers) {
-            if let Ok(v) = HeaderValue::from_str(origin) {
-                response_headers.insert(ALLOW_ORIGIN, v);
-                response_headers.insert(EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
-            }
-        }
-    }
-
-    /// Adds the headers of a preflight answer; false if the origin is not allowed.
-    pub fn apply_preflight(
-        &self,
-        request_headers: &HeaderMap,
-        response_headers: &mut HeaderMap,
-    ) -> bool {
-        add_vary_origin(response_headers);
-        let Some(origin) = self.allowed_origin(request_headers) else {
-            return false;
-        };
-        let Ok(v) = HeaderValue::from_str(origin) else {
-            return false;
-        };
-        response_headers.insert(ALLOW_ORIGIN, v);
-        response_headers.insert(ALLOW_METHODS, HeaderValue::from_static(ALLOWED_METHODS));
-        response_headers.insert(ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
-        response_headers.insert(MAX_AGE, HeaderValue::from_static(PREFLIGHT_MAX_AGE));
-        true
-    }
-}
-
-const ALLOW_ORIGIN: HeaderName = HeaderName::from_static("access-control-allow-origin");
-const EXPOSE_HEADERS: HeaderName = HeaderName::from_static("access-control-expose-headers");
-const ALLOW_METHODS: HeaderName = HeaderName::from_static("access-control-allow-methods");
-const ALLOW_HEADERS: HeaderName = HeaderName::from_static("access-control-allow-headers");
-const MAX_AGE: HeaderName = HeaderName::from_static("access-control-max-age");
-
-fn add_vary_origin(headers: &mut HeaderMap) {
-    let has = headers.get_all(VARY).iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|s| s.to_ascii_lowercase().contains("origin"))
-    });
-    if !has {
-        headers.append(VARY, HeaderValue::from_static("Origin"));
-    }
-}
-
 /// The last step of every function: CORS (from `ALLOWED_ORIGINS`) on the way out.
 pub fn finish(req: &Request, mut resp: Response<Body>) -> Response<Body> {
     Cors::global().apply(req.headers(), resp.headers_mut());
@@ -246,40 +147,6 @@ pub fn to_json_response<T: serde::Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http::header::ORIGIN;
-
-    #[test]
-    fn cors_lists() {
-        let c = Cors::parse(" http://a.test , http://b.test/ ,");
-        assert!(c.allows("http://a.test"));
-        assert!(c.allows("http://b.test"));
-        assert!(!c.allows("http://c.test"));
-        assert!(!c.allows(""));
-        assert!(Cors::parse("*").allows("https://anything.example"));
-        assert!(!Cors::parse("").allows("http://a.test"));
-    }
-
-    #[test]
-    fn cors_headers() {
-        let c = Cors::parse("http://a.test");
-        let mut req = HeaderMap::new();
-        req.insert(ORIGIN, HeaderValue::from_static("http://a.test"));
-        let mut out = HeaderMap::new();
-        c.apply(&req, &mut out);
-        assert_eq!(out[ALLOW_ORIGIN], "http://a.test");
-        assert_eq!(out[VARY], "Origin");
-        assert_eq!(out[EXPOSE_HEADERS], EXPOSED_HEADERS);
-
-        let mut other = HeaderMap::new();
-        other.insert(ORIGIN, HeaderValue::from_static("http://evil.test"));
-        let mut out = HeaderMap::new();
-        c.apply(&other, &mut out);
-        assert!(out.get(ALLOW_ORIGIN).is_none());
-        assert!(!c.apply_preflight(&other, &mut out));
-        let mut out = HeaderMap::new();
-        assert!(c.apply_preflight(&req, &mut out));
-        assert_eq!(out[ALLOW_METHODS], ALLOWED_METHODS);
-    }
 
     #[test]
     fn error_bodies() {

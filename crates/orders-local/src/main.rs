@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use orders_local::pipeline::{Pipeline, PipelineConfig};
-use orders_local::{AppState, Config, DEFAULT_ALLOWED_ORIGINS};
+use orders_local::{AppState, Config, Timeouts, DEFAULT_ALLOWED_ORIGINS};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -36,6 +36,13 @@ struct Cli {
     /// Serve the API only: no dispatcher, processor or notifier.
     #[arg(long)]
     no_pipeline: bool,
+    /// Seconds a client may take to send a request's headers (and a
+    /// keep-alive connection may stay idle) before it is closed.
+    #[arg(long, env = "ORDERS_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a client may take to send a request's body (then 408).
+    #[arg(long, env = "ORDERS_BODY_TIMEOUT", default_value_t = 10)]
+    body_timeout: u64,
 }
 
 #[tokio::main]
@@ -54,6 +61,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         api_key: cli.api_key,
         allowed_origins: cli.allowed_origins,
         pipeline: pipeline_config,
+        timeouts: Timeouts {
+            header_read: Duration::from_secs(cli.header_timeout.max(1)),
+            body_read: Duration::from_secs(cli.body_timeout.max(1)),
+        },
     };
     let state = AppState::open(&config)?;
     let pipeline = config

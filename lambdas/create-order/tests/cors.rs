@@ -24,9 +24,10 @@ async fn allowed_origins_get_cors_headers() {
         assert_eq!(h["vary"], "Origin");
         if allowed {
             assert_eq!(h["access-control-allow-origin"], origin);
+            // The exposed headers of contracts/gateway.json, as the gateway's.
             assert_eq!(
                 h["access-control-expose-headers"],
-                "Location, Idempotent-Replayed"
+                "Location, Idempotent-Replayed, x-amzn-RequestId"
             );
         } else {
             assert!(h.get("access-control-allow-origin").is_none());

@@ -34,9 +34,16 @@ impl Host {
     }
 
     async fn start_with(pipeline: Option<PipelineConfig>) -> Self {
+        Self::start_configured(|c| c.pipeline = pipeline).await
+    }
+
+    /// A fresh host (API only) on a new temporary database, its
+    /// configuration changed by `f` (timeouts, origins).
+    pub async fn start_configured(f: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = config(&dir);
-        config.pipeline = pipeline;
+        config.pipeline = None;
+        f(&mut config);
         let server = Server::start(&config, 0).await.unwrap();
         Self { server, dir }
     }
@@ -189,6 +196,61 @@ pub async fn try_send(
         headers,
         body,
     })
+}
+
+/// What came back over a raw connection: the status, the head (lower-cased
+/// header names) and the body, read until the host closed the connection.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+}
+
+/// Writes `bytes` as they are on a new connection (then, with
+/// `half_close`, ends the sending side) and reads the one answer until the
+/// host closes the connection (at most 10 s).
+pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8], half_close: bool) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    if half_close {
+        stream.shutdown().await.unwrap();
+    }
+    let mut out = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut out),
+    )
+    .await
+    .expect("the host closes the connection after its answer")
+    .unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {head:?}"));
+    RawAnswer {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    }
 }
 
 /// The `orders-local` binary of this build (next to the test binaries'

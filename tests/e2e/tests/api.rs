@@ -42,7 +42,8 @@ async fn the_api_key_is_required_and_nothing_is_called_without_it() {
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{method} {path} {key:?}");
             let e = a.json();
             assert_eq!(e["error"]["code"], "FORBIDDEN");
-            assert_eq!(e["error"]["message"], "Forbidden");
+            // The deployed gateway's INVALID_API_KEY response (contracts/gateway.json).
+            assert_eq!(e["error"]["message"], "Missing or invalid API key");
             assert!(e["error"]["requestId"].is_string());
             assert_eq!(a.header("content-type"), Some("application/json"));
         }
@@ -428,7 +429,7 @@ async fn cors_preflight_and_allow_origin() {
     assert_eq!(a.header("vary"), Some("Origin"));
     assert_eq!(
         a.header("access-control-expose-headers"),
-        Some("Location, Idempotent-Replayed")
+        Some("Location, Idempotent-Replayed, x-amzn-RequestId")
     );
     // Errors (even the gateway's own) carry CORS headers too.
     let a = send(

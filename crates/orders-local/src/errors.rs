@@ -1,0 +1,98 @@
+//! The host's own answers: JSON, and every refusal in the error model
+//! (`contracts/schemas/error.schema.json`), as the functions and the
+//! deployed gateway's responses give them.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::StatusCode;
+use orders_core::OrdersError;
+use orders_http::{error_body, status_of, ErrorBody};
+
+pub(crate) fn json_answer(status: StatusCode, body: String) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(orders_http::JSON));
+    resp
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A use-case error, as the function would answer it.
+pub(crate) fn error_answer(err: &OrdersError, request_id: &str) -> Response {
+    tracing::info!(
+        status = status_of(err),
+        code = err.code(),
+        "refused by the gateway"
+    );
+    json_answer(
+        status(status_of(err)),
+        error_body(err, Some(request_id)).to_json(),
+    )
+}
+
+/// One of the deployed gateway's responses (`contracts/gateway.json`),
+/// with `status` for the `DEFAULT_*` families that have none of their own.
+pub(crate) fn gateway_answer(kind: &str, fallback_status: u16, request_id: &str) -> Response {
+    let r = orders_http::gateway::contract().response(kind);
+    let code = r.status.unwrap_or(fallback_status);
+    tracing::info!(status = code, code = %r.code, kind, "refused by the gateway");
+    json_answer(status(code), r.body(Some(request_id)).to_json())
+}
+
+/// An answer in the error model the deployed gateway has no response for
+/// (the local differences of `contracts/gateway.json`, local resources).
+pub(crate) fn model_error(code: u16, error: &str, message: &str, request_id: &str) -> Response {
+    tracing::info!(status = code, code = error, "refused by the gateway");
+    json_answer(
+        status(code),
+        ErrorBody::new(error, message, Vec::new(), Some(request_id)).to_json(),
+    )
+}
+
+pub(crate) fn not_found(request_id: &str) -> Response {
+    model_error(404, "NOT_FOUND", "no such resource", request_id)
+}
+
+pub(crate) fn method_not_allowed(request_id: &str, allow: &str) -> Response {
+    let mut resp = model_error(
+        405,
+        "METHOD_NOT_ALLOWED",
+        "this method is not allowed on this resource",
+        request_id,
+    );
+    if let Ok(v) = HeaderValue::from_str(allow) {
+        resp.headers_mut().insert(ALLOW, v);
+    }
+    resp
+}
+
+/// A function that failed: API Gateway answers 502 for a failed Lambda
+/// proxy invocation, with the DEFAULT_5XX response.
+pub(crate) fn internal(request_id: &str) -> Response {
+    gateway_answer("DEFAULT_5XX", 502, request_id)
+}
+
+/// The body could not be read (cut short, a malformed chunk, too slow):
+/// `code` BAD_REQUEST with the reason under `body`; the connection closes
+/// after it, as its framing is lost.
+pub(crate) fn body_error(code: u16, problem: &str, request_id: &str) -> Response {
+    tracing::info!(status = code, problem, "request body refused");
+    let details = vec![orders_core::error::FieldError::new("body", problem)];
+    let mut resp = json_answer(
+        status(code),
+        ErrorBody::new(
+            "BAD_REQUEST",
+            "the request body could not be read",
+            details,
+            Some(request_id),
+        )
+        .to_json(),
+    );
+    resp.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}

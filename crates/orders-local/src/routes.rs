@@ -1,0 +1,164 @@
+//! The route table: the API's resources from `contracts/gateway.json`, the
+//! host's own (`/health`, `/local/*`), and which handler serves each
+//! function.
+
+use crate::state::{AppState, BoxError};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{service_fn, Adapter, Context, LambdaEvent, Service};
+use orders_http::gateway::{contract, MethodSpec, RouteSpec};
+use serde_json::Value;
+
+/// Which resource a path is.
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    /// A resource of the API, with its `{parameters}`.
+    Api {
+        spec: &'static RouteSpec,
+        params: Vec<(String, String)>,
+    },
+    Health,
+    /// Local only: the notifications the customer was sent.
+    Notifications,
+    /// Local only: queue depths.
+    Queues,
+}
+
+impl Route {
+    pub(crate) fn of(path: &str) -> Option<Self> {
+        let trimmed = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        match trimmed {
+            "/health" => Some(Self::Health),
+            "/local/notifications" => Some(Self::Notifications),
+            "/local/queues" => Some(Self::Queues),
+            _ => {
+                let (spec, params) = contract().route(path)?;
+                Some(Self::Api { spec, params })
+            }
+        }
+    }
+
+    /// The `Allow` header of the resource.
+    pub(crate) fn allow(&self) -> String {
+        match self {
+            Self::Api { spec, .. } => spec.allow(),
+            Self::Health => "GET, HEAD".into(),
+            _ => "GET, HEAD, OPTIONS".into(),
+        }
+    }
+}
+
+/// Runs the function behind `method` on the proxy event through
+/// lambda_http's Adapter, as the Lambda runtime does, and returns its
+/// proxy response as JSON.
+pub(crate) async fn invoke(
+    state: &AppState,
+    method: &MethodSpec,
+    event: Value,
+    request_id: &str,
+) -> Result<Value, BoxError> {
+    let event: LambdaRequest = serde_json::from_value(event)?;
+    let mut context = Context::default();
+    context.request_id = request_id.to_string();
+    context.invoked_function_arn = format!(
+        "arn:aws:lambda:local:000000000000:function:{}",
+        method.function
+    );
+    let event = LambdaEvent::new(event, context);
+    let store = state.store.clone();
+    let answer = match method.function.as_str() {
+        "create-order" => {
+            let mut svc = Adapter::from(service_fn(move |req| {
+                let store = store.clone();
+                async move { create_order::handler::handle(&*store, req).await }
+            }));
+            serde_json::to_value(svc.call(event).await?)?
+        }
+        "list-orders" => {
+            let mut svc = Adapter::from(service_fn(move |req| {
+                let store = store.clone();
+                async move { list_orders::handler::handle(&*store, req).await }
+            }));
+            serde_json::to_value(svc.call(event).await?)?
+        }
+        "get-order" => {
+            let mut svc = Adapter::from(service_fn(move |req| {
+                let store = store.clone();
+                async move { get_order::handler::handle(&*store, req).await }
+            }));
+            serde_json::to_value(svc.call(event).await?)?
+        }
+        "cancel-order" => {
+            let publisher = state.publisher.clone();
+            let mut svc = Adapter::from(service_fn(move |req| {
+                let (store, publisher) = (store.clone(), publisher.clone());
+                async move { cancel_order::handler::handle(&*store, &*publisher, req).await }
+            }));
+            serde_json::to_value(svc.call(event).await?)?
+        }
+        other => return Err(format!("no local handler for function {other}").into()),
+    };
+    Ok(answer)
+}
+
+/// The problems of a body with the request model's schema (the same file
+/// the deployed gateway's model is made from); `None` for a schema the host
+/// does not know.
+pub(crate) fn model_problems(
+    schema: &str,
+    value: &Value,
+) -> Option<Vec<orders_core::error::FieldError>> {
+    match schema {
+        "schemas/create-order.schema.json" => Some(orders_core::validation::schema_problems(value)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_of(path: &str) -> Option<String> {
+        match Route::of(path)? {
+            Route::Api { spec, params } => Some(format!("{} {params:?}", spec.path)),
+            other => Some(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(path_of("/orders").unwrap(), "/orders []");
+        assert_eq!(path_of("/orders/").unwrap(), "/orders []");
+        assert_eq!(
+            path_of("/orders/abc").unwrap(),
+            r#"/orders/{orderId} [("orderId", "abc")]"#
+        );
+        assert_eq!(path_of("/orders/abc/x"), None);
+        assert_eq!(
+            path_of("/orders/abc/cancel").unwrap(),
+            r#"/orders/{orderId}/cancel [("orderId", "abc")]"#
+        );
+        assert_eq!(path_of("/orders//cancel"), None);
+        assert_eq!(path_of("/local/notifications").unwrap(), "Notifications");
+        assert_eq!(path_of("/health").unwrap(), "Health");
+        assert_eq!(path_of("/"), None);
+        assert_eq!(path_of("/nope"), None);
+    }
+
+    /// Every function and request model the contract names has a local
+    /// handler / validator.
+    #[test]
+    fn the_contract_is_served_whole() {
+        let known = ["create-order", "list-orders", "get-order", "cancel-order"];
+        for r in &contract().routes {
+            for m in r.methods.values() {
+                assert!(known.contains(&m.function.as_str()), "{}", m.function);
+                if let Some(model) = &m.request_model {
+                    assert!(model_problems(&model.schema, &Value::Null).is_some());
+                }
+            }
+        }
+    }
+}

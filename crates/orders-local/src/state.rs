@@ -1,0 +1,65 @@
+//! What every request needs: the store, the publisher, the API key, CORS
+//! and the timeouts.
+
+use crate::config::{load_or_create_api_key, Config, Timeouts};
+use crate::pipeline;
+use orders_http::Cors;
+use orders_local_aws::publisher::QueuePublisher;
+use orders_sqlite::SqliteStore;
+use std::sync::Arc;
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) publisher: Arc<QueuePublisher>,
+    pub(crate) api_key: Arc<str>,
+    pub(crate) cors: Arc<Cors>,
+    pub(crate) timeouts: Timeouts,
+}
+
+impl AppState {
+    /// Opens the store and settles the API key.
+    pub fn open(config: &Config) -> Result<Self, BoxError> {
+        if let Some(dir) = config.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let store = SqliteStore::open(&config.db)?;
+        let api_key = match &config.api_key {
+            Some(k) if !k.trim().is_empty() => k.trim().to_string(),
+            _ => load_or_create_api_key(&config.db)?,
+        };
+        let mut state = Self::new(store, api_key, Cors::parse(&config.allowed_origins))?;
+        state.timeouts = config.timeouts;
+        Ok(state)
+    }
+
+    /// With the default timeouts.
+    pub fn new(store: SqliteStore, api_key: String, cors: Cors) -> Result<Self, BoxError> {
+        let (_, notifications) = pipeline::queues(&store)?;
+        Ok(Self {
+            publisher: Arc::new(QueuePublisher::new(notifications)),
+            store: Arc::new(store),
+            api_key: api_key.into(),
+            cors: Arc::new(cors),
+            timeouts: Timeouts::default(),
+        })
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    /// Constant-time comparison of a given key with the host's.
+    pub(crate) fn api_key_matches(&self, given: &[u8]) -> bool {
+        let key = self.api_key.as_bytes();
+        given.len() == key.len()
+            && given.iter().zip(key).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
