@@ -150,6 +150,39 @@ impl GatewayResponse {
     }
 }
 
+impl GatewayContract {
+    /// The method whose `operationId` this is. Panics on an id the contract
+    /// lacks: callers name operations the contract's own tests pin down.
+    pub fn operation(&self, operation_id: &str) -> &MethodSpec {
+        self.routes
+            .iter()
+            .flat_map(|r| r.methods.values())
+            .find(|m| m.operation_id == operation_id)
+            .unwrap_or_else(|| panic!("contracts/gateway.json has no operation {operation_id}"))
+    }
+}
+
+/// The function's own media-type check for `operation_id`, answering as the
+/// contract's `UNSUPPORTED_MEDIA_TYPE` gateway response does. On AWS a body
+/// whose Content-Type no request model takes is passed to a Lambda proxy
+/// integration unvalidated, so the function refuses it itself; the local
+/// host refuses it in its gateway, with the same answer.
+pub fn media_type_refusal(
+    operation_id: &str,
+    headers: &HeaderMap,
+    body_is_empty: bool,
+    request_id: Option<&str>,
+) -> Option<lambda_http::Response<lambda_http::Body>> {
+    let model = contract().operation(operation_id).request_model.as_ref()?;
+    let err = check_media_type(model, headers, body_is_empty).err()?;
+    tracing::info!(reason = %err, "media type refused");
+    let r = contract().response("UNSUPPORTED_MEDIA_TYPE");
+    Some(crate::json_response(
+        r.status.unwrap_or(415),
+        r.body(request_id).to_json(),
+    ))
+}
+
 /// The contract, parsed once.
 pub fn contract() -> &'static GatewayContract {
     static CONTRACT: OnceLock<GatewayContract> = OnceLock::new();

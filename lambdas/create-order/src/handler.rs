@@ -6,8 +6,9 @@ use lambda_http::http::header::{HeaderValue, LOCATION};
 use lambda_http::http::HeaderName;
 use lambda_http::{Body, Error, Request, Response};
 use orders_core::{usecases, OrderWriter, OrdersError};
+use orders_http::gateway::media_type_refusal;
 use orders_http::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
-use orders_http::{json_response, request_context_path, respond};
+use orders_http::{json_response, request_context_path, request_id, respond};
 
 /// `POST /orders`: 201 with the order, its `Location`, and
 /// `Idempotent-Replayed: true` when a retry got the first response back.
@@ -22,10 +23,20 @@ async fn create<W: OrderWriter + ?Sized>(
     store: &W,
     event: &Request,
 ) -> Result<Response<Body>, OrdersError> {
+    let body = event.body().as_ref();
+    let request_id = request_id(event);
+    if let Some(refused) = media_type_refusal(
+        "createOrder",
+        event.headers(),
+        body.is_empty(),
+        request_id.as_deref(),
+    ) {
+        return Ok(refused);
+    }
     let key = idempotency_key(event)?;
     // lambda_http has already decoded a base64 body; bytes that are not
     // UTF-8 are reported by the validation as malformed JSON.
-    let created = usecases::create_order(store, event.body().as_ref(), key, Utc::now()).await?;
+    let created = usecases::create_order(store, body, key, Utc::now()).await?;
     let mut resp = json_response(created.status_code, created.body);
     let location = format!("{}/{}", collection_path(event), created.order_id);
     if let Ok(v) = HeaderValue::from_str(&location) {
