@@ -7,7 +7,7 @@ use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_http::init_tracing();
+    orders_telemetry::init();
     let table = std::env::var("ORDERS_TABLE_NAME")
         .map_err(|_| "ORDERS_TABLE_NAME must name the orders table")?;
     let client = orders_dynamodb::client_from_env()?;
