@@ -1,12 +1,14 @@
 //! Maps an SQS batch to [`orders_core::pipeline::process_order_created`],
-//! one message at a time, and reports the messages that failed
+//! each message on its own, and reports the messages that failed
 //! (`ReportBatchItemFailures`): only those return to the queue, and each
-//! reaches the dead-letter queue after its receives run out.
+//! reaches the dead-letter queue after its receives run out. The batch
+//! plumbing is [`orders_batch::run_sqs_batch`]; this is the parse and the
+//! use case.
 //!
-//! A message fails alone when it is not JSON, does not validate against its
-//! event schema, is an event type the processor does not take, names an
-//! unknown order, or meets a store or topic error (worth a retry). The rest
-//! of the batch succeeds.
+//! A message fails alone when it has no body, is not JSON, does not
+//! validate against its event schema, is an event type the processor does
+//! not take, names an unknown order, or meets a store or topic error (worth
+//! a retry). The rest of the batch succeeds.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
