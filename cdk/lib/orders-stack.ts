@@ -22,8 +22,6 @@ export const IDEMPOTENCY_KEY_PREFIX = 'IDEMPOTENCY#';
 export const ORDER_KEY_PREFIX = 'ORDER#';
 /** Key prefix of the notifier's send ledger (`pk = NOTIFICATION#<orderId>#<STATUS>`, `sk = NOTIFICATION`). */
 export const NOTIFICATION_KEY_PREFIX = 'NOTIFICATION#';
-/** CloudWatch namespace of the functions' EMF metrics. */
-export const METRICS_NAMESPACE = 'Orders';
 
 /** Restricts DynamoDB item actions to partition keys starting with `prefix`. */
 function leadingKeys(prefix: string): Record<string, unknown> {
@@ -159,7 +157,6 @@ export class OrdersStack extends Stack {
       environment: {
         ...environment,
         NOTIFICATIONS_TOPIC_ARN: this.notifications.topicArn,
-        METRICS_NAMESPACE,
       },
     });
     updateOrders(this.cancelOrder);
@@ -173,7 +170,6 @@ export class OrdersStack extends Stack {
       environment: {
         ORDERS_TABLE_NAME: this.table.tableName,
         NOTIFICATIONS_TOPIC_ARN: this.notifications.topicArn,
-        METRICS_NAMESPACE,
       },
     });
     updateOrders(this.processOrders);
@@ -196,7 +192,6 @@ export class OrdersStack extends Stack {
       config,
       environment: {
         ORDERS_TABLE_NAME: this.table.tableName,
-        METRICS_NAMESPACE,
         ...(emailSender === undefined ? {} : { EMAIL_SENDER: emailSender }),
         SMS_ENABLED: String(smsEnabled),
       },

@@ -16,6 +16,9 @@ import { rustSourceHash } from './source-hash';
  */
 export const SOURCE_HASH_CONTEXT = 'orders:rustSourceHash';
 
+/** CloudWatch namespace of the functions' EMF metrics (orders-telemetry reads `METRICS_NAMESPACE`). */
+export const METRICS_NAMESPACE = 'Orders';
+
 export interface RustLambdaProps {
   /**
    * The function crate under `lambdas/` (its folder, package and binary
@@ -26,15 +29,16 @@ export interface RustLambdaProps {
   readonly description?: string;
   /** Overrides the stage's default function timeout (`config.lambda.timeout`). */
   readonly timeout?: Duration;
-  /** Added to STAGE and RUST_LOG. */
+  /** Added to STAGE, RUST_LOG and METRICS_NAMESPACE, which every function gets. */
   readonly environment?: Record<string, string>;
 }
 
 /**
  * The one wrapper around cargo-lambda-cdk's RustFunction: arm64 on
  * provided.al2023, X-Ray active tracing, its own log group (per-stage
- * retention and removal policy), a role with no managed policies, a `live`
- * alias on the current version, and a stable custom asset hash.
+ * retention and removal policy), the environment every function reads
+ * (STAGE, RUST_LOG, METRICS_NAMESPACE), a role with no managed policies, a
+ * `live` alias on the current version, and a stable custom asset hash.
  */
 export class RustLambda extends Construct {
   public readonly function: RustFunction;
@@ -94,6 +98,7 @@ export class RustLambda extends Construct {
       environment: {
         STAGE: config.stageName,
         RUST_LOG: 'info',
+        METRICS_NAMESPACE,
         ...props.environment,
       },
     });

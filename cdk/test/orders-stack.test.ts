@@ -155,8 +155,24 @@ describe('Lambda functions', () => {
       ORDERS_TABLE_NAME: { Ref: onlyOne(Object.keys(resources(dev(), 'AWS::DynamoDB::Table')), 'table') },
       STAGE: 'dev',
       RUST_LOG: 'info',
+      METRICS_NAMESPACE: 'Orders',
       ALLOWED_ORIGINS: 'http://localhost:3000',
     });
+  });
+
+  test.each(STAGE_NAMES)('%s: every function gets the environment the README promises all of them', (stage) => {
+    const fns = Object.values(resources(testApp.template(stage), 'AWS::Lambda::Function')).filter(
+      (f) => f.Properties?.Runtime === 'provided.al2023',
+    );
+    expect(fns).toHaveLength(ALL_FUNCTIONS.length);
+    for (const fn of fns) {
+      expect(fn.Properties?.Environment.Variables).toMatchObject({
+        ORDERS_TABLE_NAME: { Ref: expect.any(String) },
+        STAGE: stage,
+        RUST_LOG: 'info',
+        METRICS_NAMESPACE: 'Orders',
+      });
+    }
   });
 
   test.each(ALL_FUNCTIONS)('$binary: a `live` alias on the current version', ({ description }) => {

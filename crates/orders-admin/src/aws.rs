@@ -6,7 +6,7 @@ use orders_messaging::dlq::{queue_arn, queue_url, DeadLetterQueue};
 use orders_messaging::{sqs_client, AwsEnv, MessagingError};
 
 fn dlq(url: &str) -> Result<DeadLetterQueue, AdminError> {
-    let client = sqs_client(&AwsEnv::from_env()?);
+    let client = sqs_client(&AwsEnv::from_env().map_err(MessagingError::from)?);
     Ok(DeadLetterQueue::new(client, url))
 }
 

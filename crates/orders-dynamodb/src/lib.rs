@@ -36,8 +36,9 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
-pub use client::{build_client, client_from_env};
+pub use client::{client, client_from_env};
 pub use item::{notification_key, order_key, record_key};
+pub use orders_aws::AwsEnv;
 pub use table::create_table;
 
 /// Environment variable holding the table name (set by the CDK stack).
@@ -453,43 +454,19 @@ fn now_epoch_seconds() -> i64 {
         .unwrap_or(0)
 }
 
-/// Error codes that mean "too much load now, retry later".
-const RETRYABLE_CODES: [&str; 6] = [
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionInProgressException",
-];
-
-/// Maps an SDK error: load, timeouts and unreachable endpoints become
-/// [`StoreError::Unavailable`] (503, the client may retry), the rest `Other`.
-pub(crate) fn classify<E, R>(op: &str, err: &SdkError<E, R>) -> StoreError
+/// Maps an SDK error ([`orders_aws::classify`]): load, service faults,
+/// timeouts and unreachable endpoints become [`StoreError::Unavailable`]
+/// (503, the client may retry), the rest `Other`.
+pub(crate) fn classify<E>(op: &'static str, err: &SdkError<E>) -> StoreError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = format!("{op}: {}", DisplayErrorContext(err));
-    match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            tracing::warn!(op, "dynamodb unreachable or timed out");
-            StoreError::Unavailable(detail)
-        }
-        SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or_default();
-            if RETRYABLE_CODES.contains(&code) {
-                tracing::warn!(op, code, "dynamodb throttled");
-                StoreError::Unavailable(detail)
-            } else {
-                tracing::error!(op, code, "dynamodb error");
-                StoreError::Other(detail)
-            }
-        }
-        _ => {
-            tracing::error!(op, "dynamodb error");
-            StoreError::Other(detail)
-        }
+    let failure = orders_aws::classify(op, err);
+    let detail = format!("{}: {}", failure.op, failure.detail);
+    if failure.retryable {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Other(detail)
     }
 }
 

@@ -1,6 +1,6 @@
-//! What the HTTP functions (and the local host) share: JSON logging set-up,
-//! the request id, JSON and error responses, CORS ([`Cors`]) and the
-//! gateway contract ([`gateway`]).
+//! What the HTTP functions (and the local host) share: the request id, JSON
+//! and error responses, CORS ([`Cors`]) and the gateway contract
+//! ([`gateway`]). Logging and metrics are set up by `orders-telemetry`.
 //!
 //! Every response is `content-type: application/json`; every error uses the
 //! one error model ([`ErrorBody`]), with the status of [`status_of`].
@@ -24,26 +24,6 @@ pub use error::{error_body, status_of, ErrorBody, ErrorInner};
 
 /// `content-type` of every response.
 pub const JSON: &str = "application/json";
-
-/// Sets up JSON logs: one object per line, the event's fields flattened, the
-/// current span (which carries the request ids) included, filter from
-/// `RUST_LOG` (default `info`), no ANSI colours. Logs go to stderr (Lambda
-/// ships both streams to CloudWatch; the local host keeps stdout for people).
-/// Calling it twice is harmless.
-pub fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(true)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
 
 /// The id a client can quote: API Gateway's `requestContext.requestId`,
 /// else the Lambda invocation id.

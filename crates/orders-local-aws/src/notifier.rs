@@ -6,7 +6,7 @@
 //!
 //! # Sent once per (order, status), with the ledger completed once
 //!
-//! The notify use case (`orders_core::pipeline::notify_status_changed`)
+//! The notify use case (`orders_core::usecases::notify_status_changed`)
 //! claims (order, status) in the send ledger, calls [`Notifier::send`], and
 //! completes the ledger: the one place that does, here as on AWS. A sender
 //! that dies between the send and the ledger write leaves a claim whose

@@ -47,7 +47,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    orders_http::init_tracing();
+    orders_telemetry::init();
     let cli = Cli::parse();
     orders_core::validation::warm_up();
     orders_core::notifications::warm_up();

@@ -1,5 +1,6 @@
 //! Errors of the adapters.
 
+use orders_aws::{MissingEnv, SdkFailure};
 use orders_core::DeliveryError;
 
 /// What building a client or calling a messaging service can fail with.
@@ -74,6 +75,28 @@ impl MessagingError {
     }
 }
 
+impl From<MissingEnv> for MessagingError {
+    fn from(MissingEnv(name): MissingEnv) -> Self {
+        Self::MissingEnv(name)
+    }
+}
+
+impl From<SdkFailure> for MessagingError {
+    fn from(f: SdkFailure) -> Self {
+        let SdkFailure {
+            op,
+            code,
+            detail,
+            retryable,
+        } = f;
+        if retryable {
+            Self::Unavailable { op, code, detail }
+        } else {
+            Self::Rejected { op, code, detail }
+        }
+    }
+}
+
 impl From<MessagingError> for DeliveryError {
     fn from(e: MessagingError) -> Self {
         if e.is_retryable() {
@@ -112,6 +135,30 @@ mod tests {
             DeliveryError::from(MessagingError::MissingEnv("X")),
             DeliveryError::Rejected(_)
         ));
+    }
+
+    #[test]
+    fn sdk_failures_keep_op_code_and_the_retry_decision() {
+        let failure = |retryable| SdkFailure {
+            op: "Publish",
+            code: "Throttled".into(),
+            detail: "slow down".into(),
+            retryable,
+        };
+        let e = MessagingError::from(failure(true));
+        assert!(e.is_retryable());
+        assert_eq!(e.code(), Some("Throttled"));
+        assert_eq!(
+            e.to_string(),
+            "Publish: service unavailable (Throttled): slow down"
+        );
+        let e = MessagingError::from(failure(false));
+        assert!(!e.is_retryable());
+        assert_eq!(e.to_string(), "Publish: rejected (Throttled): slow down");
+        assert_eq!(
+            MessagingError::from(MissingEnv("AWS_REGION")).to_string(),
+            "AWS_REGION is not set"
+        );
     }
 
     #[cfg(feature = "ses")]

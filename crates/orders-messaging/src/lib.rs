@@ -15,8 +15,9 @@
 //!
 //! Each Lambda links only the SDKs of the features it enables (the workspace
 //! dependency has `default-features = false`). Clients are built from the
-//! Lambda environment by [`AwsEnv`], without `aws-config`, on the same
-//! rustls-on-`ring` HTTP stack as `orders-dynamodb`.
+//! Lambda environment by [`AwsEnv`] (`orders-aws`, re-exported here),
+//! without `aws-config`, on the process's one rustls-on-`ring` HTTP client,
+//! and SDK errors are read by `orders-aws`'s one classification.
 //!
 //! Logs carry ids, statuses, channels and error codes; addresses only
 //! masked.
@@ -33,8 +34,8 @@ mod notifier;
 #[cfg(feature = "sns")]
 mod publisher;
 
-pub use config::{http_client, AwsEnv, Service};
 pub use error::MessagingError;
+pub use orders_aws::AwsEnv;
 
 #[cfg(feature = "ses")]
 pub use config::ses_client;

@@ -1,11 +1,12 @@
 //! [`Notifier`] on SES v2 (e-mail) and SNS (SMS).
 
 use crate::classify::classify;
-use crate::config::{env, ses_client, sns_client, AwsEnv};
+use crate::config::{ses_client, sns_client};
 use crate::MessagingError;
 use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sns::types::MessageAttributeValue;
+use orders_aws::{var, AwsEnv};
 use orders_core::notifications::{mask_email, mask_phone, LogNotifier};
 use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
 use orders_core::DeliveryError;
@@ -94,8 +95,8 @@ impl AwsNotifier {
     /// is set, SMS when `SMS_ENABLED` is `true`, clients from
     /// [`AwsEnv::from_env`] (read only when a channel is enabled).
     pub fn from_env() -> Result<Self, MessagingError> {
-        let sender = env(EMAIL_SENDER_ENV);
-        let sms = match env(SMS_ENABLED_ENV) {
+        let sender = var(EMAIL_SENDER_ENV);
+        let sms = match var(SMS_ENABLED_ENV) {
             Some(v) => parse_flag(SMS_ENABLED_ENV, &v)?,
             None => false,
         };

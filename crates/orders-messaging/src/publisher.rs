@@ -1,10 +1,11 @@
 //! [`EventPublisher`] on the SNS notifications topic.
 
 use crate::classify::classify;
-use crate::config::{env, sns_client, AwsEnv};
+use crate::config::sns_client;
 use crate::MessagingError;
 use async_trait::async_trait;
 use aws_sdk_sns::types::MessageAttributeValue;
+use orders_aws::{var, AwsEnv};
 use orders_core::events::{OrderEvent, OrderStatusChanged, ORDER_STATUS_CHANGED};
 use orders_core::ports::EventPublisher;
 use orders_core::DeliveryError;
@@ -48,7 +49,7 @@ impl SnsPublisher {
     /// The publisher on the topic named by `NOTIFICATIONS_TOPIC_ARN`, with a
     /// client from [`AwsEnv::from_env`].
     pub fn from_env() -> Result<Self, MessagingError> {
-        let topic = env(TOPIC_ARN_ENV).ok_or(MessagingError::MissingEnv(TOPIC_ARN_ENV))?;
+        let topic = var(TOPIC_ARN_ENV).ok_or(MessagingError::MissingEnv(TOPIC_ARN_ENV))?;
         Ok(Self::new(sns_client(&AwsEnv::from_env()?), topic))
     }
 

@@ -6,7 +6,7 @@ use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_http::init_tracing();
+    orders_telemetry::init();
     let client = orders_dynamodb::client_from_env()?;
     let store = DynamoStore::from_env(client)?;
     let store = &store;

@@ -12,7 +12,7 @@ use orders_messaging::AwsNotifier;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_http::init_tracing();
+    orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
     let notifier = AwsNotifier::from_env()?;
     orders_core::notifications::warm_up();

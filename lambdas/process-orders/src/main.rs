@@ -9,7 +9,7 @@ use orders_messaging::SnsPublisher;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_http::init_tracing();
+    orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
     let publisher = SnsPublisher::from_env()?;
     let (store, publisher) = (&store, &publisher);

@@ -1,8 +1,7 @@
 //! Fresh, empty stores for each backend.
 
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::Client;
-use orders_dynamodb::DynamoStore;
+use orders_dynamodb::{AwsEnv, DynamoStore};
 use orders_sqlite::SqliteStore;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,11 +97,7 @@ fn is_loopback(url: &str) -> bool {
 /// A client for `endpoint` with static test credentials; nothing is read
 /// from the environment or profile files.
 pub fn dynamodb_client(endpoint: &str) -> Client {
-    orders_dynamodb::build_client(
-        "us-east-1".to_string(),
-        Credentials::new("test", "test", None, None, "contract-tests"),
-        Some(endpoint.to_string()),
-    )
+    orders_dynamodb::client(&AwsEnv::new("us-east-1", "test", "test").with_endpoint(endpoint))
 }
 
 /// A DynamoStore on its own, new table, or `None` when skipped.
