@@ -7,7 +7,7 @@
 //! events that can never be sent (not an `OrderStatusChanged`, invalid,
 //! unknown order) fail.
 
-use aws_lambda_events::event::sns::{SnsEvent, SnsRecord};
+use aws_lambda_events::event::sns::SnsEvent;
 use chrono::Utc;
 use orders_core::events::OrderEvent;
 use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
@@ -32,7 +32,8 @@ pub struct Deps<'a, R: ?Sized, L: ?Sized, N: ?Sized> {
     pub notifier: &'a N,
 }
 
-/// One invocation: every record, in order; the first error fails it.
+/// One invocation: every record, in order, each inside a span with its
+/// message id and order id; the first error fails the invocation.
 pub async fn handle<R, L, N>(
     deps: &Deps<'_, R, L, N>,
     event: SnsEvent,
@@ -44,59 +45,34 @@ where
 {
     let mut outcomes = Vec::with_capacity(event.records.len());
     for record in &event.records {
-        outcomes.push(handle_record(deps, record).await?);
+        let span = tracing::info_span!(
+            "message",
+            message_id = %record.sns.message_id,
+            order_id = tracing::field::Empty
+        );
+        let result = notify(deps, &record.sns.message)
+            .instrument(span.clone())
+            .await;
+        if let Err(e) = &result {
+            span.in_scope(|| tracing::error!(error = %e, "notification failed; the invocation will be retried"));
+        }
+        outcomes.push(result?);
     }
     Ok(outcomes)
 }
 
-/// One SNS record, inside a span with its message id and order id.
-pub async fn handle_record<R, L, N>(
-    deps: &Deps<'_, R, L, N>,
-    record: &SnsRecord,
-) -> Result<NotifyOutcome, RecordError>
+/// One message body (the event JSON).
+async fn notify<R, L, N>(deps: &Deps<'_, R, L, N>, body: &str) -> Result<NotifyOutcome, RecordError>
 where
     R: OrderReader + ?Sized,
     L: NotificationLedger + ?Sized,
     N: Notifier + ?Sized,
 {
-    handle_message(deps, &record.sns.message_id, &record.sns.message).await
-}
-
-/// One message body (the event JSON), with the id of the message carrying it.
-pub async fn handle_message<R, L, N>(
-    deps: &Deps<'_, R, L, N>,
-    message_id: &str,
-    body: &str,
-) -> Result<NotifyOutcome, RecordError>
-where
-    R: OrderReader + ?Sized,
-    L: NotificationLedger + ?Sized,
-    N: Notifier + ?Sized,
-{
-    let span = tracing::info_span!("message", message_id, order_id = tracing::field::Empty);
-    async {
-        let result = async {
-            let event =
-                OrderEvent::from_json(body).map_err(|e| RecordError::Invalid(e.join("; ")))?;
-            tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
-            match event {
-                OrderEvent::OrderStatusChanged(changed) => Ok(notify_status_changed(
-                    deps.orders,
-                    deps.ledger,
-                    deps.notifier,
-                    &changed,
-                    Utc::now(),
-                )
-                .await?),
-                other => Err(RecordError::UnexpectedType(other.event_type())),
-            }
-        }
-        .await;
-        if let Err(e) = &result {
-            tracing::error!(error = %e, "notification failed; the invocation will be retried");
-        }
-        result
-    }
-    .instrument(span)
-    .await
+    let event = OrderEvent::from_json(body).map_err(|e| RecordError::Invalid(e.join("; ")))?;
+    tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
+    let OrderEvent::OrderStatusChanged(changed) = event else {
+        return Err(RecordError::UnexpectedType(event.event_type()));
+    };
+    let (orders, ledger, notifier) = (deps.orders, deps.ledger, deps.notifier);
+    Ok(notify_status_changed(orders, ledger, notifier, &changed, Utc::now()).await?)
 }
