@@ -1,7 +1,8 @@
 //! Creating orders (a conditional `PutItem`, or with an idempotency key a
 //! `TransactWriteItems` of the order and its record) and reading them.
 
-use crate::{classify, item, DynamoStore};
+use crate::item::{self, Item};
+use crate::{classify, DynamoStore};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -137,16 +138,25 @@ impl DynamoStore {
     }
 
     async fn get_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.get_consistent(item::record_key(key))
+            .await?
+            .as_ref()
+            .map(item::record_from_item)
+            .transpose()
+    }
+
+    /// The item at `key`, read with a strongly consistent `GetItem`.
+    async fn get_consistent(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(item::record_key(key)))
+            .set_key(Some(key))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| classify("GetItem", &e))?;
-        out.item().map(item::record_from_item).transpose()
+        Ok(out.item)
     }
 }
 
@@ -180,16 +190,11 @@ impl OrderWriter for DynamoStore {
 #[async_trait::async_trait]
 impl OrderReader for DynamoStore {
     async fn get_order(&self, order_id: Uuid) -> Result<Option<Order>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(item::order_key(order_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem", &e))?;
-        out.item().map(item::order_from_item).transpose()
+        self.get_consistent(item::order_key(order_id))
+            .await?
+            .as_ref()
+            .map(item::order_from_item)
+            .transpose()
     }
 }
 

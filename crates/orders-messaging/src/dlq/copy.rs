@@ -29,19 +29,7 @@ impl DeadLetterQueue {
             if want == 0 {
                 break;
             }
-            let messages = self
-                .client
-                .receive_message()
-                .queue_url(&self.url)
-                .max_number_of_messages(want as i32)
-                .visibility_timeout(COPY_VISIBILITY_SECONDS)
-                .wait_time_seconds(1)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .map_err(|e| classify("ReceiveMessage", &e))?
-                .messages
-                .unwrap_or_default();
+            let messages = self.receive(want, COPY_VISIBILITY_SECONDS, 1, None).await?;
             if messages.is_empty() {
                 break;
             }

@@ -34,7 +34,9 @@ mod queues;
 
 pub use queues::{queue_arn, queue_url};
 
+use crate::classify::classify;
 use crate::MessagingError;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -151,5 +153,31 @@ impl DeadLetterQueue {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// One `ReceiveMessage` of up to `want` messages, hidden for
+    /// `visibility_timeout` seconds, waiting up to `wait_seconds`, with all
+    /// their message attributes and the system attributes asked for.
+    async fn receive(
+        &self,
+        want: usize,
+        visibility_timeout: i32,
+        wait_seconds: i32,
+        system_attributes: Option<MessageSystemAttributeName>,
+    ) -> Result<Vec<Message>, MessagingError> {
+        Ok(self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(want as i32)
+            .visibility_timeout(visibility_timeout)
+            .wait_time_seconds(wait_seconds)
+            .set_message_system_attribute_names(system_attributes.map(|a| vec![a]))
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| classify("ReceiveMessage", &e))?
+            .messages
+            .unwrap_or_default())
     }
 }

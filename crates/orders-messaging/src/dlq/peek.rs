@@ -86,19 +86,8 @@ impl DeadLetterQueue {
         for _ in 0..rounds {
             let want = (n - out.len()).min(MAX_BATCH);
             let received = self
-                .client
-                .receive_message()
-                .queue_url(&self.url)
-                .max_number_of_messages(want as i32)
-                .visibility_timeout(0)
-                .wait_time_seconds(0)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .map_err(|e| classify("ReceiveMessage", &e))?
-                .messages
-                .unwrap_or_default();
+                .receive(want, 0, 0, Some(MessageSystemAttributeName::All))
+                .await?;
             let before = out.len();
             for m in received {
                 let id = m.message_id.clone().unwrap_or_default();
