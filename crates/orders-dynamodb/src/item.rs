@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 const ORDER_SK: &str = "ORDER";
 const RECORD_SK: &str = "IDEMPOTENCY";
