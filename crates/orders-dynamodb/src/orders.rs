@@ -12,7 +12,7 @@ use orders_core::error::StoreError;
 use orders_core::idempotency::IdempotencyRecord;
 use orders_core::model::Order;
 use orders_core::ports::{CreateOutcome, OrderReader, OrderWriter};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// How many times a create with an idempotency key is attempted when the
@@ -55,8 +55,10 @@ impl DynamoStore {
             .map_err(|e| StoreError::Other(e.to_string()))?;
         let record_item = item::record_to_item(record);
         let mut delay = Duration::from_millis(10);
+        // The request's time, given by the use case (the order's createdAt):
+        // the store reads no clock of its own.
+        let now = order.created_at.timestamp();
         for attempt in 1..=CREATE_ATTEMPTS {
-            let now = now_epoch_seconds();
             // `expiresAt <= :now` is the domain's "expired" (see
             // IdempotencyRecord::is_expired): such a record counts as absent.
             let record_put = Put::builder()
@@ -98,7 +100,7 @@ impl DynamoStore {
                     _ => self.get_record(&record.key).await?,
                 };
                 match existing {
-                    Some(r) if !r.is_expired(now_epoch_seconds()) => {
+                    Some(r) if !r.is_expired(now) => {
                         return Ok(CreateOutcome::KeyExists(r));
                     }
                     // No reasons given and no live record: was it the order?
@@ -196,11 +198,4 @@ impl OrderReader for DynamoStore {
             .map(item::order_from_item)
             .transpose()
     }
-}
-
-fn now_epoch_seconds() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -11,15 +11,7 @@ use orders_core::ports::{
     SortOrder, StatusChange, TransitionOutcome,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
-
-fn now_epoch_seconds() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 fn read_record(conn: &Connection, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
     let mut stmt = conn
@@ -103,9 +95,10 @@ fn create(
         .map_err(map_err)?;
     if let Some(rec) = record {
         // A live record wins: nothing is written (the transaction rolls back
-        // when dropped). An expired one is replaced below.
+        // when dropped). An expired one is replaced below. "Now" is the
+        // request's time the use case gave (the order's createdAt).
         if let Some(existing) = read_record(&tx, &rec.key)? {
-            if !existing.is_expired(now_epoch_seconds()) {
+            if !existing.is_expired(order.created_at.timestamp()) {
                 return Ok(CreateOutcome::KeyExists(existing));
             }
         }

@@ -200,24 +200,28 @@ pub async fn idempotency_key_replays<S: Store>(store: S) {
     assert_eq!(all_orders(&store).await, vec![other, first]);
 }
 
-/// An expired record counts as absent and is replaced.
+/// An expired record counts as absent and is replaced. "Expired" is judged
+/// at the request's time (the new order's createdAt, given by the use
+/// case), not by a clock the store reads.
 pub async fn expired_record_is_replaced<S: Store>(store: S) {
     let key = unique_key("expired");
     let old = order(id_at(at_ms(0)), at_ms(0), OrderStatus::Pending);
-    let stale = record(&key, &old, "old-hash", now_epoch() - 60);
+    // Already expired at the time of the next request (at_ms(1)), though a
+    // wall clock would find it live: the store must use the request's time.
+    let stale = record(&key, &old, "old-hash", at_ms(0).timestamp());
     assert_eq!(
         store.create_order(&old, Some(&stale)).await.unwrap(),
         CreateOutcome::Created
     );
-    let new = order(id_at(at_ms(1)), at_ms(1), OrderStatus::Pending);
-    let fresh = record(&key, &new, "new-hash", now_epoch() + 3600);
+    let new = order(id_at(at_ms(1_000)), at_ms(1_000), OrderStatus::Pending);
+    let fresh = record(&key, &new, "new-hash", at_ms(1_000).timestamp() + 3600);
     assert_eq!(
         store.create_order(&new, Some(&fresh)).await.unwrap(),
         CreateOutcome::Created
     );
     // The replacement is live now.
-    let third = order(id_at(at_ms(2)), at_ms(2), OrderStatus::Pending);
-    let rec3 = record(&key, &third, "new-hash", now_epoch() + 3600);
+    let third = order(id_at(at_ms(2_000)), at_ms(2_000), OrderStatus::Pending);
+    let rec3 = record(&key, &third, "new-hash", at_ms(2_000).timestamp() + 3600);
     assert_eq!(
         store.create_order(&third, Some(&rec3)).await.unwrap(),
         CreateOutcome::KeyExists(fresh)
