@@ -253,3 +253,34 @@ async fn request_id_falls_back_to_the_lambda_context() {
     );
     assert_eq!(a.body["error"]["requestId"], "lambda-req-1");
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_json_by_its_content_type_is_415_and_writes_nothing() {
+    // On AWS no request model matches such a body, so the proxy integration
+    // passes it on: the function answers the contract's UNSUPPORTED_MEDIA_TYPE.
+    let s = store();
+    let json_body = fixture("post-orders.json")["body"].clone();
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut v = without_header(fixture("post-orders.json"), "Content-Type");
+        v["body"] = json_body.clone();
+        if let Some(t) = content_type {
+            v = with_header(v, "Content-Type", t);
+        }
+        let a = call(&s, v).await;
+        assert_eq!(a.status, 415, "{content_type:?}: {}", a.raw);
+        assert_eq!(a.body["error"]["code"], "UNSUPPORTED_MEDIA_TYPE");
+    }
+    assert_eq!(count(&s).await, 0);
+    // Parameters and case do not matter.
+    let v = with_header(
+        fixture("post-orders.json"),
+        "Content-Type",
+        "Application/JSON; charset=utf-8",
+    );
+    assert_eq!(call(&s, v).await.status, 201);
+}

@@ -210,10 +210,6 @@ async fn the_local_differences_are_as_documented() {
                 )
                 .await
             }
-            "nonJsonContentType" => {
-                let h = key(Some("text/plain"));
-                send(host.addr(), Method::POST, "/orders", &h, Some(body.clone())).await
-            }
             "preflightFromOtherOrigin" => {
                 let h = [("origin", "https://evil.example".to_string())];
                 let a = send(host.addr(), Method::OPTIONS, "/orders", &h, None).await;
