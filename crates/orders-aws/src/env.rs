@@ -151,7 +151,7 @@ impl AwsEnv {
     }
 
     /// The shared config for every SDK client: region, these credentials,
-    /// the process's [`http_client`], the latest behaviour version, and the
+    /// a new [`http_client`], the latest behaviour version, and the
     /// endpoint overrides. Each SDK reads its own override from it when its
     /// `Config` is built (`Client::new(&config)`), by its service id, then
     /// falls back to `AWS_ENDPOINT_URL`.

@@ -3,8 +3,9 @@
 //! - [`AwsEnv`]: region, credentials and endpoint overrides read from the
 //!   Lambda environment (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...,
 //!   `AWS_ENDPOINT_URL_<SERVICE>` then `AWS_ENDPOINT_URL`);
-//! - [`http_client`]: the process's one HTTP client, rustls on `ring`, built
-//!   on first use and shared by every SDK client;
+//! - [`http_client`]: an HTTP client, rustls on `ring`, one per SDK config
+//!   (a connection pool belongs to the runtime it first ran on), its TLS
+//!   set-up made on its first request;
 //! - [`AwsEnv::sdk_config`]: an [`aws_types::SdkConfig`] from those, which
 //!   every `aws-sdk-*` crate turns into its own client with
 //!   `Client::new(&sdk_config)`; each service picks its own endpoint

@@ -1,6 +1,6 @@
 //! The DynamoDB client a function builds once at cold start, from the
-//! Lambda environment through `orders-aws` (no `aws-config`; the process's
-//! one rustls-on-`ring` HTTP client; see that crate for why).
+//! Lambda environment through `orders-aws` (no `aws-config`;
+//! a rustls-on-`ring` HTTP client; see that crate for why).
 
 use aws_sdk_dynamodb::Client;
 use orders_aws::AwsEnv;

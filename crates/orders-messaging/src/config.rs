@@ -1,5 +1,5 @@
 //! SDK clients from an [`AwsEnv`] (`orders-aws`: the Lambda environment,
-//! no `aws-config`, the process's one rustls-on-`ring` HTTP client).
+//! no `aws-config`, a rustls-on-`ring` HTTP client per config).
 //!
 //! Each SDK takes its endpoint override by its service id:
 //! `AWS_ENDPOINT_URL_SNS`, `AWS_ENDPOINT_URL_SESV2` (or

@@ -16,7 +16,7 @@
 //! Each Lambda links only the SDKs of the features it enables (the workspace
 //! dependency has `default-features = false`). Clients are built from the
 //! Lambda environment by [`AwsEnv`] (`orders-aws`, re-exported here),
-//! without `aws-config`, on the process's one rustls-on-`ring` HTTP client,
+//! without `aws-config`, on a rustls-on-`ring` HTTP client,
 //! and SDK errors are read by `orders-aws`'s one classification.
 //!
 //! Logs carry ids, statuses, channels and error codes; addresses only
