@@ -202,8 +202,9 @@ async fn an_idempotent_replay_writes_no_event() {
     assert_eq!(outbox_order_ids(&s).await, vec![o.order_id.to_string()]);
 
     // An expired record is replaced: that is a new order with its own event.
+    // "Expired" is judged at the request's time (the order's createdAt).
     let late = order();
-    let old = record("k2", &late, "h", now_secs() - 1);
+    let old = record("k2", &late, "h", late.created_at.timestamp());
     let s2 = s.clone();
     s2.create_order(&order(), Some(&old)).await.unwrap();
     let fresh = record("k2", &late, "h", now_secs() + 60);
