@@ -265,6 +265,8 @@ mod tests {
             currency: "EUR".into(),
             status: OrderStatus::Pending,
             status_reason: None,
+            status_detail: None,
+            payment_token: None,
             created_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
             updated_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
         }

@@ -1,5 +1,6 @@
 //! The Orders domain: the order model, request validation, exact money,
-//! status transitions, idempotency rules, pagination tokens, and the ports
+//! status transitions, idempotency rules, pagination tokens, payments and
+//! inventory, and the ports
 //! (small traits) the use cases need from the outside.
 //!
 //! Nothing here knows about AWS, SQLite or HTTP: the adapters
@@ -10,11 +11,13 @@
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod inventory;
 pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod notifications;
 pub mod pagination;
+pub mod payments;
 pub mod ports;
 pub mod usecases;
 pub mod validation;
@@ -24,7 +27,7 @@ pub use model::{Order, OrderItem, OrderStatus};
 pub use ports::{
     Channel, Claim, CreateOutcome, EventPublisher, ListPage, ListQuery, Notification,
     NotificationLedger, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
-    SortOrder, StatusChange, TransitionOutcome,
+    SortOrder, StartOutcome, StatusChange, TransitionOutcome, WorkflowStarter,
 };
 
 /// Largest accepted request body, in bytes (a bigger one is a 413).

@@ -109,8 +109,16 @@ pub struct Order {
     pub total: Decimal,
     pub currency: String,
     pub status: OrderStatus,
+    /// Why the order is FAILED: `PAYMENT_DECLINED`, `OUT_OF_STOCK` or
+    /// `PROCESSING_ERROR` ([`crate::usecases::saga::FailureReason`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
+    /// The reason's particulars in words (the decline code, the SKUs out of stock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_detail: Option<String>,
+    /// The payment token the order is charged with (`tok_approve` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_token: Option<String>,
     #[serde(with = "timestamp")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "timestamp")]

@@ -80,7 +80,7 @@ pub fn render(order: &Order, status: OrderStatus) -> Option<Notification> {
         total => order.total.to_string(),
         currency => order.currency,
         item_count => order.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>(),
-        reason => order.status_reason,
+        reason => order.status_reason.as_deref().map(crate::usecases::saga::FailureReason::words_for),
     };
     let render = |channel: &str| -> String {
         ENV.get_template(&format!("{key}.{channel}"))
@@ -199,6 +199,8 @@ mod tests {
             currency: "EUR".into(),
             status,
             status_reason: None,
+            status_detail: None,
+            payment_token: None,
             created_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
             updated_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
         }

@@ -3,7 +3,6 @@
 //! in `tests/contract` holds both to the same semantics.
 
 use crate::error::{DeliveryError, StoreError};
-use crate::events::OrderStatusChanged;
 use crate::idempotency::IdempotencyRecord;
 use crate::model::{Order, OrderStatus};
 use async_trait::async_trait;
@@ -81,6 +80,8 @@ pub struct StatusChange {
     pub to: OrderStatus,
     /// Why (for FAILED); stored as the order's `statusReason`.
     pub reason: Option<String>,
+    /// The reason's particulars; stored as the order's `statusDetail`.
+    pub detail: Option<String>,
     /// The new `updatedAt`.
     pub at: DateTime<Utc>,
 }
@@ -104,13 +105,30 @@ pub trait OrderStatusUpdater: Send + Sync {
     async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError>;
 }
 
-/// Publishes status changes to the notifications topic (SNS on AWS, the
-/// embedded queue locally), with the message attributes `eventType` and
-/// `status` for subscription filter policies. At least once: a consumer may
-/// see an event twice and deduplicates on (order, status).
+/// Publishes status events to the notifications topic. The use cases no
+/// longer publish (every status change's event comes from its write); kept
+/// for adapters until their callers are gone.
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
-    async fn publish(&self, event: &OrderStatusChanged) -> Result<(), DeliveryError>;
+    async fn publish(&self, event: &crate::events::OrderStatusChanged)
+        -> Result<(), DeliveryError>;
+}
+
+/// What starting an order's saga did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartOutcome {
+    Started,
+    /// An execution named after the order exists already (a redelivered
+    /// `OrderCreated`): nothing new was started.
+    AlreadyStarted,
+}
+
+/// Starts the order saga (Step Functions on AWS, the local ASL executor on
+/// the local host) with the order id as the execution name and
+/// [`crate::usecases::saga::saga_input`] as its input.
+#[async_trait]
+pub trait WorkflowStarter: Send + Sync {
+    async fn start_saga(&self, order_id: Uuid) -> Result<StartOutcome, DeliveryError>;
 }
 
 /// Where a notification went.

@@ -53,6 +53,9 @@ pub struct CreateOrderRequest {
     pub customer_phone: Option<String>,
     pub currency: String,
     pub items: Vec<NewItem>,
+    /// Absent from the fingerprint when not given (as `customerPhone`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,6 +107,8 @@ impl CreateOrderRequest {
             currency: self.currency,
             status: OrderStatus::Pending,
             status_reason: None,
+            status_detail: None,
+            payment_token: self.payment_token,
             created_at: now,
             updated_at: now,
         }
@@ -126,6 +131,8 @@ struct RawRequest<'a> {
     customer_phone: Option<String>,
     #[serde(default)]
     currency: Option<String>,
+    #[serde(default)]
+    payment_token: Option<String>,
     #[serde(borrow)]
     items: Vec<RawItem<'a>>,
 }
@@ -166,6 +173,14 @@ pub fn validate_create_order(body: &[u8]) -> Result<CreateOrderRequest, OrdersEr
     let mut items = Vec::with_capacity(raw.items.len());
     for (i, item) in raw.items.iter().enumerate() {
         match money::parse_price_json(item.price.get()) {
+            Ok(price) if crate::payments::to_minor_units(price, &currency).is_none() => details
+                .push(FieldError::new(
+                    format!("items[{i}].price"),
+                    format!(
+                        "{currency} has {} decimal places",
+                        crate::payments::minor_unit_exponent(&currency)
+                    ),
+                )),
             Ok(price) => items.push(NewItem {
                 sku: item.sku.clone(),
                 quantity: item.quantity,
@@ -184,6 +199,7 @@ pub fn validate_create_order(body: &[u8]) -> Result<CreateOrderRequest, OrdersEr
         customer_phone: raw.customer_phone,
         currency,
         items,
+        payment_token: raw.payment_token,
     })
 }
 

@@ -115,6 +115,12 @@ pub(crate) fn order_to_item(o: &Order) -> Item {
     item.insert("total".into(), money(o.total));
     item.insert("currency".into(), s(&o.currency));
     item.insert("status".into(), s(o.status.as_str()));
+    if let Some(token) = &o.payment_token {
+        item.insert("paymentToken".into(), s(token));
+    }
+    if let Some(detail) = &o.status_detail {
+        item.insert("statusDetail".into(), s(detail));
+    }
     if let Some(reason) = &o.status_reason {
         item.insert("statusReason".into(), s(reason));
     }
@@ -214,6 +220,8 @@ pub(crate) fn order_from_item(item: &Item) -> Result<Order, StoreError> {
         currency: get_s(item, "currency")?.to_string(),
         status,
         status_reason: opt_s(item, "statusReason")?,
+        status_detail: opt_s(item, "statusDetail")?,
+        payment_token: opt_s(item, "paymentToken")?,
         created_at: get_time(item, "createdAt")?,
         updated_at: get_time(item, "updatedAt")?,
     })

@@ -9,6 +9,9 @@
 //!   sending e-mail with SES v2 (when `EMAIL_SENDER` is set) and SMS with SNS
 //!   (when `SMS_ENABLED=true`), and logging the masked message when neither
 //!   sends anything, as [`orders_core::notifications::LogNotifier`] does;
+//! - [`SfnStarter`] (feature `sfn`): [`orders_core::ports::WorkflowStarter`]
+//!   on the order saga's state machine (`STATE_MACHINE_ARN`), execution
+//!   name = order id;
 //! - [`dlq::DeadLetterQueue`] (feature `sqs`): count and peek the messages of
 //!   an SQS dead-letter queue, redrive them with a message move task, or
 //!   copy them back where move tasks are not available.
@@ -22,7 +25,7 @@
 //! Logs carry ids, statuses, channels and error codes; addresses only
 //! masked.
 
-#[cfg(any(feature = "sns", feature = "sqs"))]
+#[cfg(any(feature = "sns", feature = "sqs", feature = "sfn"))]
 mod classify;
 mod config;
 mod error;
@@ -33,6 +36,8 @@ pub mod dlq;
 mod notifier;
 #[cfg(feature = "sns")]
 mod publisher;
+#[cfg(feature = "sfn")]
+mod workflow;
 
 pub use error::MessagingError;
 pub use orders_aws::AwsEnv;
@@ -47,3 +52,5 @@ pub use config::sqs_client;
 pub use notifier::{AwsNotifier, EMAIL_SENDER_ENV, SMS_ENABLED_ENV, SMS_TYPE_ATTRIBUTE};
 #[cfg(feature = "sns")]
 pub use publisher::{SnsPublisher, EVENT_TYPE_ATTRIBUTE, STATUS_ATTRIBUTE, TOPIC_ARN_ENV};
+#[cfg(feature = "sfn")]
+pub use workflow::{SfnStarter, STATE_MACHINE_ARN_ENV};

@@ -86,7 +86,9 @@ pub fn full_order(created_at: DateTime<Utc>) -> Order {
         total: dec("1030.07"),
         currency: "EUR".into(),
         status: OrderStatus::Failed,
-        status_reason: Some("payment declined: insufficient funds".into()),
+        status_reason: Some("PAYMENT_DECLINED".into()),
+        status_detail: Some("payment declined: insufficient_funds".into()),
+        payment_token: Some("tok_decline_insufficient_funds".into()),
         created_at,
         updated_at: created_at + chrono::Duration::milliseconds(1_001),
     }
@@ -112,7 +114,9 @@ pub fn order(order_id: Uuid, created_at: DateTime<Utc>, status: OrderStatus) -> 
         total: dec("19.99"),
         currency: "USD".into(),
         status,
-        status_reason: (status == OrderStatus::Failed).then(|| "out of stock".to_string()),
+        status_reason: (status == OrderStatus::Failed).then(|| "OUT_OF_STOCK".to_string()),
+        status_detail: None,
+        payment_token: None,
         created_at,
         updated_at: created_at,
     }

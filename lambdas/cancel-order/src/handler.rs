@@ -3,39 +3,29 @@
 use chrono::Utc;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use orders_core::usecases;
-use orders_core::{EventPublisher, OrderStatusUpdater, OrdersError};
+use orders_core::{OrderStatusUpdater, OrdersError};
 use orders_http::{respond, to_json_response};
 
 /// `POST /orders/{orderId}/cancel`: 200 with the cancelled order, 404 for an
 /// unknown order, 409 when it is no longer PENDING, 400 for a bad id.
-pub async fn handle<U, P>(
-    updater: &U,
-    publisher: &P,
-    event: Request,
-) -> Result<Response<Body>, Error>
+pub async fn handle<U>(updater: &U, event: Request) -> Result<Response<Body>, Error>
 where
     U: OrderStatusUpdater + ?Sized,
-    P: EventPublisher + ?Sized,
 {
     respond(
         &event,
         "POST /orders/{orderId}/cancel",
-        cancel(updater, publisher, &event),
+        cancel(updater, &event),
     )
     .await
 }
 
-async fn cancel<U, P>(
-    updater: &U,
-    publisher: &P,
-    event: &Request,
-) -> Result<Response<Body>, OrdersError>
+async fn cancel<U>(updater: &U, event: &Request) -> Result<Response<Body>, OrdersError>
 where
     U: OrderStatusUpdater + ?Sized,
-    P: EventPublisher + ?Sized,
 {
     let params = event.path_parameters();
     let raw = params.first("orderId").unwrap_or_default();
-    let order = usecases::cancel_order(updater, publisher, raw, Utc::now()).await?;
+    let order = usecases::cancel_order(updater, raw, Utc::now()).await?;
     to_json_response(200, &order)
 }

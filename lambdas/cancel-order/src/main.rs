@@ -1,19 +1,17 @@
-//! The `cancel-order` Lambda function: the DynamoDB store and the SNS
-//! publisher are built once, at cold start.
+//! The `cancel-order` Lambda function: the DynamoDB store is built once, at
+//! cold start. The CANCELLED event comes from the table's stream.
 
 use cancel_order::handler;
 use lambda_http::{run, service_fn, Error, Request};
 use orders_dynamodb::DynamoStore;
-use orders_messaging::SnsPublisher;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
-    let publisher = SnsPublisher::from_env()?;
-    let (store, publisher) = (&store, &publisher);
+    let store = &store;
     run(service_fn(move |event: Request| async move {
-        handler::handle(store, publisher, event).await
+        handler::handle(store, event).await
     }))
     .await
 }

@@ -7,7 +7,7 @@
 //!
 //! A message fails alone when it has no body, is not JSON, does not
 //! validate against its event schema, is an event type the processor does
-//! not take, names an unknown order, or meets a store or topic error (worth
+//! not take, names an unknown order, or meets a store or Step Functions error (worth
 //! a retry). The rest of the batch succeeds.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -15,7 +15,7 @@ use chrono::Utc;
 use orders_batch::{record_order_id, run_sqs_batch};
 use orders_core::events::{OrderCreated, OrderEvent};
 use orders_core::usecases::process_order_created;
-use orders_core::{EventPublisher, OrderStatusUpdater};
+use orders_core::{OrderStatusUpdater, WorkflowStarter};
 
 /// Why one message was not processed (a message without a body is
 /// reported by [`orders_batch`]).
@@ -32,15 +32,13 @@ pub enum MessageError {
 /// One batch ([`run_sqs_batch`]: concurrently, each message touches its
 /// own order, in a span with its message id and order id); the response
 /// lists the ids of the messages that failed.
-pub async fn handle<U, P>(updater: &U, publisher: &P, event: SqsEvent) -> SqsBatchResponse
+pub async fn handle<U, W>(updater: &U, starter: &W, event: SqsEvent) -> SqsBatchResponse
 where
     U: OrderStatusUpdater + ?Sized,
-    P: EventPublisher + ?Sized,
+    W: WorkflowStarter + ?Sized,
 {
     run_sqs_batch(&event, parse, |created| async move {
-        Ok::<_, MessageError>(
-            process_order_created(updater, publisher, &created, Utc::now()).await?,
-        )
+        Ok::<_, MessageError>(process_order_created(updater, starter, &created, Utc::now()).await?)
     })
     .await
 }

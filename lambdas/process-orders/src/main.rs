@@ -1,21 +1,21 @@
 //! The `process-orders` Lambda function: SQS batches of `OrderCreated`
 //! events, answered with the failed message ids (`ReportBatchItemFailures`).
-//! The DynamoDB store and the SNS publisher are built once, at cold start.
+//! The DynamoDB store and the saga starter are built once, at cold start.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use orders_dynamodb::DynamoStore;
-use orders_messaging::SnsPublisher;
+use orders_messaging::SfnStarter;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
-    let publisher = SnsPublisher::from_env()?;
-    let (store, publisher) = (&store, &publisher);
+    let starter = SfnStarter::from_env()?;
+    let (store, starter) = (&store, &starter);
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(
-            process_orders::handler::handle(store, publisher, event.payload).await,
+            process_orders::handler::handle(store, starter, event.payload).await,
         )
     }))
     .await

@@ -435,6 +435,7 @@ pub async fn concurrent_creates_with_one_key<S: Store>(store: S) {
 
 fn change(order: &Order, from: OrderStatus, to: OrderStatus, at_offset_ms: i64) -> StatusChange {
     StatusChange {
+        detail: None,
         order_id: order.order_id,
         from,
         to,

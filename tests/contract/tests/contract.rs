@@ -207,6 +207,7 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
     let before = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
     store
         .transition(&StatusChange {
+            detail: None,
             order_id: o.order_id,
             from: OrderStatus::Failed,
             to: OrderStatus::Cancelled,
@@ -303,6 +304,7 @@ async fn sqlite_status_column_follows_transitions() {
     store.create_order(&o, None).await.unwrap();
     store
         .transition(&StatusChange {
+            detail: None,
             order_id: o.order_id,
             from: OrderStatus::Failed,
             to: OrderStatus::Cancelled,

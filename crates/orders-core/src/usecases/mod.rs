@@ -16,10 +16,12 @@
 //! any two calls. So:
 //! - the status move is a conditional write ([`OrderStatusUpdater`]): of all
 //!   deliveries of one event exactly one moves the order;
-//! - the status-changed event is published after the move, and published
-//!   again by a redelivery that finds the order already in the target status
-//!   (the move happened but the publish may not have). Its id is derived
-//!   from (order, status), so the copies are the same event;
+//! - the status-changed event is the write itself: the table's stream on
+//!   AWS, an outbox row in the transition's transaction locally. Its id is
+//!   derived from (order, status), so a copy is the same event;
+//! - every saga step is idempotent per order (a payment and a reservation
+//!   on record are the answer to a repeated step), so retries, duplicate
+//!   Express executions and resumed local executions move nothing twice;
 //! - the notifier claims (order, status) in its ledger before sending and
 //!   marks it sent after, so copies of the event send nothing twice.
 //!
@@ -31,6 +33,7 @@ pub mod get;
 pub mod list;
 pub mod notify;
 pub mod process;
+pub mod saga;
 
 pub use cancel::cancel_order;
 pub use create::{create_order, CreateResponse};
@@ -38,26 +41,4 @@ pub use get::get_order;
 pub use list::{list_orders, parse_list_request, ListRequest, OrdersPage};
 pub use notify::{notify_status_changed, NotifyError, NotifyOutcome, NOTIFICATION_LEASE};
 pub use process::{process_order_created, ProcessOutcome};
-
-use crate::error::OrdersError;
-use crate::events::OrderStatusChanged;
-use crate::model::{Order, OrderStatus};
-use crate::ports::EventPublisher;
-
-/// Publishes the event of `order`'s move from `previous` to its status.
-async fn publish_change<P: EventPublisher + ?Sized>(
-    publisher: &P,
-    order: &Order,
-    previous: OrderStatus,
-) -> Result<(), OrdersError> {
-    let event = OrderStatusChanged::new(
-        order.order_id,
-        previous,
-        order.status,
-        order.status_reason.clone(),
-        order.updated_at,
-    )
-    .expect("only allowed moves are published");
-    publisher.publish(&event).await?;
-    Ok(())
-}
+pub use saga::{FailureReason, SagaError};
