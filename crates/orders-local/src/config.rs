@@ -26,6 +26,8 @@ pub struct Config {
     pub pipeline: Option<PipelineConfig>,
     /// How long a client may take to send a request.
     pub timeouts: Timeouts,
+    /// The stock file seeded at first start; `None`: contracts/stock/seed.json.
+    pub stock_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -36,6 +38,7 @@ impl Config {
             allowed_origins: DEFAULT_ALLOWED_ORIGINS.to_string(),
             pipeline: Some(PipelineConfig::default()),
             timeouts: Timeouts::default(),
+            stock_file: None,
         }
     }
 }

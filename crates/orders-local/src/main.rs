@@ -33,7 +33,19 @@ struct Cli {
     /// Processor workers (each takes batches of up to 10 events).
     #[arg(long, env = "ORDERS_PROCESSORS", default_value_t = 2)]
     processors: usize,
-    /// Serve the API only: no dispatcher, processor or notifier.
+    /// Multiplies the saga's retry waits (1: the workflow's own 2 s, 4 s;
+    /// 0.01 for quick demos of the transient tokens).
+    #[arg(long, env = "ORDERS_RETRY_WAIT_SCALE", default_value_t = 1.0)]
+    retry_wait_scale: f64,
+    /// Saga executions run at once.
+    #[arg(long, env = "ORDERS_SAGA_CONCURRENCY", default_value_t = 32)]
+    saga_concurrency: usize,
+    /// The stock file seeded at first start (when the store has no stock):
+    /// `{"items":[{"sku":"laptop","quantity":50}]}`. Default: the
+    /// repository's contracts/stock/seed.json, built in.
+    #[arg(long, env = "ORDERS_STOCK_FILE")]
+    stock: Option<PathBuf>,
+    /// Serve the API only: no dispatcher, processor, saga or notifier.
     #[arg(long)]
     no_pipeline: bool,
     /// Seconds a client may take to send a request's headers (and a
@@ -54,6 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let pipeline_config = (!cli.no_pipeline).then(|| PipelineConfig {
         visibility_timeout: Duration::from_secs(cli.visibility_timeout.max(1)),
         processors: cli.processors.max(1),
+        retry_wait_scale: cli.retry_wait_scale.max(0.0),
+        saga_concurrency: cli.saga_concurrency.max(1),
         ..PipelineConfig::default()
     });
     let config = Config {
@@ -65,8 +79,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             header_read: Duration::from_secs(cli.header_timeout.max(1)),
             body_read: Duration::from_secs(cli.body_timeout.max(1)),
         },
+        stock_file: cli.stock,
     };
-    let state = AppState::open(&config)?;
+    let state = AppState::open(&config).await?;
     let pipeline = config
         .pipeline
         .as_ref()
@@ -84,10 +99,14 @@ Try it:
   curl -i -X POST {url}/orders \\
     -H 'x-api-key: {key}' -H 'content-type: application/json' \\
     -H 'Idempotency-Key: demo-1' \\
-    -d '{{\"customerId\":\"cust-1\",\"items\":[{{\"sku\":\"SKU-1\",\"quantity\":2,\"price\":\"9.99\"}}]}}'
+    -d '{{\"customerId\":\"cust-1\",\"items\":[{{\"sku\":\"laptop\",\"quantity\":1,\"price\":\"999.99\"}}]}}'
+  (add \"paymentToken\":\"tok_decline_card\" for a declined payment; an unstocked SKU fails with a refund)
   curl -s {url}/orders -H 'x-api-key: {key}'
   curl -s {url}/orders/<orderId> -H 'x-api-key: {key}'
   curl -s -X POST {url}/orders/<orderId>/cancel -H 'x-api-key: {key}'
+  curl -s {url}/local/executions/<orderId> -H 'x-api-key: {key}'
+  curl -s {url}/local/payments -H 'x-api-key: {key}'
+  curl -s {url}/local/stock -H 'x-api-key: {key}'
   curl -s {url}/local/notifications -H 'x-api-key: {key}'
   curl -s {url}/local/queues -H 'x-api-key: {key}'
 ",

@@ -52,6 +52,11 @@ pub struct PipelineConfig {
     pub processors: usize,
     /// Notifier workers.
     pub notifiers: usize,
+    /// Multiplies every retry wait of the saga (1.0: the workflow's real
+    /// `IntervalSeconds` and `BackoffRate`; tests run faster with less).
+    pub retry_wait_scale: f64,
+    /// Saga executions run at once.
+    pub saga_concurrency: usize,
 }
 
 impl Default for PipelineConfig {
@@ -60,6 +65,8 @@ impl Default for PipelineConfig {
             visibility_timeout: Duration::from_secs(30),
             processors: 2,
             notifiers: 2,
+            retry_wait_scale: 1.0,
+            saga_concurrency: 32,
         }
     }
 }

@@ -21,6 +21,14 @@ pub(crate) enum Route {
     Notifications,
     /// Local only: queue depths.
     Queues,
+    /// Local only: the saga's executions, newest first.
+    Executions,
+    /// Local only: one order's execution with its state history.
+    Execution(String),
+    /// Local only: payments and their refunds.
+    Payments,
+    /// Local only: stock per SKU.
+    Stock,
 }
 
 impl Route {
@@ -33,6 +41,13 @@ impl Route {
             "/health" => Some(Self::Health),
             "/local/notifications" => Some(Self::Notifications),
             "/local/queues" => Some(Self::Queues),
+            "/local/executions" => Some(Self::Executions),
+            "/local/payments" => Some(Self::Payments),
+            "/local/stock" => Some(Self::Stock),
+            _ if trimmed.starts_with("/local/executions/") => {
+                let id = &trimmed["/local/executions/".len()..];
+                (!id.is_empty() && !id.contains('/')).then(|| Self::Execution(id.to_string()))
+            }
             _ => {
                 let (spec, params) = contract().route(path)?;
                 Some(Self::Api { spec, params })
@@ -91,10 +106,9 @@ pub(crate) async fn invoke(
             serde_json::to_value(svc.call(event).await?)?
         }
         "cancel-order" => {
-            let publisher = state.publisher.clone();
             let mut svc = Adapter::from(service_fn(move |req| {
-                let (store, publisher) = (store.clone(), publisher.clone());
-                async move { cancel_order::handler::handle(&*store, &*publisher, req).await }
+                let store = store.clone();
+                async move { cancel_order::handler::handle(&*store, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
@@ -142,6 +156,11 @@ mod tests {
         );
         assert_eq!(path_of("/orders//cancel"), None);
         assert_eq!(path_of("/local/notifications").unwrap(), "Notifications");
+        assert_eq!(path_of("/local/executions").unwrap(), "Executions");
+        assert_eq!(path_of("/local/executions/abc").unwrap(), r#"Execution("abc")"#);
+        assert_eq!(path_of("/local/executions/abc/x"), None);
+        assert_eq!(path_of("/local/payments/").unwrap(), "Payments");
+        assert_eq!(path_of("/local/stock").unwrap(), "Stock");
         assert_eq!(path_of("/health").unwrap(), "Health");
         assert_eq!(path_of("/"), None);
         assert_eq!(path_of("/nope"), None);

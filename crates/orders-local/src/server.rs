@@ -81,7 +81,7 @@ pub struct Server {
 impl Server {
     /// Opens the store and serves on `127.0.0.1:port` (0: any free port).
     pub async fn start(config: &Config, port: u16) -> Result<Self, BoxError> {
-        let state = AppState::open(config)?;
+        let state = AppState::open(config).await?;
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let api_key = state.api_key().to_string();

@@ -1,10 +1,9 @@
-//! What every request needs: the store, the publisher, the API key, CORS
+//! What every request needs: the store, the API key, CORS
 //! and the timeouts.
 
 use crate::config::{load_or_create_api_key, Config, Timeouts};
-use crate::pipeline;
+use orders_core::inventory::{StockAdmin, StockFile};
 use orders_http::Cors;
-use orders_local_aws::publisher::QueuePublisher;
 use orders_sqlite::SqliteStore;
 use std::sync::Arc;
 
@@ -14,15 +13,14 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) store: Arc<SqliteStore>,
-    pub(crate) publisher: Arc<QueuePublisher>,
     pub(crate) api_key: Arc<str>,
     pub(crate) cors: Arc<Cors>,
     pub(crate) timeouts: Timeouts,
 }
 
 impl AppState {
-    /// Opens the store and settles the API key.
-    pub fn open(config: &Config) -> Result<Self, BoxError> {
+    /// Opens the store, seeds its stock at first start and settles the API key.
+    pub async fn open(config: &Config) -> Result<Self, BoxError> {
         if let Some(dir) = config.db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -31,6 +29,12 @@ impl AppState {
             Some(k) if !k.trim().is_empty() => k.trim().to_string(),
             _ => load_or_create_api_key(&config.db)?,
         };
+        let stock = match &config.stock_file {
+            Some(path) => StockFile::parse(&std::fs::read_to_string(path)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+            None => StockFile::seed(),
+        };
+        seed_stock_once(&store, &stock).await?;
         let mut state = Self::new(store, api_key, Cors::parse(&config.allowed_origins))?;
         state.timeouts = config.timeouts;
         Ok(state)
@@ -38,9 +42,7 @@ impl AppState {
 
     /// With the default timeouts.
     pub fn new(store: SqliteStore, api_key: String, cors: Cors) -> Result<Self, BoxError> {
-        let (_, notifications) = pipeline::queues(&store)?;
         Ok(Self {
-            publisher: Arc::new(QueuePublisher::new(notifications)),
             store: Arc::new(store),
             api_key: api_key.into(),
             cors: Arc::new(cors),
@@ -62,4 +64,20 @@ impl AppState {
         given.len() == key.len()
             && given.iter().zip(key).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
+}
+
+/// Seeds `stock` when the store has no stock record at all (its first start),
+/// so the README's example orders complete; later starts, and stock set
+/// with `orders-admin stock`, are left alone.
+async fn seed_stock_once(store: &SqliteStore, stock: &StockFile) -> Result<(), BoxError> {
+    if !store.list_stock(None, 1).await?.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let mut seeded = 0;
+    for item in &stock.items {
+        seeded += usize::from(store.seed_stock(&item.sku, item.quantity, now).await?);
+    }
+    tracing::info!(skus = seeded, "stock seeded");
+    Ok(())
 }

@@ -2,6 +2,9 @@
 //! temporary database, and a minimal HTTP/1.1 client (hyper, already in the
 //! build through lambda_http) that speaks to it over real TCP.
 
+pub mod client;
+pub mod saga;
+
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};

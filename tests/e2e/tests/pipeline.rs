@@ -1,9 +1,11 @@
 //! The asynchronous pipeline of the local host, end to end over HTTP:
-//! outbox → queue → processor → topic → notifier, cancellation, poison
-//! messages, and a kill -9 in the middle of it all.
+//! outbox → queue → processor → saga → status events → notifier,
+//! cancellation, poison messages, and kill -9 twice in the middle of it all.
 
 use http::{Method, StatusCode};
-use orders_e2e_tests::{local_host_binary, order_body, try_send, workspace_binary, Answer, Host};
+use orders_e2e_tests::client::{wait_for, Client};
+use orders_e2e_tests::saga::{all_settled, assert_invariants, mixed_order, stock_up};
+use orders_e2e_tests::{local_host_binary, order_body, workspace_binary, Host};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
 use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
@@ -18,171 +20,24 @@ use std::time::{Duration, Instant};
 fn pipeline(visibility_secs: u64) -> PipelineConfig {
     PipelineConfig {
         visibility_timeout: Duration::from_secs(visibility_secs),
+        retry_wait_scale: 0.01,
         ..PipelineConfig::default()
     }
 }
 
-/// Polls `check` every 50 ms until it returns true or `timeout` passes.
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A client of a host at `addr` with `key`.
-#[derive(Clone)]
-struct Client {
-    addr: SocketAddr,
-    key: String,
-}
-
-impl Client {
-    fn of(host: &Host) -> Self {
-        Self {
-            addr: host.addr(),
-            key: host.key().to_string(),
-        }
-    }
-
-    async fn try_call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&str>,
-    ) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
-        let mut headers = vec![("x-api-key", self.key.clone())];
-        if body.is_some() {
-            headers.push(("content-type", "application/json".to_string()));
-        }
-        try_send(
-            self.addr,
-            method,
-            path,
-            &headers,
-            body.map(|b| b.as_bytes().to_vec()),
-        )
-        .await
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<&str>) -> Answer {
-        self.try_call(method, path, body)
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    /// Every order (all pages), as `orderId → status`.
-    async fn statuses(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        let mut path = "/orders?limit=100".to_string();
-        loop {
-            let page = self.call(Method::GET, &path, None).await;
-            assert_eq!(page.status, StatusCode::OK, "{}", page.text());
-            let page = page.json();
-            for o in page["orders"].as_array().unwrap() {
-                out.insert(
-                    o["orderId"].as_str().unwrap().to_string(),
-                    o["status"].as_str().unwrap().to_string(),
-                );
-            }
-            match page["nextToken"].as_str() {
-                Some(t) => path = format!("/orders?limit=100&nextToken={t}"),
-                None => return out,
-            }
-        }
-    }
-
-    /// Every notification sent, as `(orderId, status)` → how many times.
-    async fn notifications(&self) -> BTreeMap<(String, String), usize> {
-        let a = self
-            .call(Method::GET, "/local/notifications?limit=10000", None)
-            .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-        let mut out = BTreeMap::new();
-        for n in a.json()["notifications"].as_array().unwrap() {
-            let key = (
-                n["orderId"].as_str().unwrap().to_string(),
-                n["status"].as_str().unwrap().to_string(),
-            );
-            *out.entry(key).or_insert(0) += 1;
-        }
-        out
-    }
-
-    async fn queues(&self) -> Value {
-        let a = self.call(Method::GET, "/local/queues", None).await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-        a.json()
-    }
-
-    async fn create(&self, i: usize) -> Option<String> {
-        let body = order_body(&format!("c-{i}"), 1 + (i % 3) as u32, "9.99");
-        let a = self
-            .try_call(Method::POST, "/orders", Some(&body))
-            .await
-            .ok()?;
-        (a.status == StatusCode::CREATED).then(|| a.json()["orderId"].as_str().unwrap().to_string())
-    }
-}
-
-/// Every order is PROCESSING and has exactly one notification, for
-/// PROCESSING.
-async fn assert_each_processed_and_notified_once(c: &Client, expected: usize) {
+/// Every order settled (COMPLETED or FAILED) and was told exactly once of
+/// PROCESSING and once of its final status.
+async fn assert_each_settled_and_notified_once(c: &Client, expected: usize) {
     let statuses = c.statuses().await;
     assert_eq!(statuses.len(), expected);
     let notes = c.notifications().await;
     for (id, status) in &statuses {
-        assert_eq!(status, "PROCESSING", "order {id}");
-        assert_eq!(
-            notes.get(&(id.clone(), "PROCESSING".to_string())),
-            Some(&1),
-            "order {id}: one PROCESSING notification"
-        );
+        assert!(status == "COMPLETED" || status == "FAILED", "order {id} is {status}");
+        for s in ["PROCESSING", status.as_str()] {
+            assert_eq!(notes.get(&(id.clone(), s.to_string())), Some(&1), "order {id}: one {s} notification");
+        }
     }
-    assert_eq!(notes.len(), expected, "no other notifications");
-    assert!(notes.values().all(|n| *n == 1), "nothing notified twice");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_thousand_orders_each_reach_processing_once_and_notify_once() {
-    let host = Host::start_with_pipeline(pipeline(10)).await;
-    let c = Client::of(&host);
-    let mut tasks = Vec::new();
-    for w in 0..16 {
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut ids = Vec::new();
-            for i in (w..1000).step_by(16) {
-                ids.push(c.create(i).await.expect("201"));
-            }
-            ids
-        }));
-    }
-    let mut ids = HashSet::new();
-    for t in tasks {
-        ids.extend(t.await.unwrap());
-    }
-    assert_eq!(ids.len(), 1000);
-
-    let c2 = c.clone();
-    wait_for("1000 notifications", Duration::from_secs(120), || {
-        let c = c2.clone();
-        async move { c.notifications().await.len() >= 1000 }
-    })
-    .await;
-    assert_each_processed_and_notified_once(&c, 1000).await;
-    let q = c.queues().await;
-    assert_eq!(q["outbox"], 0, "{q}");
-    for name in ["order-events", "order-notifications"] {
-        assert_eq!(q["queues"][name]["deadLetters"], 0, "{q}");
-        assert_eq!(q["queues"][name]["visible"], 0, "{q}");
-    }
-    host.server.stop().await.unwrap();
+    assert_eq!(notes.len(), 2 * expected, "no other notifications");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,18 +88,20 @@ async fn cancel_while_pending_then_the_processor_skips_it() {
     // Now the pipeline: b moves on, a is skipped; each is told once.
     let host = host.restart_with(Some(pipeline(5))).await;
     let c = Client::of(&host);
-    wait_for("two notifications", Duration::from_secs(30), || {
+    wait_for("three notifications", Duration::from_secs(30), || {
         let c = c.clone();
-        async move { c.notifications().await.len() >= 2 }
+        async move { c.notifications().await.len() >= 3 }
     })
     .await;
     let statuses = c.statuses().await;
     assert_eq!(statuses[&a], "CANCELLED");
-    assert_eq!(statuses[&b], "PROCESSING");
+    // SKU-1 is not stocked: b is charged, refunded and FAILED.
+    assert_eq!(statuses[&b], "FAILED");
     let notes = c.notifications().await;
     assert_eq!(notes.get(&(a.clone(), "CANCELLED".into())), Some(&1));
     assert_eq!(notes.get(&(b.clone(), "PROCESSING".into())), Some(&1));
-    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes.get(&(b.clone(), "FAILED".into())), Some(&1));
+    assert_eq!(notes.len(), 3, "{notes:?}");
     // Too late to cancel b.
     let late = host.call(Method::POST, &cancel(&b), None).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
@@ -271,12 +128,12 @@ async fn poison_messages_dead_letter_after_three_receives_and_the_rest_flows() {
         async move { c.queues().await["queues"][ORDER_EVENTS_QUEUE]["deadLetters"] == 2 }
     })
     .await;
-    wait_for("three notifications", Duration::from_secs(30), || {
+    wait_for("six notifications", Duration::from_secs(30), || {
         let c = c.clone();
-        async move { c.notifications().await.len() >= 3 }
+        async move { c.notifications().await.len() >= 6 }
     })
     .await;
-    assert_each_processed_and_notified_once(&c, 3).await;
+    assert_each_settled_and_notified_once(&c, 3).await;
     let dead = queue.list_dead_letters().await.unwrap();
     assert_eq!(dead.len(), 2);
     assert!(dead.iter().all(|d| d.receive_count == 3), "{dead:?}");
@@ -354,11 +211,11 @@ async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
         Duration::from_secs(60),
         || {
             let c = c.clone();
-            async move { c.notifications().await.len() == 1 }
+            async move { c.notifications().await.len() == 2 }
         },
     )
     .await;
-    assert_each_processed_and_notified_once(&c, 1).await;
+    assert_each_settled_and_notified_once(&c, 1).await;
     assert_eq!(
         c.queues().await["queues"][ORDER_EVENTS_QUEUE]["deadLetters"],
         0
@@ -396,6 +253,7 @@ async fn spawn_host(dir: &Path, run: usize) -> Child {
         .arg("--db")
         .arg(dir.join("orders.db"))
         .args(["--api-key", "crash-test-key", "--visibility-timeout", "2"])
+        .args(["--retry-wait-scale", "0.05"])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(log)
@@ -427,7 +285,7 @@ fn load(
             tokio::spawn(async move {
                 let mut i = w;
                 while !stop.load(Ordering::Relaxed) {
-                    if let Some(id) = c.create(i).await {
+                    if let Some(id) = c.create_body(&mixed_order(i)).await {
                         accepted.lock().unwrap().push(id);
                     }
                     i += 8;
@@ -438,10 +296,12 @@ fn load(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_while_orders_flow_loses_nothing_and_notifies_nothing_twice() {
+async fn kill_9_twice_while_sagas_run_loses_nothing_and_moves_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
+    // Stock before the host's first start (so it seeds nothing else).
+    let initial = stock_up(&SqliteStore::open(dir.path().join("orders.db")).unwrap()).await;
     let accepted = Arc::new(Mutex::new(Vec::new()));
-    // Two crashes: one while creating, one while the backlog drains.
+    // Two crashes while orders are created and their sagas run.
     for run in 0..2 {
         let mut child = spawn_host(dir.path(), run).await;
         let stop = Arc::new(AtomicBool::new(false));
@@ -461,20 +321,19 @@ async fn kill_9_while_orders_flow_loses_nothing_and_notifies_nothing_twice() {
     let c = child.client.clone();
     let start = Instant::now();
     loop {
-        let statuses = c.statuses().await;
-        let sent = c.notifications().await;
-        if statuses.values().all(|s| s == "PROCESSING") && sent.len() == statuses.len() {
+        if all_settled(&c).await {
             break;
         }
+        let statuses = c.statuses().await;
         if start.elapsed() > Duration::from_secs(120) {
             let mut by_status = BTreeMap::new();
             for s in statuses.values() {
                 *by_status.entry(s.clone()).or_insert(0) += 1;
             }
             panic!(
-                "timed out waiting for every order to be processed and notified: \
+                "timed out waiting for every order to settle and be notified: \
                  orders by status {by_status:?}, {} notifications, queues {}, logs in {}",
-                sent.len(),
+                c.notifications().await.len(),
                 c.queues().await,
                 dir.keep().display()
             );
@@ -489,8 +348,9 @@ async fn kill_9_while_orders_flow_loses_nothing_and_notifies_nothing_twice() {
         );
     }
     // Orders committed whose 201 the kill swallowed are there too, and
-    // processed like the rest.
-    assert_each_processed_and_notified_once(&c, statuses.len()).await;
+    // settled like the rest, with every invariant of the saga.
+    let outcomes = assert_invariants(&c, &initial).await;
+    println!("outcomes after two kills: {outcomes:?}");
     let q = c.queues().await;
     assert_eq!(q["outbox"], 0, "{q}");
     for name in ["order-events", "order-notifications"] {
