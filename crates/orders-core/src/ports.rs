@@ -86,6 +86,28 @@ pub struct StatusChange {
     pub at: DateTime<Utc>,
 }
 
+impl StatusChange {
+    /// The move's `OrderStatusChanged`: what a store writes with the move
+    /// itself (the outbox row locally, the item's `statusEvent` on
+    /// DynamoDB). A move the lifecycle does not allow
+    /// ([`OrderStatus::can_move_to`]) has no event, and stores refuse it.
+    pub fn event(&self) -> Result<crate::events::OrderStatusChanged, StoreError> {
+        crate::events::OrderStatusChanged::new(
+            self.order_id,
+            self.from,
+            self.to,
+            self.reason.clone(),
+            self.at,
+        )
+        .ok_or_else(|| {
+            StoreError::Other(format!(
+                "the lifecycle does not allow {} to {} (order {})",
+                self.from, self.to, self.order_id
+            ))
+        })
+    }
+}
+
 /// Result of a conditional status move.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransitionOutcome {

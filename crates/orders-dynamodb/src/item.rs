@@ -18,7 +18,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 const ORDER_SK: &str = "ORDER";
 const RECORD_SK: &str = "IDEMPOTENCY";
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
@@ -149,7 +149,7 @@ pub(crate) fn record_to_item(r: &IdempotencyRecord) -> Item {
     item
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
@@ -161,7 +161,7 @@ pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreErro
     }
 }
 
-fn opt_s(item: &Item, name: &str) -> Result<Option<String>, StoreError> {
+pub(crate) fn opt_s(item: &Item, name: &str) -> Result<Option<String>, StoreError> {
     match item.get(name) {
         None | Some(AttributeValue::Null(_)) => Ok(None),
         Some(AttributeValue::S(v)) => Ok(Some(v.clone())),
@@ -169,7 +169,7 @@ fn opt_s(item: &Item, name: &str) -> Result<Option<String>, StoreError> {
     }
 }
 
-fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+pub(crate) fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
     match item.get(name) {
         Some(AttributeValue::N(v)) => v
             .parse()
@@ -183,7 +183,7 @@ fn get_money(item: &Item, name: &str) -> Result<Decimal, StoreError> {
     parse_stored(get_s(item, name)?).ok_or_else(|| corrupt(&format!("{name} is not a decimal")))
 }
 
-fn get_time(item: &Item, name: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn get_time(item: &Item, name: &str) -> Result<DateTime<Utc>, StoreError> {
     parse_timestamp(get_s(item, name)?)
         .ok_or_else(|| corrupt(&format!("{name} is not a timestamp")))
 }
@@ -241,4 +241,44 @@ pub(crate) fn record_from_item(item: &Item) -> Result<IdempotencyRecord, StoreEr
         response_body: get_s(item, "responseBody")?.to_string(),
         expires_at: get_n(item, "expiresAt")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orders_core::model::OrderItem;
+
+    #[test]
+    fn an_order_item_reads_back_whatever_status_event_it_carries() {
+        let at = parse_timestamp("2026-11-22T02:01:33.123Z").unwrap();
+        let order = Order {
+            order_id: Uuid::now_v7(),
+            customer_id: "c1".into(),
+            customer_name: None,
+            customer_email: None,
+            customer_phone: None,
+            items: vec![OrderItem {
+                sku: "A".into(),
+                quantity: 1,
+                price: Decimal::new(150, 2),
+                line_total: Decimal::new(150, 2),
+            }],
+            total: Decimal::new(150, 2),
+            currency: "EUR".into(),
+            status: OrderStatus::Failed,
+            status_reason: Some("OUT_OF_STOCK".into()),
+            status_detail: Some("out of stock: A".into()),
+            payment_token: Some("tok_approve".into()),
+            created_at: at,
+            updated_at: at,
+        };
+        let mut item = order_to_item(&order);
+        assert_eq!(order_from_item(&item).unwrap(), order);
+        // The transition's event document rides on the item for the stream.
+        item.insert(
+            "statusEvent".into(),
+            s(r#"{"eventType":"OrderStatusChanged"}"#),
+        );
+        assert_eq!(order_from_item(&item).unwrap(), order);
+    }
 }

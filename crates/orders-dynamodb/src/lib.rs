@@ -2,9 +2,12 @@
 //! table out: one item per order (`ORDER#<id>` / `ORDER`), one per
 //! idempotency key (`IDEMPOTENCY#<key>` / `IDEMPOTENCY`), one per notified
 //! (order, status) (`NOTIFICATION#<id>#<STATUS>` / `NOTIFICATION`, see
-//! [`ledger`]), and two write-sharded GSIs (`byStatus`, `byCreatedAt`) that
-//! lists query one shard at a time and merge. Only `GetItem`, `PutItem`,
-//! `UpdateItem`, `TransactWriteItems` and `Query` are used; never `Scan`.
+//! [`ledger`]), the saga's records (payments `PAYMENT#<orderId>`, attempt
+//! counters `PAYMENT_ATTEMPT#<key>`, stock `STOCK#<sku>`, reservations
+//! `RESERVATION#<orderId>`), and two write-sharded GSIs (`byStatus`,
+//! `byCreatedAt`) that lists query one shard at a time and merge. Only
+//! `GetItem`, `PutItem`, `UpdateItem`, `TransactWriteItems` and `Query` are
+//! used, and one `Scan`: the operator's stock listing (see [`stock`]).
 //!
 //! Status moves and ledger claims are single conditional `UpdateItem`s that
 //! ask for the current item when their condition fails
@@ -15,10 +18,13 @@
 
 mod client;
 mod errors;
+mod inventory;
 mod item;
 pub mod ledger;
 mod list;
 mod orders;
+mod payments;
+pub mod stock;
 mod store;
 mod table;
 mod transitions;
@@ -26,8 +32,11 @@ mod transitions;
 pub(crate) use errors::classify;
 
 pub use client::{client, client_from_env};
+pub use inventory::{reservation_key, MAX_RESERVATION_LINES};
 pub use item::{notification_key, order_key, record_key};
 pub use list::{BY_CREATED_AT_INDEX, BY_STATUS_INDEX};
 pub use orders_aws::AwsEnv;
+pub use payments::{attempt_key, payment_key};
+pub use stock::stock_key;
 pub use store::{DynamoStore, TABLE_ENV};
 pub use table::create_table;

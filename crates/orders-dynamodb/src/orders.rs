@@ -148,7 +148,7 @@ impl DynamoStore {
     }
 
     /// The item at `key`, read with a strongly consistent `GetItem`.
-    async fn get_consistent(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()

@@ -1,22 +1,32 @@
-//! Status moves: one conditional `UpdateItem` per transition.
+//! Status moves: one conditional `UpdateItem` per transition, which also
+//! writes the move's `OrderStatusChanged` into the item (`statusEvent`), so
+//! the stream's MODIFY record of the move carries its event (the second
+//! pipe forwards it to the notifications topic; docs/data-model.md).
 
 use crate::{classify, item, DynamoStore};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use orders_core::error::StoreError;
+use orders_core::events::OrderEvent;
 use orders_core::model::{format_timestamp, shard_of};
 use orders_core::ports::{OrderStatusUpdater, StatusChange, TransitionOutcome};
 
 #[async_trait::async_trait]
 impl OrderStatusUpdater for DynamoStore {
     /// One conditional `UpdateItem` (`attribute_exists(pk) AND #status =
-    /// :from`) that sets the status, `updatedAt`, `statusReason` and the
-    /// `byStatus` key `gsi1pk` together (same shard, new status). A failed
-    /// condition returns the current item (`ALL_OLD`): the order as it is, or
-    /// nothing when there is no such order.
+    /// :from`) that sets the status, `updatedAt`, `statusReason`,
+    /// `statusDetail`, `statusEvent` and the `byStatus` key `gsi1pk`
+    /// together (same shard, new status). A failed condition returns the
+    /// current item (`ALL_OLD`): the order as it is, or nothing when there
+    /// is no such order. A move the lifecycle does not allow has no event and
+    /// is refused before any request.
     async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError> {
+        let event = OrderEvent::from(change.event()?).to_json();
         let shard = shard_of(change.order_id);
-        let mut update = String::from("SET #status = :to, gsi1pk = :gsi1pk, updatedAt = :at");
+        let mut update = String::from(
+            "SET #status = :to, gsi1pk = :gsi1pk, updatedAt = :at, statusEvent = :event",
+        );
+        let mut remove = Vec::new();
         let mut req = self
             .client
             .update_item()
@@ -31,14 +41,24 @@ impl OrderStatusUpdater for DynamoStore {
                 AttributeValue::S(item::status_partition(change.to, shard)),
             )
             .expression_attribute_values(":at", AttributeValue::S(format_timestamp(change.at)))
+            .expression_attribute_values(":event", AttributeValue::S(event))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        match &change.reason {
-            Some(reason) => {
-                update.push_str(", statusReason = :reason");
-                req = req.expression_attribute_values(":reason", AttributeValue::S(reason.clone()));
+        for (attribute, placeholder, value) in [
+            ("statusReason", ":reason", &change.reason),
+            ("statusDetail", ":detail", &change.detail),
+        ] {
+            match value {
+                Some(v) => {
+                    update.push_str(&format!(", {attribute} = {placeholder}"));
+                    req =
+                        req.expression_attribute_values(placeholder, AttributeValue::S(v.clone()));
+                }
+                None => remove.push(attribute),
             }
-            None => update.push_str(" REMOVE statusReason"),
+        }
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         let order_id = change.order_id;
         match req.update_expression(update).send().await {

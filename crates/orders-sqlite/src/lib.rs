@@ -9,11 +9,14 @@
 //!
 //! The store is the adapter of the core's ports: orders and idempotency
 //! records (`OrderWriter`, `OrderReader`, `OrderLister`), conditional
-//! status moves (`OrderStatusUpdater`) and the notifier's send ledger
-//! ([`ledger`]). Every new order writes its `OrderCreated` event to the
-//! `event_outbox` table in the same transaction as the order row
-//! ([`outbox`]), so no order exists without its event and a rolled-back or
-//! replayed create writes none; after each commit that wrote outbox rows the
+//! status moves (`OrderStatusUpdater`), the notifier's send ledger
+//! ([`ledger`]), and the saga's records: payments (`PaymentLedger`,
+//! `AttemptCounter`), stock and reservations (`Inventory`, `StockAdmin`).
+//! Every new order writes its `OrderCreated` event to the `event_outbox`
+//! table in the same transaction as the order row, and every status move
+//! its `OrderStatusChanged` in the move's transaction ([`outbox`]), so no
+//! order or status exists without its event and a rolled-back, replayed or
+//! refused write writes none; after each commit that wrote outbox rows the
 //! store signals its [`OutboxWaker`]s.
 //!
 //! The local stand-ins for the AWS services (the embedded SQS queue, the
@@ -50,9 +53,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{watch, Notify};
 
+mod inventory;
 pub mod ledger;
 mod orders;
 pub mod outbox;
+mod payments;
 mod schema;
 
 pub use outbox::{OutboxEntry, OutboxWaker};

@@ -201,14 +201,19 @@ fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage, StoreError> {
 }
 
 /// The conditional status move, in one write transaction: the order row is
-/// read, and rewritten (status column and document) only if its status is
-/// still `change.from`. Another process's writer waits for the transaction
-/// (IMMEDIATE), and this process's writers queue on the writer mutex, so of
-/// concurrent moves of one order exactly one sees its `from`.
+/// read, and rewritten (status column and document, with `statusReason` and
+/// `statusDetail`) only if its status is still `change.from`; the move's
+/// `OrderStatusChanged` goes into the outbox in the same transaction, so the
+/// event exists exactly when the move does. Another process's writer waits
+/// for the transaction (IMMEDIATE), and this process's writers queue on the
+/// writer mutex, so of concurrent moves of one order exactly one sees its
+/// `from`. A move the lifecycle does not allow has no event and is refused
+/// before anything is read.
 fn transition(
     conn: &mut Connection,
     change: &StatusChange,
 ) -> Result<TransitionOutcome, StoreError> {
+    let event = change.event()?;
     let order_id = change.order_id.to_string();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -221,6 +226,7 @@ fn transition(
     }
     order.status = change.to;
     order.status_reason = change.reason.clone();
+    order.status_detail = change.detail.clone();
     order.updated_at = change.at;
     let doc = encode_order(&order)?;
     let updated = tx
@@ -242,6 +248,7 @@ fn transition(
             "order {order_id} changed during its status transaction"
         )));
     }
+    outbox::write_status_changed(&tx, event).map_err(map_err)?;
     // Read back what was stored (timestamps keep milliseconds), as DynamoDB
     // returns the item after the update.
     let stored = get(&tx, &order_id)?
@@ -257,8 +264,11 @@ impl OrderStatusUpdater for SqliteStore {
         let outcome = self
             .with_writer_store(move |c| transition(c, &change))
             .await;
-        if let Err(e) = &outcome {
-            tracing::warn!(error = %e, "sqlite status transition failed");
+        match &outcome {
+            // The move and its `OrderStatusChanged` outbox row are committed.
+            Ok(TransitionOutcome::Moved(_)) => self.outbox_committed(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sqlite status transition failed"),
         }
         outcome
     }

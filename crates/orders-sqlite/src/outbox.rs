@@ -4,7 +4,10 @@
 //! The create transaction inserts the order's `OrderCreated` event into
 //! `event_outbox` next to the order row, so the event exists exactly when the
 //! order does: a rolled-back create leaves neither, an idempotent replay
-//! writes neither. After each commit that wrote outbox rows the store wakes
+//! writes neither. Likewise every status move inserts its
+//! `OrderStatusChanged` in the transaction that moves the order (the local
+//! stand-in for the stream's MODIFY record), and a move that does not happen
+//! writes none. After each commit that wrote outbox rows the store wakes
 //! its [`OutboxWaker`]s. [`SqliteStore::dispatch_outbox`] hands the oldest
 //! rows to a dispatcher (`orders-local-aws` puts them on a queue) and deletes
 //! them in the same transaction, so a crash between the two steps can neither
@@ -13,7 +16,7 @@
 
 use crate::{now_epoch_millis, SqliteStore};
 use orders_core::error::StoreError;
-use orders_core::events::{OrderCreated, OrderEvent};
+use orders_core::events::{OrderCreated, OrderEvent, OrderStatusChanged};
 use orders_core::model::Order;
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use tokio::sync::watch;
@@ -35,7 +38,19 @@ pub struct OutboxEntry {
 /// Writes `order`'s `OrderCreated` into the outbox, inside the caller's
 /// transaction.
 pub(crate) fn write_order_created(conn: &Connection, order: &Order) -> rusqlite::Result<()> {
-    let event = OrderEvent::from(OrderCreated::from_order(order));
+    write_event(conn, &OrderEvent::from(OrderCreated::from_order(order)))
+}
+
+/// Writes a status move's `OrderStatusChanged` into the outbox, inside the
+/// caller's transaction (the transaction of the move itself).
+pub(crate) fn write_status_changed(
+    conn: &Connection,
+    event: OrderStatusChanged,
+) -> rusqlite::Result<()> {
+    write_event(conn, &OrderEvent::from(event))
+}
+
+fn write_event(conn: &Connection, event: &OrderEvent) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -43,7 +58,7 @@ pub(crate) fn write_order_created(conn: &Connection, order: &Order) -> rusqlite:
     .execute(params![
         event.event_id().to_string(),
         event.event_type(),
-        order.order_id.to_string(),
+        event.order_id().to_string(),
         event.to_json(),
         now_epoch_millis()
     ])?;

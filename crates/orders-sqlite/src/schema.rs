@@ -13,8 +13,9 @@ use rusqlite::{Connection, TransactionBehavior};
 /// The schema version this crate creates and reads (`PRAGMA user_version`).
 /// 1: orders and idempotency records. 2: the event outbox and the queues.
 /// 3: the customer's phone, the notification ledger and the local record of
-/// sent notifications.
-pub const SCHEMA_VERSION: i64 = 3;
+/// sent notifications. 4: payments, payment attempts, stock and
+/// reservations (the saga's stores).
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
@@ -95,6 +96,41 @@ CREATE TABLE IF NOT EXISTS sent_notifications (
 CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
 ";
 
+/// Version 4: the saga's records. `payments`: one row per order, the
+/// [`Payment`](orders_core::payments::Payment) as a JSON document plus its
+/// status (and creation time, for newest-first listing) as columns.
+/// `payment_attempts`: calls per idempotency key (the simulated provider's
+/// `AttemptCounter`). `stock`: one row per SKU; `available` and `reserved`
+/// never go below zero (CHECK), `updated_at` in epoch milliseconds.
+/// `reservations`: one row per order, its lines as JSON
+/// (`[{"sku":..,"quantity":..}]`), times in epoch milliseconds.
+const SCHEMA_V4: &str = "
+CREATE TABLE IF NOT EXISTS payments (
+    order_id   TEXT PRIMARY KEY NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('CHARGED', 'DECLINED', 'REFUNDED')),
+    created_at INTEGER NOT NULL,
+    doc        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_by_created_at ON payments (created_at, order_id);
+CREATE TABLE IF NOT EXISTS payment_attempts (
+    key      TEXT PRIMARY KEY NOT NULL,
+    attempts INTEGER NOT NULL CHECK (attempts >= 1)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stock (
+    sku        TEXT PRIMARY KEY NOT NULL,
+    available  INTEGER NOT NULL CHECK (available >= 0),
+    reserved   INTEGER NOT NULL CHECK (reserved >= 0),
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reservations (
+    order_id    TEXT PRIMARY KEY NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('RESERVED', 'RELEASED')),
+    lines       TEXT NOT NULL,
+    reserved_at INTEGER NOT NULL,
+    released_at INTEGER
+);
+";
+
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -118,6 +154,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if version < 3 {
         tx.execute_batch(SCHEMA_V3).map_err(map_err)?;
+    }
+    if version < 4 {
+        tx.execute_batch(SCHEMA_V4).map_err(map_err)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
@@ -261,7 +300,7 @@ mod tests {
             .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
             .await
             .unwrap();
-        assert_eq!(v, 3);
+        assert_eq!(v, SCHEMA_VERSION);
         // The old order reads back as it was, with no phone; v2 had an
         // outbox already, so nothing is backfilled.
         assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old.clone()));

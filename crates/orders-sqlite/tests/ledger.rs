@@ -30,6 +30,7 @@ async fn conditional_writes_hold_across_two_stores_on_one_file() {
         from: OrderStatus::Pending,
         to: OrderStatus::Processing,
         reason: None,
+        detail: None,
         at: Utc::now(),
     };
     let tasks: Vec<_> = (0..8)

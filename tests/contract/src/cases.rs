@@ -1,4 +1,10 @@
-//! The cases. Each takes a fresh, empty store.
+//! The cases. Each takes a fresh, empty store. Those of the saga's stores
+//! and of status events live in [`crate::payments`], [`crate::stock`] and
+//! [`crate::events`], re-exported here.
+
+pub use crate::events::cases::*;
+pub use crate::payments::*;
+pub use crate::stock::*;
 
 use crate::fixtures::*;
 use crate::Store;
@@ -433,7 +439,12 @@ pub async fn concurrent_creates_with_one_key<S: Store>(store: S) {
 // Status transitions (OrderStatusUpdater)
 // ---------------------------------------------------------------------------
 
-fn change(order: &Order, from: OrderStatus, to: OrderStatus, at_offset_ms: i64) -> StatusChange {
+pub(crate) fn change(
+    order: &Order,
+    from: OrderStatus,
+    to: OrderStatus,
+    at_offset_ms: i64,
+) -> StatusChange {
     StatusChange {
         detail: None,
         order_id: order.order_id,
@@ -445,19 +456,21 @@ fn change(order: &Order, from: OrderStatus, to: OrderStatus, at_offset_ms: i64) 
 }
 
 /// `order` after `change`: what a store must return and keep.
-fn moved(order: &Order, change: &StatusChange) -> Order {
+pub(crate) fn moved(order: &Order, change: &StatusChange) -> Order {
     let mut o = order.clone();
     o.status = change.to;
     o.status_reason = change.reason.clone();
+    o.status_detail = change.detail.clone();
     o.updated_at = change.at;
     o
 }
 
 /// A PENDING order with every optional field (contacts included).
-fn pending_full_order(offset_ms: i64) -> Order {
+pub(crate) fn pending_full_order(offset_ms: i64) -> Order {
     let mut o = full_order(at_ms(offset_ms));
     o.status = OrderStatus::Pending;
     o.status_reason = None;
+    o.status_detail = None;
     o
 }
 

@@ -1,6 +1,10 @@
 //! One contract suite for the Orders ports. Every case is an async function
-//! generic over a store implementing [`OrderWriter`], [`OrderReader`],
-//! [`OrderLister`], [`OrderStatusUpdater`] and [`NotificationLedger`]; `tests/contract.rs` runs each case against every backend
+//! generic over a [`Store`]: the order ports ([`OrderWriter`],
+//! [`OrderReader`], [`OrderLister`], [`OrderStatusUpdater`]), the
+//! [`NotificationLedger`], the saga's stores ([`PaymentLedger`],
+//! [`AttemptCounter`], [`Inventory`], [`StockAdmin`]) and a view of the status
+//! events its writes produced ([`events::StatusEventLog`]);
+//! `tests/contract.rs` runs each case against every backend
 //! (SQLite in memory, SQLite on a file, DynamoDB on an endpoint such as moto
 //! or DynamoDB Local) on a fresh, empty store.
 //!
@@ -10,8 +14,14 @@
 
 pub mod backends;
 pub mod cases;
+pub mod events;
 pub mod fixtures;
+pub mod payments;
+pub mod stock;
 
+use events::StatusEventLog;
+use orders_core::inventory::{Inventory, StockAdmin};
+use orders_core::payments::{AttemptCounter, PaymentLedger};
 use orders_core::ports::{
     NotificationLedger, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
 };
@@ -23,6 +33,11 @@ pub trait Store:
     + OrderLister
     + OrderStatusUpdater
     + NotificationLedger
+    + PaymentLedger
+    + AttemptCounter
+    + Inventory
+    + StockAdmin
+    + StatusEventLog
     + Clone
     + Send
     + Sync
@@ -35,6 +50,11 @@ impl<T> Store for T where
         + OrderLister
         + OrderStatusUpdater
         + NotificationLedger
+        + PaymentLedger
+        + AttemptCounter
+        + Inventory
+        + StockAdmin
+        + StatusEventLog
         + Clone
         + Send
         + Sync

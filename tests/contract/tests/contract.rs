@@ -28,6 +28,18 @@ macro_rules! contract_suite {
                 ledger_lease_in_flight_then_taken_over,
                 concurrent_claims_one_winner,
                 ledger_items_are_never_listed,
+                transition_writes_one_valid_event,
+                unchanged_transition_writes_no_event,
+                payment_first_charge_wins,
+                payment_refund_once,
+                payment_refund_of_a_declined_charge_changes_nothing,
+                attempt_counter_counts_per_key,
+                stock_set_get_list_seed,
+                reserve_is_all_or_nothing,
+                reserve_twice_changes_nothing,
+                release_once_then_nothing,
+                last_unit_goes_to_exactly_one_order,
+                twenty_reservations_over_five_units,
             );
         }
     };
@@ -202,35 +214,52 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
                 .item
         }
     };
-    let o = full_order(at_ms(0)); // FAILED, with a reason
+    // PROCESSING, with a reason and a detail left from before.
+    let mut o = full_order(at_ms(0));
+    o.status = OrderStatus::Processing;
     store.create_order(&o, None).await.unwrap();
     let before = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
-    store
-        .transition(&StatusChange {
-            detail: None,
-            order_id: o.order_id,
-            from: OrderStatus::Failed,
-            to: OrderStatus::Cancelled,
-            reason: None,
-            at: at_ms(5_000),
-        })
-        .await
-        .unwrap();
+    let change = StatusChange {
+        detail: None,
+        order_id: o.order_id,
+        from: OrderStatus::Processing,
+        to: OrderStatus::Completed,
+        reason: None,
+        at: at_ms(5_000),
+    };
+    store.transition(&change).await.unwrap();
     let item = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
     let shard = format!("{:02}", o.shard());
-    assert_eq!(item.get("status"), Some(&A::S("CANCELLED".into())));
+    assert_eq!(item.get("status"), Some(&A::S("COMPLETED".into())));
     assert_eq!(
         item.get("gsi1pk"),
-        Some(&A::S(format!("STATUS#CANCELLED#{shard}")))
+        Some(&A::S(format!("STATUS#COMPLETED#{shard}")))
     );
     assert_eq!(
         item.get("updatedAt"),
         Some(&A::S("2026-11-18T11:06:45.123Z".into()))
     );
     assert!(!item.contains_key("statusReason"));
+    assert!(!item.contains_key("statusDetail"));
+    // The move's event rides on the item, for the stream's MODIFY record.
+    let Some(A::S(event)) = item.get("statusEvent") else {
+        panic!("no statusEvent: {item:?}")
+    };
+    assert_eq!(
+        orders_core::events::OrderEvent::from_json(event).unwrap(),
+        orders_core::events::OrderEvent::from(change.event().unwrap())
+    );
     // Everything else is as it was.
+    let rewritten = [
+        "status",
+        "gsi1pk",
+        "updatedAt",
+        "statusReason",
+        "statusDetail",
+        "statusEvent",
+    ];
     for (k, v) in &before {
-        if !["status", "gsi1pk", "updatedAt", "statusReason"].contains(&k.as_str()) {
+        if !rewritten.contains(&k.as_str()) {
             assert_eq!(item.get(k), Some(v), "{k}");
         }
     }
@@ -300,14 +329,15 @@ async fn sqlite_status_column_follows_transitions() {
     use orders_core::ports::{OrderStatusUpdater, OrderWriter, StatusChange};
     use orders_core::OrderStatus;
     let store = backends::sqlite_memory();
-    let o = full_order(at_ms(0));
+    let mut o = full_order(at_ms(0));
+    o.status = OrderStatus::Processing;
     store.create_order(&o, None).await.unwrap();
     store
         .transition(&StatusChange {
             detail: None,
             order_id: o.order_id,
-            from: OrderStatus::Failed,
-            to: OrderStatus::Cancelled,
+            from: OrderStatus::Processing,
+            to: OrderStatus::Completed,
             reason: None,
             at: at_ms(5_000),
         })
@@ -324,13 +354,14 @@ async fn sqlite_status_column_follows_transitions() {
         })
         .await
         .unwrap();
-    assert_eq!(column, "CANCELLED");
-    assert!(doc.contains(r#""status":"CANCELLED""#), "{doc}");
+    assert_eq!(column, "COMPLETED");
+    assert!(doc.contains(r#""status":"COMPLETED""#), "{doc}");
     assert!(
         doc.contains(r#""updatedAt":"2026-11-18T11:06:45.123Z""#),
         "{doc}"
     );
     assert!(!doc.contains("statusReason"), "{doc}");
+    assert!(!doc.contains("statusDetail"), "{doc}");
     // Contacts live in their own columns, never in the document.
     assert!(
         !doc.contains("+447700900123") && !doc.contains("zoe@"),

@@ -6,11 +6,19 @@
 //!   stack deploys verbatim) applied to the stream record of an order item
 //!   as the DynamoDB adapter writes it (on moto);
 //! - local: the SQLite outbox row written with the order.
+//!
+//! Likewise `OrderStatusChanged`: the second pipe's template
+//! (contracts/events/order-status-changed.v1.pipe-template.json) applied to
+//! the MODIFY record of a status move forwards the event the move wrote into
+//! the item (`statusEvent`), and it is the event the local outbox row of the
+//! same move carries.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use orders_contract_tests::backends::{dynamodb_client, dynamodb_endpoint};
 use orders_contract_tests::fixtures::base_time;
-use orders_core::events::{OrderCreated, OrderEvent};
+use orders_core::events::{validate_event, OrderCreated, OrderEvent};
+use orders_core::model::OrderStatus;
+use orders_core::ports::{OrderStatusUpdater, StatusChange, TransitionOutcome};
 use orders_core::{usecases, OrderReader};
 use orders_dynamodb::{create_table, order_key, DynamoStore};
 use orders_sqlite::SqliteStore;
@@ -18,6 +26,8 @@ use serde_json::{json, Map, Value};
 
 const TEMPLATE: &str =
     include_str!("../../../contracts/events/order-created.v1.pipe-template.json");
+const STATUS_TEMPLATE: &str =
+    include_str!("../../../contracts/events/order-status-changed.v1.pipe-template.json");
 
 const BODY: &[u8] = br#"{"customerId":"cust-42","customerName":"Ada Lovelace","customerEmail":"ada@example.com","customerPhone":"+14155550100","currency":"EUR","items":[{"sku":"A","quantity":3,"price":"2.50"},{"sku":"B","quantity":2,"price":19.99}]}"#;
 
@@ -146,4 +156,123 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
         from_outbox,
         OrderEvent::from(OrderCreated::from_order(&order))
     );
+}
+
+/// The stream record DynamoDB writes for an update of the order item from
+/// `old` to `new` (both as `GetItem` returns them).
+fn modify_record(
+    order_id: uuid::Uuid,
+    old: &std::collections::HashMap<String, AttributeValue>,
+    new: &std::collections::HashMap<String, AttributeValue>,
+) -> Value {
+    json!({
+        "eventID": "a87ff679a2f3e71d9181a67b7542122c",
+        "eventName": "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": image(&order_key(order_id)),
+            "OldImage": image(old),
+            "NewImage": image(new),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    })
+}
+
+#[test]
+fn the_status_template_forwards_the_items_event_whole() {
+    assert_eq!(
+        STATUS_TEMPLATE.trim(),
+        "<$.dynamodb.NewImage.statusEvent.S>"
+    );
+}
+
+#[tokio::test]
+async fn status_pipe_template_and_local_outbox_produce_the_same_valid_event() {
+    let Some(endpoint) = dynamodb_endpoint("status_pipe_template") else {
+        return;
+    };
+    let client = dynamodb_client(&endpoint);
+    let table = format!("pipe-{}", uuid::Uuid::now_v7().simple());
+    create_table(&client, &table).await.unwrap();
+    let store = DynamoStore::new(client.clone(), &table);
+    let local = SqliteStore::in_memory().unwrap();
+
+    let created = usecases::create_order(&store, BODY, None, base_time())
+        .await
+        .unwrap();
+    let id = created.order_id;
+    // The same order locally, so both producers make the same event ids.
+    let order = store.get_order(id).await.unwrap().unwrap();
+    orders_core::OrderWriter::create_order(&local, &order, None)
+        .await
+        .unwrap();
+    let at = |ms| base_time() + chrono::Duration::milliseconds(ms);
+    let moves = [
+        (
+            OrderStatus::Pending,
+            OrderStatus::Processing,
+            None,
+            None,
+            at(1_000),
+        ),
+        (
+            OrderStatus::Processing,
+            OrderStatus::Failed,
+            Some("OUT_OF_STOCK".to_string()),
+            Some("out of stock: A".to_string()),
+            at(2_000),
+        ),
+    ];
+    let get = || async {
+        client
+            .get_item()
+            .table_name(&table)
+            .set_key(Some(order_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .expect("the order item")
+    };
+    for (from, to, reason, detail, at) in moves {
+        let change = StatusChange {
+            order_id: id,
+            from,
+            to,
+            reason,
+            detail,
+            at,
+        };
+        let old = get().await;
+        assert!(matches!(
+            store.transition(&change).await.unwrap(),
+            TransitionOutcome::Moved(_)
+        ));
+        let new = get().await;
+        let record = modify_record(id, &old, &new);
+        // What the second pipe's filter keeps: MODIFYs of order items.
+        assert_eq!(record["dynamodb"]["Keys"]["sk"]["S"], "ORDER");
+        assert_ne!(
+            record["dynamodb"]["OldImage"]["status"],
+            record["dynamodb"]["NewImage"]["status"]
+        );
+        let text = render(STATUS_TEMPLATE, &record, false);
+        let doc: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("pipe output is not JSON: {e}\n{text}"));
+        validate_event(&doc)
+            .unwrap_or_else(|e| panic!("pipe output fails its schema: {e:?}\n{text}"));
+        let from_pipe = OrderEvent::from_json(&text).unwrap();
+        assert_eq!(from_pipe, OrderEvent::from(change.event().unwrap()));
+        assert!(!text.contains("ada@example.com") && !text.contains("Ada"));
+
+        // The local producer: the outbox row of the same move.
+        orders_core::OrderStatusUpdater::transition(&local, &change)
+            .await
+            .unwrap();
+        let rows = local.outbox_pending(100).await.unwrap();
+        let row = rows.last().expect("an outbox row");
+        assert_eq!(row.event_type, "OrderStatusChanged");
+        assert_eq!(OrderEvent::from_json(&row.body).unwrap(), from_pipe);
+    }
 }

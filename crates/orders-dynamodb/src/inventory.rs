@@ -1,0 +1,324 @@
+//! Reservations in the orders table (docs/data-model.md): one item per
+//! order, `RESERVATION#<orderId>` / `RESERVATION`, with `orderId`,
+//! `status` (`RESERVED`, `RELEASED`), `lines` (L of M `sku`, `quantity`),
+//! `reservedAt` and, once released, `releasedAt`.
+//!
+//! A reservation is one `TransactWriteItems`: the reservation `Put`
+//! (`attribute_not_exists(pk)`) first, then per line an `Update` of the
+//! stock item `SET available = available - :q, reserved = reserved + :q`
+//! conditional on `attribute_exists(pk) AND available >= :q`. DynamoDB
+//! applies all or none, so stock never goes below zero and of concurrent
+//! reservations of the last units exactly one succeeds. A cancelled
+//! transaction says why per item, in request order: a failed reservation
+//! condition means the order is reserved already (its stored reservation is
+//! the answer); failed stock conditions name the SKUs short or unknown.
+//! A release is the mirror image, conditional on the reservation being
+//! `RESERVED`, so its units go back once.
+
+use crate::item::{corrupt, get_n, get_s, get_time, s, Item};
+use crate::stock::{n, stock_key};
+use crate::{classify, DynamoStore};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use orders_core::error::StoreError;
+use orders_core::inventory::{
+    Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome,
+};
+use orders_core::model::format_timestamp;
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Most lines one reservation takes: `TransactWriteItems` holds at most 100
+/// actions, one of which is the reservation itself.
+pub const MAX_RESERVATION_LINES: usize = 99;
+
+/// Attempts of a transaction that conflicts with another on the same items.
+const ATTEMPTS: u32 = 5;
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// The key of an order's reservation item.
+pub fn reservation_key(order_id: Uuid) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("RESERVATION#{order_id}"))),
+        ("sk".to_string(), s("RESERVATION")),
+    ])
+}
+
+fn reservation_to_item(r: &Reservation) -> Item {
+    let mut item = reservation_key(r.order_id);
+    item.insert("orderId".into(), s(r.order_id.to_string()));
+    item.insert("status".into(), s(r.status.as_str()));
+    let lines = r
+        .lines
+        .iter()
+        .map(|l| {
+            AttributeValue::M(HashMap::from([
+                ("sku".to_string(), s(&l.sku)),
+                ("quantity".to_string(), n(l.quantity)),
+            ]))
+        })
+        .collect();
+    item.insert("lines".into(), AttributeValue::L(lines));
+    item.insert("reservedAt".into(), s(format_timestamp(r.reserved_at)));
+    if let Some(at) = r.released_at {
+        item.insert("releasedAt".into(), s(format_timestamp(at)));
+    }
+    item
+}
+
+fn reservation_from_item(item: &Item) -> Result<Reservation, StoreError> {
+    let lines = match item.get("lines") {
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .map(|v| match v {
+                AttributeValue::M(m) => Ok(ReservationLine {
+                    sku: get_s(m, "sku")?.to_string(),
+                    quantity: get_n(m, "quantity")?,
+                }),
+                _ => Err(corrupt("a reservation line is not a map")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(corrupt("lines is missing or not a list")),
+    };
+    Ok(Reservation {
+        order_id: Uuid::try_parse(get_s(item, "orderId")?)
+            .map_err(|_| corrupt("reservation orderId is not a UUID"))?,
+        lines,
+        status: get_s(item, "status")?.parse()?,
+        reserved_at: get_time(item, "reservedAt")?,
+        released_at: match item.get("releasedAt") {
+            None => None,
+            Some(_) => Some(get_time(item, "releasedAt")?),
+        },
+    })
+}
+
+/// One stock line's update in a reservation (`reserve`) or a release.
+fn stock_update(
+    table: &str,
+    line: &ReservationLine,
+    reserve: bool,
+    at: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    let (update, condition) = if reserve {
+        (
+            "SET available = available - :q, reserved = reserved + :q, updatedAt = :at",
+            "attribute_exists(pk) AND available >= :q",
+        )
+    } else {
+        (
+            "SET available = available + :q, reserved = reserved - :q, updatedAt = :at",
+            "attribute_exists(pk) AND reserved >= :q",
+        )
+    };
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(stock_key(&line.sku)))
+        .update_expression(update)
+        .condition_expression(condition)
+        .expression_attribute_values(":q", n(line.quantity))
+        .expression_attribute_values(":at", s(at))
+        .build()
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// What a cancelled transaction's reasons say.
+enum Cancelled {
+    /// Per item, in request order: did its condition fail?
+    Conditions(Vec<bool>),
+    /// A conflicting transaction on the same items: worth another attempt.
+    Conflict,
+}
+
+fn cancelled(
+    op: &'static str,
+    err: &SdkError<TransactWriteItemsError>,
+) -> Result<Cancelled, StoreError> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+        err.as_service_error()
+    else {
+        return Err(classify(op, err));
+    };
+    let codes: Vec<&str> = cancel
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code().unwrap_or("None"))
+        .collect();
+    if codes
+        .iter()
+        .any(|c| c.contains("Throughput") || c.contains("Throttl"))
+    {
+        return Err(StoreError::Unavailable(format!(
+            "{op} throttled: {codes:?}"
+        )));
+    }
+    if codes.contains(&CONDITION_FAILED) {
+        return Ok(Cancelled::Conditions(
+            codes.iter().map(|c| *c == CONDITION_FAILED).collect(),
+        ));
+    }
+    if codes.contains(&"TransactionConflict") {
+        return Ok(Cancelled::Conflict);
+    }
+    Err(classify(op, err))
+}
+
+impl DynamoStore {
+    async fn backoff(attempt: u32) {
+        tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+    }
+
+    fn stored_reservation(&self, r: &Reservation) -> Result<Reservation, StoreError> {
+        // As a read would return it (timestamps in milliseconds).
+        reservation_from_item(&reservation_to_item(r))
+    }
+}
+
+#[async_trait]
+impl Inventory for DynamoStore {
+    async fn reserve(
+        &self,
+        order_id: Uuid,
+        lines: &[ReservationLine],
+        at: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError> {
+        if lines.len() > MAX_RESERVATION_LINES {
+            return Err(StoreError::Other(format!(
+                "a reservation takes at most {MAX_RESERVATION_LINES} SKUs, order {order_id} has {}",
+                lines.len()
+            )));
+        }
+        let reservation = Reservation {
+            order_id,
+            lines: lines.to_vec(),
+            status: ReservationStatus::Reserved,
+            reserved_at: at,
+            released_at: None,
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(reservation_to_item(&reservation)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let at_text = format_timestamp(at);
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        for line in lines {
+            items.push(stock_update(&self.table, line, true, &at_text)?);
+        }
+        for attempt in 1..=ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => {
+                    return Ok(ReserveOutcome::Reserved(
+                        self.stored_reservation(&reservation)?,
+                    ))
+                }
+                Err(e) => e,
+            };
+            match cancelled("TransactWriteItems", &err)? {
+                Cancelled::Conditions(failed) if failed.first() == Some(&true) => {
+                    if let Some(existing) = self.get_reservation(order_id).await? {
+                        tracing::debug!(order_id = %order_id, "already reserved");
+                        return Ok(ReserveOutcome::Reserved(existing));
+                    }
+                }
+                Cancelled::Conditions(failed) => {
+                    let mut skus: Vec<String> = lines
+                        .iter()
+                        .zip(failed.iter().skip(1))
+                        .filter(|(_, failed)| **failed)
+                        .map(|(l, _)| l.sku.clone())
+                        .collect();
+                    skus.sort();
+                    skus.dedup();
+                    tracing::debug!(order_id = %order_id, short = skus.len(), "out of stock");
+                    return Ok(ReserveOutcome::OutOfStock { skus });
+                }
+                Cancelled::Conflict => {}
+            }
+            Self::backoff(attempt).await;
+        }
+        Err(StoreError::Unavailable(format!(
+            "the reservation of {order_id} kept conflicting; retry"
+        )))
+    }
+
+    async fn release(
+        &self,
+        order_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Reservation>, StoreError> {
+        let at_text = format_timestamp(at);
+        for attempt in 1..=ATTEMPTS {
+            let Some(held) = self.get_reservation(order_id).await? else {
+                return Ok(None);
+            };
+            if held.status == ReservationStatus::Released {
+                return Ok(Some(held));
+            }
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(reservation_key(order_id)))
+                .update_expression("SET #status = :released, releasedAt = :at")
+                .condition_expression("#status = :reserved")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":released", s(ReservationStatus::Released.as_str()))
+                .expression_attribute_values(":reserved", s(ReservationStatus::Reserved.as_str()))
+                .expression_attribute_values(":at", s(&at_text))
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            for line in &held.lines {
+                items.push(stock_update(&self.table, line, false, &at_text)?);
+            }
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => {
+                    let mut released = held;
+                    released.status = ReservationStatus::Released;
+                    released.released_at = Some(at);
+                    return self.stored_reservation(&released).map(Some);
+                }
+                Err(e) => e,
+            };
+            match cancelled("TransactWriteItems", &err)? {
+                // Released meanwhile by another call: the loop reads it.
+                Cancelled::Conditions(failed) if failed.first() == Some(&true) => continue,
+                Cancelled::Conditions(_) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the stock of the reservation of {order_id} holds less than it reserved"
+                    )))
+                }
+                Cancelled::Conflict => Self::backoff(attempt).await,
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "the release of {order_id} kept conflicting; retry"
+        )))
+    }
+
+    async fn get_reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
+        self.get_consistent(reservation_key(order_id))
+            .await?
+            .as_ref()
+            .map(reservation_from_item)
+            .transpose()
+    }
+}
