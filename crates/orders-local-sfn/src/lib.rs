@@ -33,6 +33,7 @@ pub mod executor;
 pub mod path;
 mod retry;
 pub mod saga;
+mod states;
 pub mod store;
 mod template;
 

@@ -1,9 +1,9 @@
 //! `Retry` and `Catch`: which retrier or catcher an error picks, and how
 //! long a retry waits.
 
-use crate::definition::{optional_path, Fields};
 use crate::error::{names, DefinitionError, TaskError};
 use crate::path::ReferencePath;
+use crate::states::{optional_path, Fields};
 use serde_json::Value;
 use std::time::Duration;
 
