@@ -14,8 +14,9 @@ use rusqlite::{Connection, TransactionBehavior};
 /// 1: orders and idempotency records. 2: the event outbox and the queues.
 /// 3: the customer's phone, the notification ledger and the local record of
 /// sent notifications. 4: payments, payment attempts, stock and
-/// reservations (the saga's stores).
-pub const SCHEMA_VERSION: i64 = 4;
+/// reservations (the saga's stores). 5: the local ASL executor's executions
+/// and their history (`orders-local-sfn`).
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
@@ -131,6 +132,50 @@ CREATE TABLE IF NOT EXISTS reservations (
 );
 ";
 
+/// Version 5: the local ASL executor (`orders-local-sfn`). One row per
+/// execution (unique per state machine and name, like Standard workflows):
+/// while RUNNING, the state it stands in (`current_state`, entered and not
+/// finished), that state's raw input, the retries each of its retriers made
+/// (`retry_counts`, a JSON array) and when its next attempt is due
+/// (`retry_due_at`); `version` counts committed steps so two drivers can
+/// never both move one execution. `sfn_history` holds one row per event.
+/// Times are epoch milliseconds; inputs and outputs are JSON text.
+const SCHEMA_V5: &str = "
+CREATE TABLE IF NOT EXISTS sfn_executions (
+    state_machine TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT')),
+    input         TEXT NOT NULL,
+    output        TEXT,
+    error         TEXT,
+    cause         TEXT,
+    current_state TEXT,
+    state_input   TEXT,
+    retry_counts  TEXT NOT NULL DEFAULT '[]',
+    retry_due_at  INTEGER,
+    version       INTEGER NOT NULL DEFAULT 0,
+    started_at    INTEGER NOT NULL,
+    stopped_at    INTEGER,
+    PRIMARY KEY (state_machine, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sfn_executions_by_start ON sfn_executions (state_machine, started_at);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (state_machine, status, started_at);
+CREATE TABLE IF NOT EXISTS sfn_history (
+    state_machine TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    event_id      INTEGER NOT NULL,
+    event_type    TEXT NOT NULL,
+    state         TEXT,
+    at            INTEGER NOT NULL,
+    input         TEXT,
+    output        TEXT,
+    error         TEXT,
+    cause         TEXT,
+    due_at        INTEGER,
+    PRIMARY KEY (state_machine, name, event_id)
+) WITHOUT ROWID;
+";
+
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -157,6 +202,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if version < 4 {
         tx.execute_batch(SCHEMA_V4).map_err(map_err)?;
+    }
+    if version < 5 {
+        tx.execute_batch(SCHEMA_V5).map_err(map_err)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
@@ -337,6 +385,31 @@ mod tests {
             Claim::AlreadySent
         );
         assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new));
+    }
+
+    #[tokio::test]
+    async fn a_v3_database_gains_the_executor_tables() {
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
+        let kept = sample(Uuid::now_v7());
+        old_database(&db.0, 2, std::slice::from_ref(&kept));
+        {
+            let conn = Connection::open(&db.0).unwrap();
+            conn.execute_batch(SCHEMA_V3).unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
+        }
+        let s = SqliteStore::open(&db.0).unwrap();
+        let (executions, history): (i64, i64) = s
+            .with_reader(|c| {
+                c.query_row(
+                    "SELECT (SELECT COUNT(*) FROM sfn_executions), (SELECT COUNT(*) FROM sfn_history)",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!((executions, history), (0, 0));
+        assert_eq!(s.get_order(kept.order_id).await.unwrap(), Some(kept));
     }
 
     #[test]

@@ -1,0 +1,45 @@
+//! The local stand-in for Step Functions: an Amazon States Language
+//! executor that runs `contracts/workflows/order-saga.asl.json` as it is,
+//! durable in the embedded store's SQLite file.
+//!
+//! - [`Definition`] parses the document (after `DefinitionSubstitutions`)
+//!   into typed states: Task, Choice, Pass, Succeed, Fail; InputPath,
+//!   Parameters, ResultSelector, ResultPath, OutputPath, Result; Retry and
+//!   Catch; TimeoutSeconds. Anything else (Map, Parallel, Wait, intrinsic
+//!   functions, JSONata, the context object, unknown fields, a Next to a
+//!   missing state, an unreachable state) is refused there, naming the
+//!   state and field, so the file cannot drift past the executor.
+//! - [`Executor`] starts executions (names unique, like Standard
+//!   workflows), drives them with bounded concurrency, resumes every
+//!   unfinished one when its runner starts, and records each execution and
+//!   its history in the store's file (`sfn_executions`, `sfn_history`). The
+//!   durability rules are on [`executor`].
+//! - Tasks run through a [`TaskInvoker`] (the local host's calls the
+//!   Lambda crates' handlers). `arn:aws:states:::lambda:invoke` tasks get
+//!   `{"Payload": <output>, "StatusCode": 200}` as on AWS.
+//! - Errors are named as Step Functions names them ([`error::names`]).
+//!
+//! `tests/asl-scenarios` runs the saga's paths through this executor and
+//! through the npm `aws-local-stepfunctions` interpreter
+//! (`scripts/asl-check.mjs`) and requires identical visited states and
+//! outputs.
+
+mod choice;
+pub mod definition;
+mod driver;
+mod engine;
+pub mod error;
+pub mod executor;
+pub mod path;
+mod retry;
+pub mod saga;
+mod states;
+pub mod store;
+mod template;
+
+pub use definition::{substitute, Definition};
+pub use engine::EventType;
+pub use error::{DefinitionError, ExecutorError, TaskError};
+pub use executor::{Executor, ExecutorOptions, ListFilter, TaskContext, TaskInvoker};
+pub use saga::SagaStarter;
+pub use store::{ExecutionDetail, ExecutionStatus, ExecutionSummary, HistoryEvent};
