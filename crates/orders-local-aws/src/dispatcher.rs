@@ -1,8 +1,10 @@
 //! The outbox → queue dispatcher: the local stand-in for DynamoDB Streams and
-//! the EventBridge Pipe that feed the processing queue (flow step 2).
+//! the two EventBridge Pipes (flow steps 2 and 5): `OrderCreated` to the
+//! processing queue, `OrderStatusChanged` to the notifications topic.
 //!
 //! The store writes each new order's `OrderCreated` into its outbox in the
-//! order's transaction. [`dispatch`] moves outbox rows onto a queue in one
+//! order's transaction, and each status move's `OrderStatusChanged` in the
+//! move's. [`dispatch`] moves outbox rows onto their queue ([`Route`]) in one
 //! transaction per batch: each row is deleted in the transaction that
 //! enqueues it ([`dispatch_outbox`]), and the message id is the event id, so
 //! a crash between the two steps can neither lose nor duplicate an event,
@@ -27,43 +29,78 @@ pub const BATCH: usize = 500;
 /// How often [`run`] looks at an outbox nothing in this process woke it for.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
-/// Moves up to `max` outbox rows of `queue`'s store, oldest first, onto
-/// `queue`, in one transaction, and wakes the queue's long polls in this
-/// process. Returns how many moved (0 when the outbox is empty).
-pub async fn dispatch(queue: &Queue, max: usize) -> Result<usize, StoreError> {
-    let name = queue.name().to_string();
-    let moved = queue
+/// Where each event type goes: the queues of one store.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// `OrderCreated` (and any other type): the processing queue, as the
+    /// INSERT pipe feeds it.
+    pub events: Queue,
+    /// `OrderStatusChanged`: the notifications topic's local stand-in, as
+    /// the MODIFY pipe feeds the topic.
+    pub notifications: Queue,
+}
+
+impl Route {
+    pub fn new(events: Queue, notifications: Queue) -> Self {
+        Self {
+            events,
+            notifications,
+        }
+    }
+
+    /// The queue of an event type. A type this build does not know goes to
+    /// the processing queue, whose consumer dead-letters what it cannot
+    /// read, so nothing is dropped or jams the outbox.
+    pub fn queue_for(&self, event_type: &str) -> &Queue {
+        match event_type {
+            "OrderStatusChanged" => &self.notifications,
+            _ => &self.events,
+        }
+    }
+}
+
+/// Moves up to `max` outbox rows of the queues' store, oldest first, onto
+/// their queues ([`Route::queue_for`]), in one transaction, and wakes both
+/// queues' long polls in this process (a wake-up of a queue that got nothing
+/// only makes its pollers look again). Returns how many moved (0 when the
+/// outbox is empty).
+pub async fn dispatch(route: &Route, max: usize) -> Result<usize, StoreError> {
+    let names = route.clone();
+    let moved = route
+        .events
         .store()
         .dispatch_outbox(max, move |tx, rows| {
             let now = now_epoch_millis();
             for row in rows {
+                let queue = names.queue_for(&row.event_type).name();
                 // The message id is the event id: even a row somehow moved
                 // twice could not become two messages.
-                enqueue_on(tx, &name, &row.event_id, &row.body, now)?;
+                enqueue_on(tx, queue, &row.event_id, &row.body, now)?;
             }
             Ok(())
         })
         .await?;
     if moved > 0 {
-        queue.wake();
-        tracing::debug!(moved, queue = queue.name(), "outbox dispatched");
+        route.events.wake();
+        route.notifications.wake();
+        tracing::debug!(moved, "outbox dispatched");
     }
     Ok(moved)
 }
 
-/// Dispatches the outbox of `queue`'s store onto `queue` until `stopped`
-/// turns true (or its sender is dropped): in batches of [`BATCH`] while there
-/// are rows, then waiting for the store's outbox waker or [`POLL_INTERVAL`].
-/// A failed dispatch is logged and retried.
-pub async fn run(queue: Queue, mut stopped: watch::Receiver<bool>) {
+/// Dispatches the outbox of the queues' store until `stopped` turns true
+/// (or its sender is dropped): in batches of [`BATCH`] while there are rows,
+/// then waiting for the store's outbox waker or [`POLL_INTERVAL`]. A failed
+/// dispatch is logged and retried.
+pub async fn run(route: Route, mut stopped: watch::Receiver<bool>) {
     // Subscribed before the first look, so a commit between a look and the
     // wait still wakes the loop.
-    let mut written = queue.store().outbox_waker();
+    let mut written = route.events.store().outbox_waker();
     loop {
         if *stopped.borrow() {
             return;
         }
-        match dispatch(&queue, BATCH).await {
+        match dispatch(&route, BATCH).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "outbox dispatch failed; retrying"),

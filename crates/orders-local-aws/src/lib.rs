@@ -3,9 +3,9 @@
 //!
 //! | AWS | stand-in |
 //! | --- | --- |
-//! | DynamoDB Streams + EventBridge Pipe (INSERT → SQS) | [`dispatcher`]: outbox rows → a queue |
+//! | DynamoDB Streams + EventBridge Pipes (INSERT → SQS, status MODIFY → SNS) | [`dispatcher`]: outbox rows → their queue |
 //! | SQS standard queue with a redrive policy | [`queue::Queue`] |
-//! | SNS notifications topic | [`publisher::QueuePublisher`] (a queue the notifier consumes) |
+//! | SNS notifications topic | a queue the notifier consumes, fed by the dispatcher ([`publisher::QueuePublisher`] publishes onto it by hand, for tests) |
 //! | SES e-mail, SNS text messages | [`notifier::RecordingNotifier`] (the `sent_notifications` table) |
 //!
 //! `orders-sqlite` is the adapter of the core's ports (orders, status moves,

@@ -1,21 +1,54 @@
-//! The dispatcher (the local pipe): every outbox row moves onto the queue
-//! exactly once, in outbox order, also with two dispatchers on one file; the
-//! loop follows the store's outbox waker and stops when told.
+//! The dispatcher (the local pipes): every outbox row moves onto its queue
+//! exactly once, in outbox order, also with two dispatchers on one file
+//! (`OrderCreated` to the processing queue, `OrderStatusChanged` to the
+//! notifications queue); the loop follows the store's outbox waker and stops
+//! when told.
 
 mod common;
 
 use common::{create, TempDb};
 use orders_core::events::OrderEvent;
-use orders_local_aws::dispatcher;
+use orders_core::model::OrderStatus;
+use orders_core::ports::{OrderStatusUpdater, StatusChange};
+use orders_local_aws::dispatcher::{self, Route};
 use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use std::collections::HashSet;
 use std::time::Duration;
 
+/// The processing queue `orders` and the notifications queue of `s`.
+fn route(s: &SqliteStore) -> Route {
+    Route::new(
+        Queue::new(s.clone(), QueueConfig::new("orders")).unwrap(),
+        Queue::new(s.clone(), QueueConfig::new("notifications")).unwrap(),
+    )
+}
+
+/// Now, to the millisecond (what events carry).
+fn now_ms() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap()
+}
+
+/// Every message waiting on `q`, oldest first.
+async fn drain(q: &Queue) -> Vec<orders_local_aws::queue::Message> {
+    let mut got = Vec::new();
+    loop {
+        let batch = q
+            .receive(10, Duration::ZERO, Duration::from_secs(30))
+            .await
+            .unwrap();
+        if batch.is_empty() {
+            return got;
+        }
+        got.extend(batch);
+    }
+}
+
 #[tokio::test]
 async fn dispatch_moves_each_row_once_into_the_queue() {
     let s = SqliteStore::in_memory().unwrap();
-    let q = Queue::new(s.clone(), QueueConfig::new("orders")).unwrap();
+    let r = route(&s);
+    let q = r.events.clone();
     let mut ids = Vec::new();
     for _ in 0..12 {
         ids.push(create(&s, false).await.order_id.to_string());
@@ -27,22 +60,13 @@ async fn dispatch_moves_each_row_once_into_the_queue() {
         .into_iter()
         .map(|e| e.event_id)
         .collect();
-    assert_eq!(dispatcher::dispatch(&q, 5).await.unwrap(), 5);
-    assert_eq!(dispatcher::dispatch(&q, 100).await.unwrap(), 7);
-    assert_eq!(dispatcher::dispatch(&q, 100).await.unwrap(), 0);
+    assert_eq!(dispatcher::dispatch(&r, 5).await.unwrap(), 5);
+    assert_eq!(dispatcher::dispatch(&r, 100).await.unwrap(), 7);
+    assert_eq!(dispatcher::dispatch(&r, 100).await.unwrap(), 0);
     assert!(s.outbox_pending(100).await.unwrap().is_empty());
+    assert!(drain(&r.notifications).await.is_empty());
 
-    let mut got = Vec::new();
-    loop {
-        let batch = q
-            .receive(10, Duration::ZERO, Duration::from_secs(30))
-            .await
-            .unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        got.extend(batch);
-    }
+    let got = drain(&q).await;
     // In outbox order; message id = event id; bodies are the events.
     assert_eq!(
         got.iter().map(|m| m.message_id.clone()).collect::<Vec<_>>(),
@@ -65,13 +89,14 @@ async fn dispatch_concurrently(a: SqliteStore, b: SqliteStore, n: usize) {
     for _ in 0..n {
         ids.insert(create(&a, false).await.order_id.to_string());
     }
-    let qa = Queue::new(a.clone(), QueueConfig::new("orders")).unwrap();
-    let qb = Queue::new(b.clone(), QueueConfig::new("orders")).unwrap();
-    let run = |q: Queue| {
+    let ra = route(&a);
+    let qa = ra.events.clone();
+    let rb = route(&b);
+    let run = |r: Route| {
         tokio::spawn(async move {
             let mut moved = 0;
             loop {
-                match dispatcher::dispatch(&q, 3).await.unwrap() {
+                match dispatcher::dispatch(&r, 3).await.unwrap() {
                     0 => return moved,
                     k => moved += k,
                 }
@@ -79,7 +104,7 @@ async fn dispatch_concurrently(a: SqliteStore, b: SqliteStore, n: usize) {
             }
         })
     };
-    let (ta, tb) = (run(qa.clone()), run(qb));
+    let (ta, tb) = (run(ra), run(rb));
     let total = ta.await.unwrap() + tb.await.unwrap();
     assert_eq!(total, n);
     assert!(a.outbox_pending(10).await.unwrap().is_empty());
@@ -120,14 +145,16 @@ async fn two_dispatchers_on_two_connections_move_each_row_once() {
 async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
     let db = TempDb::new();
     let s = SqliteStore::open(&db.path).unwrap();
-    let q = Queue::new(s.clone(), QueueConfig::new("orders")).unwrap();
+    let r = route(&s);
+    let q = r.events.clone();
     let before = create(&s, false).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(dispatcher::run(q.clone(), stopped));
+    let running = tokio::spawn(dispatcher::run(r.clone(), stopped));
 
     // Written before the start, by this process (the waker), and by
     // another store on the file (found by polling).
     let here = create(&s, false).await;
+    let here_id = here.order_id;
     let other = SqliteStore::open(&db.path).unwrap();
     let there = create(&other, false).await;
     let mut want: HashSet<String> = [before, here, there]
@@ -147,9 +174,91 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
     }
     assert!(s.outbox_pending(10).await.unwrap().is_empty());
 
+    // A status move's event goes to the notifications queue, woken by the
+    // move's commit.
+    let change = StatusChange {
+        order_id: here_id,
+        from: OrderStatus::Pending,
+        to: OrderStatus::Processing,
+        reason: None,
+        detail: None,
+        at: now_ms(),
+    };
+    s.transition(&change).await.unwrap();
+    let got = r
+        .notifications
+        .receive(10, Duration::from_secs(5), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        OrderEvent::from_json(&got[0].body).unwrap(),
+        OrderEvent::from(change.event().unwrap())
+    );
+
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running)
         .await
         .expect("the loop stops")
         .unwrap();
+}
+
+#[tokio::test]
+async fn each_event_type_goes_to_its_queue_in_outbox_order() {
+    let s = SqliteStore::in_memory().unwrap();
+    let r = route(&s);
+    let a = create(&s, false).await;
+    let b = create(&s, false).await;
+    let at = now_ms();
+    let moves = [
+        (a.order_id, OrderStatus::Pending, OrderStatus::Processing),
+        (b.order_id, OrderStatus::Pending, OrderStatus::Cancelled),
+        (a.order_id, OrderStatus::Processing, OrderStatus::Completed),
+    ];
+    let mut status_events = Vec::new();
+    for (order_id, from, to) in moves {
+        let change = StatusChange {
+            order_id,
+            from,
+            to,
+            reason: None,
+            detail: None,
+            at,
+        };
+        s.transition(&change).await.unwrap();
+        status_events.push(OrderEvent::from(change.event().unwrap()));
+    }
+    // A move that does not happen adds nothing.
+    let stale = StatusChange {
+        order_id: b.order_id,
+        from: OrderStatus::Pending,
+        to: OrderStatus::Processing,
+        reason: None,
+        detail: None,
+        at,
+    };
+    s.transition(&stale).await.unwrap();
+    assert_eq!(dispatcher::dispatch(&r, 100).await.unwrap(), 5);
+
+    let created: Vec<_> = drain(&r.events)
+        .await
+        .iter()
+        .map(|m| OrderEvent::from_json(&m.body).unwrap())
+        .collect();
+    assert_eq!(
+        created.iter().map(|e| e.order_id()).collect::<Vec<_>>(),
+        vec![a.order_id, b.order_id]
+    );
+    assert!(created.iter().all(|e| e.event_type() == "OrderCreated"));
+    let notified = drain(&r.notifications).await;
+    assert_eq!(
+        notified
+            .iter()
+            .map(|m| OrderEvent::from_json(&m.body).unwrap())
+            .collect::<Vec<_>>(),
+        status_events
+    );
+    for (m, e) in notified.iter().zip(&status_events) {
+        assert_eq!(m.message_id, e.event_id().to_string());
+    }
 }
