@@ -33,6 +33,7 @@ mod errors;
 mod gateway;
 mod local_api;
 pub mod pipeline;
+pub mod saga;
 mod proxy;
 mod routes;
 mod server;

@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let pipeline = config
         .pipeline
         .as_ref()
-        .map(|p| Pipeline::start(state.store(), p))
+        .map(|p| Pipeline::start(state.store(), state.executor(), p))
         .transpose()?;
     let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);

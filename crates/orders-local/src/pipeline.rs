@@ -1,12 +1,16 @@
 //! The asynchronous side of the local host, in-process, on the store's file:
 //!
 //! ```text
-//! create (order row + outbox row, one transaction)
+//! create (order row + OrderCreated outbox row, one transaction)
 //!   └─ dispatcher ── outbox → queue `order-events`            (the pipe)
 //!        └─ processors ── SQS-shaped batches of ≤ 10 → process-orders handler
-//!             └─ publisher ── queue `order-notifications`     (the topic)
-//!                  └─ notifier ── SNS-shaped events → notify-customer handler
-//!                       └─ ledger + `sent_notifications`      (SES / SMS)
+//!             └─ PENDING → PROCESSING, then the saga starts   (Step Functions)
+//!                  └─ executor ── order-saga.asl.json → payments, inventory,
+//!                                 settle-order handlers
+//! every status move (its OrderStatusChanged outbox row, same transaction)
+//!   └─ dispatcher ── outbox → queue `order-notifications`     (stream → pipe → topic)
+//!        └─ notifier ── SNS-shaped events → notify-customer handler
+//!             └─ ledger + `sent_notifications`                (SES / SMS)
 //! ```
 //!
 //! Every hop is a committed SQLite transaction and a message is deleted
@@ -25,7 +29,7 @@ use orders_core::events::OrderEvent;
 use orders_core::model::format_timestamp;
 use orders_local_aws::dispatcher;
 use orders_local_aws::notifier::RecordingNotifier;
-use orders_local_aws::publisher::QueuePublisher;
+use orders_local_sfn::{Executor, ExecutorOptions, SagaStarter};
 use orders_local_aws::queue::{Message, Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
@@ -77,6 +81,17 @@ pub struct Pipeline {
     tasks: JoinSet<()>,
 }
 
+/// The saga executor's options for `config` (defaults without a pipeline:
+/// the executor then only answers `/local/executions`).
+pub fn saga_options(config: Option<&PipelineConfig>) -> ExecutorOptions {
+    let defaults = PipelineConfig::default();
+    let config = config.unwrap_or(&defaults);
+    ExecutorOptions {
+        concurrency: config.saga_concurrency.max(1),
+        wait_scale: config.retry_wait_scale.max(0.0),
+    }
+}
+
 /// The queues of a store, as the pipeline uses them.
 pub fn queues(store: &SqliteStore) -> Result<(Queue, Queue), orders_core::StoreError> {
     Ok((
@@ -86,9 +101,12 @@ pub fn queues(store: &SqliteStore) -> Result<(Queue, Queue), orders_core::StoreE
 }
 
 impl Pipeline {
-    /// Starts the dispatcher, the processors and the notifiers.
+    /// Starts the dispatcher, the processors, the saga's executor and the
+    /// notifiers. `executor` runs the saga (its options come from
+    /// [`saga_options`]); the processors start executions on it.
     pub fn start(
         store: &SqliteStore,
+        executor: &Executor,
         config: &PipelineConfig,
     ) -> Result<Self, orders_core::StoreError> {
         let (events, notifications) = queues(store)?;
@@ -97,14 +115,26 @@ impl Pipeline {
 
         // The pipe: woken by the store after each commit that wrote outbox
         // rows, and looking every 200 ms for other processes' writes.
-        tasks.spawn(dispatcher::run(events.clone(), stopped.clone()));
+        tasks.spawn(dispatcher::run(
+            dispatcher::Route::new(events.clone(), notifications.clone()),
+            stopped.clone(),
+        ));
 
-        let publisher = Arc::new(QueuePublisher::new(notifications.clone()));
+        // The saga: every unfinished execution resumes where it stood, then
+        // each new one runs as the processors start it.
+        let runner = executor.clone();
+        let runner_stop = stopped.clone();
+        tasks.spawn(async move {
+            if let Err(e) = runner.run(runner_stop).await {
+                tracing::error!(error = %e, "the saga executor stopped");
+            }
+        });
+        let starter = Arc::new(SagaStarter::new(executor.clone()));
         for _ in 0..config.processors.max(1) {
             tasks.spawn(processor(
                 store.clone(),
                 events.clone(),
-                publisher.clone(),
+                starter.clone(),
                 config.visibility_timeout,
                 stopped.clone(),
             ));
@@ -183,7 +213,7 @@ async fn delete_all<'a>(queue: &Queue, done: impl Iterator<Item = &'a Message>) 
 async fn processor(
     store: SqliteStore,
     queue: Queue,
-    publisher: Arc<QueuePublisher>,
+    starter: Arc<SagaStarter>,
     visibility: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -195,7 +225,7 @@ async fn processor(
                 continue;
             }
         };
-        let response = process_orders::handler::handle(&store, &*publisher, event).await;
+        let response = process_orders::handler::handle(&store, &*starter, event).await;
         let failed: HashSet<&str> = response
             .batch_item_failures
             .iter()

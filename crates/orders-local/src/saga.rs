@@ -6,27 +6,24 @@
 use async_trait::async_trait;
 use orders_core::payments::SimulatedGateway;
 use orders_core::usecases::SagaError;
-use orders_local_sfn::{TaskError, TaskInvoker};
+use orders_local_sfn::saga::saga_definition;
+use orders_local_sfn::{Executor, ExecutorOptions, TaskError, TaskInvoker};
+use std::sync::Arc;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
-/// The saga's definition, as the CDK app deploys it.
-pub const SAGA_DEFINITION: &str = include_str!("../../../contracts/workflows/order-saga.asl.json");
-
-/// The name of the local state machine (what `/local/executions` shows).
-pub const SAGA_NAME: &str = "order-saga";
-
-/// The `DefinitionSubstitutions` of the local host: each function's name,
-/// where the CDK app puts its alias ARN.
-pub fn substitutions() -> Vec<(String, String)> {
-    [
-        ("PaymentsFunctionArn", "payments"),
-        ("InventoryFunctionArn", "inventory"),
-        ("SettleOrderFunctionArn", "settle-order"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+/// The saga's executor on `store`, its tasks run by [`LocalFunctions`]. The
+/// definition is `contracts/workflows/order-saga.asl.json` with the local
+/// function names; a file the executor cannot run fails here, at start-up,
+/// naming the state and field.
+pub fn saga_executor(store: &SqliteStore, options: ExecutorOptions) -> Result<Executor, String> {
+    let definition = saga_definition().map_err(|e| format!("order-saga.asl.json: {e}"))?;
+    Ok(Executor::new(
+        store.clone(),
+        definition,
+        Arc::new(LocalFunctions::new(store.clone())),
+        options,
+    ))
 }
 
 /// The saga's functions on the embedded store.

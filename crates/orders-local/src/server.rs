@@ -88,7 +88,7 @@ impl Server {
         let pipeline = config
             .pipeline
             .as_ref()
-            .map(|p| pipeline::Pipeline::start(state.store(), p))
+            .map(|p| pipeline::Pipeline::start(state.store(), state.executor(), p))
             .transpose()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(state, listener, async move {

@@ -3,7 +3,10 @@
 
 use crate::config::{load_or_create_api_key, Config, Timeouts};
 use orders_core::inventory::{StockAdmin, StockFile};
+use crate::pipeline::saga_options;
+use crate::saga::saga_executor;
 use orders_http::Cors;
+use orders_local_sfn::Executor;
 use orders_sqlite::SqliteStore;
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) store: Arc<SqliteStore>,
+    pub(crate) executor: Executor,
     pub(crate) api_key: Arc<str>,
     pub(crate) cors: Arc<Cors>,
     pub(crate) timeouts: Timeouts,
@@ -35,14 +39,21 @@ impl AppState {
             None => StockFile::seed(),
         };
         seed_stock_once(&store, &stock).await?;
-        let mut state = Self::new(store, api_key, Cors::parse(&config.allowed_origins))?;
+        let executor = saga_executor(&store, saga_options(config.pipeline.as_ref()))?;
+        let mut state = Self::new(store, executor, api_key, Cors::parse(&config.allowed_origins))?;
         state.timeouts = config.timeouts;
         Ok(state)
     }
 
     /// With the default timeouts.
-    pub fn new(store: SqliteStore, api_key: String, cors: Cors) -> Result<Self, BoxError> {
+    pub fn new(
+        store: SqliteStore,
+        executor: Executor,
+        api_key: String,
+        cors: Cors,
+    ) -> Result<Self, BoxError> {
         Ok(Self {
+            executor,
             store: Arc::new(store),
             api_key: api_key.into(),
             cors: Arc::new(cors),
@@ -56,6 +67,11 @@ impl AppState {
 
     pub fn store(&self) -> &SqliteStore {
         &self.store
+    }
+
+    /// The saga's executor (the pipeline runs it; `/local/executions` reads it).
+    pub fn executor(&self) -> &Executor {
+        &self.executor
     }
 
     /// Constant-time comparison of a given key with the host's.
