@@ -40,6 +40,39 @@ const roleStatements = (s: StageName, roleId: string): any[] =>
     .flatMap((p) => p.Properties?.PolicyDocument.Statement);
 const actionsOf = (statements: any[]): string[] => [...new Set(statements.flatMap((st) => asArray<string>(st.Action)))].sort();
 
+/**
+ * Upper bound of an execution's duration: the longest path through the
+ * states (Next, Choices, Default, Catch), each Task taking all its attempts
+ * (1 + MaxAttempts) at min(TimeoutSeconds, the function timeout) plus its
+ * retry waits (IntervalSeconds x BackoffRate^n).
+ */
+function longestPathSeconds(definition: any, functionTimeout: number): number {
+  const memo = new Map<string, number>();
+  const visit = (name: string, seen: Set<string>): number => {
+    if (seen.has(name)) throw new Error(`cycle through ${name}: no bound`);
+    const cached = memo.get(name);
+    if (cached !== undefined) return cached;
+    const st = definition.States[name];
+    let own = 0;
+    if (st.Type === 'Task') {
+      const attempt = Math.min(st.TimeoutSeconds ?? 60, functionTimeout);
+      const retry = Math.max(0, ...(st.Retry ?? []).map((r: any) => r.MaxAttempts ?? 3));
+      const r = (st.Retry ?? [])[0] ?? {};
+      let waits = 0;
+      for (let i = 0; i < retry; i++) waits += (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** i;
+      own = (1 + retry) * attempt + waits;
+    }
+    const next = [st.Next, st.Default, ...(st.Choices ?? []).map((c: any) => c.Next), ...(st.Catch ?? []).map((c: any) => c.Next)].filter(
+      (n): n is string => typeof n === 'string',
+    );
+    const inner = new Set(seen).add(name);
+    const total = own + Math.max(0, ...next.map((n) => visit(n, inner)));
+    memo.set(name, total);
+    return total;
+  };
+  return visit(definition.StartAt, new Set());
+}
+
 describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
   const config = stageConfig(stage, {});
 
@@ -90,6 +123,14 @@ describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
       expect(task.Resource).toBe('arn:aws:states:::lambda:invoke');
       expect(Object.values(aliases).map((id) => `alias:${id}`)).toContain(task.Parameters.FunctionName);
     }
+  });
+
+  test('the longest path (each attempt at the function timeout, every retry and wait) fits an Express execution (5 minutes)', () => {
+    const timeouts = Object.values(SAGA_FUNCTION_DESCRIPTIONS).map((d) => functionByDescription(t(stage), d)[1].Properties?.Timeout as number);
+    const worst = longestPathSeconds(JSON.parse(readFileSync(ORDER_SAGA_DEFINITION_PATH, 'utf8')), Math.max(...timeouts));
+    // Charge, Reserve, Complete failing, Release, Refund, MarkProcessingError: six tasks of three attempts.
+    expect(worst).toBe(6 * (3 * Math.max(...timeouts) + 2 + 4));
+    if (config.workflow.type === 'EXPRESS') expect(worst).toBeLessThan(300);
   });
 
   test('role: trusted by Step Functions of this account; may invoke exactly the three aliases, nothing else', () => {
