@@ -4,7 +4,7 @@ import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
 import { ORDER_CREATED_TEMPLATE_PATH, ORDER_STATUS_CHANGED_TEMPLATE_PATH } from '../lib/order-events-pipe';
 import { emailDomain } from '../lib/orders-stack';
 import { CREATED_AT, matches, ORDER_ID, renderQuotingStrings, renderRaw, streamRecord } from './stream-records';
-import { asArray, buildTestApp, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
 
 const testApp = buildTestApp();
 const t = (stage: StageName) => testApp.template(stage);
@@ -241,15 +241,7 @@ describe.each(STAGE_NAMES)('%s: stream pipes', (stage) => {
     test('role: assumed by EventBridge Pipes of this account; exactly the stream, its target, its DLQ, the key and its logs', () => {
       const roleId = pipe(stage, name).Properties?.RoleArn['Fn::GetAtt'][0] as string;
       const role = all(stage)[roleId]!;
-      expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'pipes.amazonaws.com' },
-          Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-        },
-      ]);
-      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+      expectServiceRoleOfThisAccount(role, 'pipes.amazonaws.com');
       expect(role.Properties?.Policies).toBeUndefined();
       expect(pipeStatements(stage, name)).toEqual([
         {

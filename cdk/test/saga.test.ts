@@ -7,7 +7,7 @@ import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
 import { ORDER_SAGA_DEFINITION_PATH, SAGA_SUBSTITUTIONS } from '../lib/order-saga';
 import { SAGA_FUNCTION_DESCRIPTIONS } from '../lib/saga-functions';
 import { readStockSeed, SEED_UPDATED_AT } from '../lib/stock-seed';
-import { asArray, buildTestApp, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
 
 const testApp = buildTestApp({}, false);
 const t = (s: StageName) => testApp.template(s);
@@ -136,15 +136,7 @@ describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
   test('role: trusted by Step Functions of this account; may invoke exactly the three aliases, nothing else', () => {
     const roleId = stateMachine(stage).Properties?.RoleArn['Fn::GetAtt'][0] as string;
     const role = all(stage)[roleId]!;
-    expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'states.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-      },
-    ]);
-    expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    expectServiceRoleOfThisAccount(role, 'states.amazonaws.com');
     const statements = roleStatements(stage, roleId);
     const invoke = statements.filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('lambda:')));
     expect(invoke).toEqual([
