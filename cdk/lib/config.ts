@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Period } from 'aws-cdk-lib/aws-apigateway';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 
 /** The environments the Orders service is deployed to, in promotion order. */
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -40,6 +41,25 @@ export interface StageConfig {
   readonly processor: ProcessorConfig;
   /** Channels of the customer notifier (notify-customer). */
   readonly notifications: NotificationsConfig;
+  /** The order saga's state machine (docs/workflow.md). */
+  readonly workflow: WorkflowConfig;
+}
+
+/**
+ * Standard keeps an execution history and refuses a second execution of the
+ * same name; Express costs about 100x less per order at volume and is at
+ * least once (every saga step is idempotent, so both are correct).
+ */
+export type WorkflowType = 'STANDARD' | 'EXPRESS';
+
+export interface WorkflowConfig {
+  readonly type: WorkflowType;
+  /** What the state machine writes to its log group. */
+  readonly logLevel: LogLevel;
+  /** Whether log entries carry state input and output (order ids, payment results). */
+  readonly includeExecutionData: boolean;
+  /** Whether the deploy seeds the stock of contracts/stock/seed.json (never overwriting stock). */
+  readonly seedStock: boolean;
 }
 
 export interface ProcessorConfig {
@@ -80,6 +100,7 @@ interface StageSpecific {
   };
   readonly emailSender?: string;
   readonly smsEnabled: boolean;
+  readonly workflow: WorkflowConfig;
 }
 
 const STAGES: Readonly<Record<StageName, StageSpecific>> = {
@@ -94,6 +115,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'all-at-once',
     processor: { maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
     smsEnabled: false,
+    // Execution history and full logs to debug with.
+    workflow: { type: 'STANDARD', logLevel: LogLevel.ALL, includeExecutionData: true, seedStock: true },
   },
   staging: {
     memoryMb: 512,
@@ -107,6 +130,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 5 },
     emailSender: 'orders@staging.orders.example.com',
     smsEnabled: false,
+    // As prod, so load tests see prod's workflow; stock to test with.
+    workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: true },
   },
   prod: {
     memoryMb: 1024,
@@ -120,6 +145,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 20 },
     emailSender: 'orders@orders.example.com',
     smsEnabled: true,
+    // Real stock is set with `orders-admin stock`, never by a deploy.
+    workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: false },
   },
 };
 
@@ -167,5 +194,6 @@ export function stageConfig(stageName: StageName, env: Env = process.env): Stage
     notifications: s.emailSender === undefined
       ? { smsEnabled: s.smsEnabled }
       : { emailSender: s.emailSender, smsEnabled: s.smsEnabled },
+    workflow: s.workflow,
   };
 }

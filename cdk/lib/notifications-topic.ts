@@ -1,13 +1,17 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { SubscriptionFilter, Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
+import { FilterOrPolicy, SubscriptionFilter, Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
 import { DeadLetterQueue } from './processing-queue';
 
-/** SNS message attribute (String) every publisher sets to the event's `eventType`. */
-export const EVENT_TYPE_ATTRIBUTE = 'eventType';
+/**
+ * The field of the message body (the event JSON) subscriptions filter on.
+ * The publisher is an EventBridge Pipe, and Pipes sets no SNS message
+ * attributes, so the filter is on the body, not on an attribute.
+ */
+export const EVENT_TYPE_FIELD = 'eventType';
 /** The event type the customer notifier subscribes to. */
 export const ORDER_STATUS_CHANGED = 'OrderStatusChanged';
 
@@ -42,15 +46,15 @@ export class NotificationsTopic extends Construct {
 
   /**
    * Subscribes a function (its `live` alias) to OrderStatusChanged events
-   * only (filter on the `eventType` message attribute), with an encrypted
+   * only (filter on the message body's `eventType`), with an encrypted
    * dead-letter queue for deliveries SNS gives up on.
    */
   public subscribeToStatusChanges(id: string, fn: IFunction): DeadLetterQueue {
     const deadLetterQueue = new DeadLetterQueue(this, `${id}DeadLetter`, { key: this.key });
     this.topic.addSubscription(
       new LambdaSubscription(fn, {
-        filterPolicy: {
-          [EVENT_TYPE_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [ORDER_STATUS_CHANGED] }),
+        filterPolicyWithMessageBody: {
+          [EVENT_TYPE_FIELD]: FilterOrPolicy.filter(SubscriptionFilter.stringFilter({ allowlist: [ORDER_STATUS_CHANGED] })),
         },
         deadLetterQueue: deadLetterQueue.queue,
       }),

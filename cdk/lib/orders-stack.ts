@@ -1,31 +1,31 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { NotificationsTopic } from './notifications-topic';
-import { OrderCreatedPipe } from './order-created-pipe';
+import {
+  ORDER_CREATED_TEMPLATE_PATH,
+  ORDER_INSERT_FILTER,
+  ORDER_STATUS_CHANGE_FILTER,
+  ORDER_STATUS_CHANGED_TEMPLATE_PATH,
+  OrderEventsPipe,
+  queueTarget,
+  topicTarget,
+} from './order-events-pipe';
 import { OrderEventsKey } from './order-events-key';
+import { OrderSaga } from './order-saga';
 import { OrdersApi } from './orders-api';
-import { BY_CREATED_AT_INDEX, BY_STATUS_INDEX, OrdersTable } from './orders-table';
+import { BY_CREATED_AT_INDEX, BY_STATUS_INDEX, KEY_PREFIXES, OrdersTable } from './orders-table';
 import { type DeadLetterQueue, ProcessingQueue } from './processing-queue';
 import { RustLambda } from './rust-lambda';
+import { SagaFunctions } from './saga-functions';
+import { StockSeed } from './stock-seed';
 
 export interface OrdersStackProps extends StackProps {
   readonly config: StageConfig;
-}
-
-/** Key prefix of idempotency records (docs/data-model.md). */
-export const IDEMPOTENCY_KEY_PREFIX = 'IDEMPOTENCY#';
-/** Key prefix of order items (`pk = ORDER#<orderId>`, `sk = ORDER`). */
-export const ORDER_KEY_PREFIX = 'ORDER#';
-/** Key prefix of the notifier's send ledger (`pk = NOTIFICATION#<orderId>#<STATUS>`, `sk = NOTIFICATION`). */
-export const NOTIFICATION_KEY_PREFIX = 'NOTIFICATION#';
-
-/** Restricts DynamoDB item actions to partition keys starting with `prefix`. */
-function leadingKeys(prefix: string): Record<string, unknown> {
-  return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } };
 }
 
 /** The domain of an e-mail address (`orders@example.com` -> `example.com`). */
@@ -48,7 +48,11 @@ export class OrdersStack extends Stack {
   public readonly processingQueue: ProcessingQueue;
   public readonly notifications: NotificationsTopic;
   public readonly notifierDeadLetterQueue: DeadLetterQueue;
-  public readonly orderCreatedPipe: OrderCreatedPipe;
+  public readonly orderCreatedPipe: OrderEventsPipe;
+  public readonly orderStatusChangedPipe: OrderEventsPipe;
+  public readonly sagaFunctions: SagaFunctions;
+  public readonly saga: OrderSaga;
+  public readonly stockSeed?: StockSeed;
   public readonly api: OrdersApi;
 
   constructor(scope: Construct, id: string, props: OrdersStackProps) {
@@ -93,14 +97,7 @@ export class OrdersStack extends Stack {
     );
     // On a cancelled transaction it reads the idempotency record, and only that.
     this.createOrder.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'ReadIdempotencyRecords',
-        actions: ['dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${IDEMPOTENCY_KEY_PREFIX}*`] },
-        },
-      }),
+      this.table.itemStatement('ReadIdempotencyRecords', ['dynamodb:GetItem'], [KEY_PREFIXES.idempotency]),
     );
     this.getOrder.addToRolePolicy(
       new PolicyStatement({
@@ -117,63 +114,77 @@ export class OrdersStack extends Stack {
       }),
     );
 
-    // Asynchronous side: stream -> pipe -> processing queue -> processor -> topic -> notifier.
+    // Asynchronous side: the table's stream feeds two pipes (a DynamoDB stream
+    // serves at most two readers per shard: these are the two). New orders go
+    // to the processing queue -> processor -> saga; every status change (the
+    // `statusEvent` its transition wrote) goes to the notifications topic -> notifier.
     this.eventsKey = new OrderEventsKey(this, 'EventsKey', { config });
     this.processingQueue = new ProcessingQueue(this, 'Processing', { config, key: this.eventsKey.key });
     this.notifications = new NotificationsTopic(this, 'Notifications', { config, key: this.eventsKey.key });
-    this.orderCreatedPipe = new OrderCreatedPipe(this, 'OrderCreatedPipe', {
+    this.orderCreatedPipe = new OrderEventsPipe(this, 'OrderCreatedPipe', {
       config,
       table: this.table.table,
-      target: this.processingQueue.queue,
       key: this.eventsKey,
+      eventType: 'OrderCreated',
+      description: 'new orders (stream INSERT, sk=ORDER) as OrderCreated v1 to the processing queue',
+      filter: ORDER_INSERT_FILTER,
+      templatePath: ORDER_CREATED_TEMPLATE_PATH,
+      target: queueTarget(this.processingQueue.queue),
+    });
+    this.orderStatusChangedPipe = new OrderEventsPipe(this, 'OrderStatusChangedPipe', {
+      config,
+      table: this.table.table,
+      key: this.eventsKey,
+      eventType: 'OrderStatusChanged',
+      description: 'status changes (stream MODIFY, sk=ORDER, with statusEvent) as OrderStatusChanged v1 to the notifications topic',
+      filter: ORDER_STATUS_CHANGE_FILTER,
+      templatePath: ORDER_STATUS_CHANGED_TEMPLATE_PATH,
+      target: topicTarget(this.notifications.topic),
     });
 
-    const publishStatusChanges = (fn: RustLambda): void => {
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          sid: 'PublishNotifications',
-          actions: ['sns:Publish'],
-          resources: [this.notifications.topicArn],
-        }),
-      );
-      // Publishing to a KMS-encrypted topic needs the key.
-      fn.addToRolePolicy(this.eventsKey.dataKeyStatement('EncryptNotifications'));
-    };
     const updateOrders = (fn: RustLambda): void => {
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          sid: 'UpdateOrders',
-          actions: ['dynamodb:UpdateItem'],
-          resources: [this.table.tableArn],
-          conditions: leadingKeys(ORDER_KEY_PREFIX),
-        }),
-      );
+      fn.addToRolePolicy(this.table.itemStatement('UpdateOrders', ['dynamodb:UpdateItem'], [KEY_PREFIXES.order]));
     };
 
+    // Its CANCELLED event comes from the stream (the status-change pipe).
     this.cancelOrder = new RustLambda(this, 'CancelOrder', {
       binaryName: 'cancel-order',
       description: 'POST /orders/{orderId}/cancel',
       config,
-      environment: {
-        ...environment,
-        NOTIFICATIONS_TOPIC_ARN: this.notifications.topicArn,
-      },
+      environment,
     });
     updateOrders(this.cancelOrder);
-    publishStatusChanges(this.cancelOrder);
+
+    // The saga: payments, inventory, settle-order, and the state machine.
+    this.sagaFunctions = new SagaFunctions(this, 'SagaFunctions', { config, table: this.table });
+    this.saga = new OrderSaga(this, 'Saga', {
+      config,
+      payments: this.sagaFunctions.payments.alias,
+      inventory: this.sagaFunctions.inventory.alias,
+      settleOrder: this.sagaFunctions.settleOrder.alias,
+    });
+    if (config.workflow.seedStock) {
+      this.stockSeed = new StockSeed(this, 'StockSeed', { config, table: this.table });
+    }
 
     this.processOrders = new RustLambda(this, 'ProcessOrders', {
       binaryName: 'process-orders',
-      description: 'Moves new orders PENDING to PROCESSING (SQS)',
+      description: 'Moves new orders PENDING to PROCESSING and starts their saga (SQS)',
       config,
       timeout: config.processor.timeout,
       environment: {
         ORDERS_TABLE_NAME: this.table.tableName,
-        NOTIFICATIONS_TOPIC_ARN: this.notifications.topicArn,
+        STATE_MACHINE_ARN: this.saga.stateMachineArn,
       },
     });
     updateOrders(this.processOrders);
-    publishStatusChanges(this.processOrders);
+    this.processOrders.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'StartSagaExecutions',
+        actions: ['states:StartExecution'],
+        resources: [this.saga.stateMachineArn],
+      }),
+    );
     // Queue consumption (receive, delete, change visibility, kms:Decrypt) is
     // granted by the event source mapping itself.
     this.processOrders.alias.addEventSource(
@@ -196,21 +207,9 @@ export class OrdersStack extends Stack {
         SMS_ENABLED: String(smsEnabled),
       },
     });
+    this.notifyCustomer.addToRolePolicy(this.table.itemStatement('ReadOrders', ['dynamodb:GetItem'], [KEY_PREFIXES.order]));
     this.notifyCustomer.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'ReadOrders',
-        actions: ['dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-        conditions: leadingKeys(ORDER_KEY_PREFIX),
-      }),
-    );
-    this.notifyCustomer.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'WriteNotificationLedger',
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        resources: [this.table.tableArn],
-        conditions: leadingKeys(NOTIFICATION_KEY_PREFIX),
-      }),
+      this.table.itemStatement('WriteNotificationLedger', ['dynamodb:PutItem', 'dynamodb:UpdateItem'], [KEY_PREFIXES.notification]),
     );
     if (emailSender !== undefined) {
       const identity = (name: string) =>
@@ -276,77 +275,23 @@ export class OrdersStack extends Stack {
       value: this.orderCreatedPipe.deadLetterQueue.queue.queueUrl,
       description: 'Dead-letter queue of the OrderCreated pipe (stream batch metadata, not events)',
     });
+    new CfnOutput(this, 'StatusPipeDeadLetterQueueUrl', {
+      value: this.orderStatusChangedPipe.deadLetterQueue.queue.queueUrl,
+      description: 'Dead-letter queue of the OrderStatusChanged pipe (stream batch metadata, not events)',
+    });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.saga.stateMachineArn,
+      description: `Order saga state machine (${config.workflow.type}; executions named after the order id)`,
+    });
     new CfnOutput(this, 'NotificationsDeadLetterQueueUrl', {
       value: this.notifierDeadLetterQueue.queue.queueUrl,
       description: 'Dead-letter queue of the notify-customer subscription (SNS messages SNS could not deliver)',
     });
     new CfnOutput(this, 'NotificationsTopicArn', {
       value: this.notifications.topicArn,
-      description: 'Notifications topic (OrderStatusChanged v1, message attribute eventType)',
+      description: 'Notifications topic (OrderStatusChanged v1 from the status-change pipe; subscriptions filter on the body eventType)',
     });
 
     acknowledgeNagFindings(this, config);
-  }
-}
-
-/**
- * cdk-nag AwsSolutions findings this design accepts, each with its reason
- * (docs/cdk.md lists them). Everything else must be fixed, not acknowledged.
- */
-function acknowledgeNagFindings(stack: OrdersStack, config: StageConfig): void {
-  const xrayOnly =
-    'Only xray:PutTraceSegments and xray:PutTelemetryRecords use Resource "*": X-Ray has no resource-level permissions for them. All other statements name their resources.';
-  for (const fn of [stack.createOrder, stack.getOrder, stack.listOrders, stack.cancelOrder, stack.processOrders]) {
-    Validations.of(fn.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: xrayOnly });
-  }
-  Validations.of(stack.notifyCustomer.role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: config.notifications.smsEnabled
-      ? 'Resource "*" for X-Ray (no resource-level permissions) and for sns:Publish: SMS is published to a phone number, which has no resource ARN, so IAM cannot name it. All other statements name their resources.'
-      : xrayOnly,
-  });
-  // The notifier subscription lives under the alias it targets (LambdaSubscription).
-  Validations.of(stack.notifyCustomer.alias).acknowledge({
-    id: 'CloudFormation-Validate::W3694',
-    reason:
-      'The SNS subscription endpoint is the function\'s `live` alias on purpose: SNS invokes qualified Lambda ARNs (alias), so deployments shift notifications with the alias like every other trigger.',
-  });
-  for (const dlq of [stack.orderCreatedPipe.deadLetterQueue, stack.notifierDeadLetterQueue]) {
-    Validations.of(dlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is a dead-letter queue (of the OrderCreated pipe or of the notifier subscription), referenced by the pipe DeadLetterConfig / subscription RedrivePolicy, which cdk-nag does not recognise. A DLQ of a DLQ would only move the problem.',
-    });
-  }
-  for (const method of stack.api.methods) {
-    Validations.of(method).acknowledge(
-      {
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Callers are services identified by API keys (apiKeyRequired on every method) under a usage plan with throttle and quota, per the design. A Cognito/IAM authorizer is not part of this API.',
-      },
-      {
-        id: 'AwsSolutions-COG4',
-        reason: 'No Cognito user pool: clients are services using API keys (see AwsSolutions-APIG4).',
-      },
-    );
-  }
-  Validations.of(stack.api.restApi.deploymentStage).acknowledge(
-    {
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL yet: every method requires an API key and the usage plan throttles and caps each key. A WAF belongs to the edge/security work, not this stack.',
-    },
-    {
-      id: 'AwsSolutions-APIG6',
-      reason:
-        'Execution logging needs the account-wide API Gateway CloudWatch Logs role (account setup outside this app). JSON access logs (incl. validation errors) and X-Ray tracing are on in every stage.',
-    },
-  );
-  if (!config.pointInTimeRecovery) {
-    Validations.of(stack.table.table).acknowledge({
-      id: 'AwsSolutions-DDB3',
-      reason: `Point-in-time recovery is enabled in prod only; ${config.stageName} data is disposable test data.`,
-    });
   }
 }

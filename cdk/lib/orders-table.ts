@@ -6,6 +6,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
 
@@ -14,6 +15,24 @@ export const BY_STATUS_INDEX = 'byStatus';
 export const BY_CREATED_AT_INDEX = 'byCreatedAt';
 /** TTL attribute of idempotency records (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Partition key prefixes of the table's item types (docs/data-model.md); IAM follows them. */
+export const KEY_PREFIXES = {
+  /** `ORDER#<orderId>`, `sk = ORDER` */
+  order: 'ORDER#',
+  /** `IDEMPOTENCY#<key>`, `sk = IDEMPOTENCY` */
+  idempotency: 'IDEMPOTENCY#',
+  /** `NOTIFICATION#<orderId>#<STATUS>`, `sk = NOTIFICATION` */
+  notification: 'NOTIFICATION#',
+  /** `PAYMENT#<orderId>`, `sk = PAYMENT` */
+  payment: 'PAYMENT#',
+  /** `PAYMENT_ATTEMPT#<key>`, `sk = ATTEMPT` */
+  paymentAttempt: 'PAYMENT_ATTEMPT#',
+  /** `STOCK#<sku>`, `sk = STOCK` */
+  stock: 'STOCK#',
+  /** `RESERVATION#<orderId>`, `sk = RESERVATION` */
+  reservation: 'RESERVATION#',
+} as const;
 
 export interface OrdersTableProps {
   readonly config: StageConfig;
@@ -65,6 +84,21 @@ export class OrdersTable extends Construct {
 
   public get tableArn(): string {
     return this.table.tableArn;
+  }
+
+  /**
+   * Item actions on the table restricted to partition keys with the given
+   * prefixes (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`). A
+   * TransactWriteItems is authorised per contained action, so it is covered
+   * by the Put/Update/ConditionCheck statements of its items.
+   */
+  public itemStatement(sid: string, actions: string[], prefixes: readonly string[]): PolicyStatement {
+    return new PolicyStatement({
+      sid,
+      actions,
+      resources: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) } },
+    });
   }
 
   /** ARN of one of the table's indexes (for Query permissions). */

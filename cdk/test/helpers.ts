@@ -87,3 +87,16 @@ export function statementsOfFunction(t: Template, fnLogicalId: string): any[] {
 export function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
+
+/** The trust policy of a service role confined to this account (`aws:SourceAccount`), and no managed policy. */
+export function expectServiceRoleOfThisAccount(role: Resources[string], service: string): void {
+  expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+    {
+      Effect: 'Allow',
+      Principal: { Service: service },
+      Action: 'sts:AssumeRole',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    },
+  ]);
+  expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+}

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
-import { ORDER_CREATED_TEMPLATE_PATH } from '../lib/order-created-pipe';
+import { ORDER_CREATED_TEMPLATE_PATH, ORDER_STATUS_CHANGED_TEMPLATE_PATH } from '../lib/order-events-pipe';
 import { emailDomain } from '../lib/orders-stack';
-import { asArray, buildTestApp, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+import { CREATED_AT, matches, ORDER_ID, renderQuotingStrings, renderRaw, streamRecord } from './stream-records';
+import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
 
 const testApp = buildTestApp();
 const t = (stage: StageName) => testApp.template(stage);
@@ -11,7 +12,7 @@ const all = (stage: StageName): Resources => resources(t(stage));
 const ofType = (stage: StageName, type: string): Resources => resources(t(stage), type);
 
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
-const PROCESSOR = 'Moves new orders PENDING to PROCESSING (SQS)';
+const PROCESSOR = 'Moves new orders PENDING to PROCESSING and starts their saga (SQS)';
 const NOTIFIER = 'Sends customer notifications per status (SNS)';
 const CANCEL = 'POST /orders/{orderId}/cancel';
 
@@ -26,6 +27,7 @@ const tableArn = (s: StageName) => ({ 'Fn::GetAtt': [tableId(s), 'Arn'] });
 const queueId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'ProcessingQueue');
 const processingDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'ProcessingDeadLetter');
 const pipeDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'OrderCreatedPipeDeadLetter');
+const statusPipeDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'OrderStatusChangedPipeDeadLetter');
 const notifierDlqId = (s: StageName) => idOf(s, 'AWS::SQS::Queue', 'NotificationsNotifierDeadLetter');
 const topicId = (s: StageName) => onlyOne(Object.keys(ofType(s, 'AWS::SNS::Topic')), 'topic');
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
@@ -36,9 +38,10 @@ const aliasIdOf = (s: StageName, description: string) => {
     `alias of ${description}`,
   );
 };
-const pipe = (s: StageName) => onlyOne(Object.values(ofType(s, 'AWS::Pipes::Pipe')), 'pipe');
-const pipeStatements = (s: StageName): any[] => {
-  const roleId = pipe(s).Properties?.RoleArn['Fn::GetAtt'][0] as string;
+type PipeName = 'OrderCreatedPipe' | 'OrderStatusChangedPipe';
+const pipe = (s: StageName, name: PipeName = 'OrderCreatedPipe') => all(s)[idOf(s, 'AWS::Pipes::Pipe', name)]!;
+const pipeStatements = (s: StageName, name: PipeName = 'OrderCreatedPipe'): any[] => {
+  const roleId = pipe(s, name).Properties?.RoleArn['Fn::GetAtt'][0] as string;
   return Object.values(ofType(s, 'AWS::IAM::Policy'))
     .filter((p) => (p.Properties?.Roles ?? []).some((r: any) => r.Ref === roleId))
     .flatMap((p) => p.Properties?.PolicyDocument.Statement);
@@ -90,10 +93,10 @@ describe.each(STAGE_NAMES)('%s: queues', (stage) => {
   });
 
   test('every dead-letter queue: KMS key, 14 days', () => {
-    for (const id of [processingDlqId(stage), pipeDlqId(stage), notifierDlqId(stage)]) {
+    for (const id of [processingDlqId(stage), pipeDlqId(stage), statusPipeDlqId(stage), notifierDlqId(stage)]) {
       expect(all(stage)[id]?.Properties).toEqual({ KmsMasterKeyId: keyArn(stage), MessageRetentionPeriod: FOURTEEN_DAYS });
     }
-    expect(Object.keys(ofType(stage, 'AWS::SQS::Queue'))).toHaveLength(4);
+    expect(Object.keys(ofType(stage, 'AWS::SQS::Queue'))).toHaveLength(5);
   });
 
   test('every queue is TLS-only (deny aws:SecureTransport false)', () => {
@@ -130,13 +133,15 @@ describe.each(STAGE_NAMES)('%s: notifications topic', (stage) => {
     );
   });
 
-  test('notify-customer subscribes its live alias to OrderStatusChanged only, with an encrypted DLQ', () => {
+  test('notify-customer subscribes its live alias to OrderStatusChanged only (filter on the body), with an encrypted DLQ', () => {
     const sub = onlyOne(Object.values(ofType(stage, 'AWS::SNS::Subscription')), 'subscription');
     expect(sub.Properties).toEqual({
       TopicArn: { Ref: topicId(stage) },
       Protocol: 'lambda',
       Endpoint: { Ref: aliasIdOf(stage, NOTIFIER) },
+      // The pipe publishes without message attributes: the filter reads the event JSON.
       FilterPolicy: { eventType: ['OrderStatusChanged'] },
+      FilterPolicyScope: 'MessageBody',
       RedrivePolicy: { deadLetterTargetArn: arnOf(notifierDlqId(stage)) },
     });
     // SNS may send to the DLQ for this topic only.
@@ -160,81 +165,104 @@ describe.each(STAGE_NAMES)('%s: notifications topic', (stage) => {
   });
 });
 
-describe.each(STAGE_NAMES)('%s: OrderCreated pipe', (stage) => {
-  test('source: the table stream from TRIM_HORIZON, batches of 10, bisect on failure, retries then DLQ', () => {
-    const p = pipe(stage).Properties!;
-    expect(p.Source).toEqual({ 'Fn::GetAtt': [tableId(stage), 'StreamArn'] });
-    expect(p.DesiredState).toBe('RUNNING');
-    expect(p.SourceParameters.DynamoDBStreamParameters).toEqual({
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 1,
-      MaximumRetryAttempts: 10,
-      MaximumRecordAgeInSeconds: 43200,
-      OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
-      DeadLetterConfig: { Arn: arnOf(pipeDlqId(stage)) },
-    });
-    expect(p.SourceParameters.DynamoDBStreamParameters.MaximumRecordAgeInSeconds).toBeLessThan(24 * 60 * 60);
-  });
+/** The two stream pipes: the same construct with its own filter, target and template. */
+const PIPES = [
+  {
+    name: 'OrderCreatedPipe',
+    filter: { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['ORDER'] } } } },
+    templatePath: ORDER_CREATED_TEMPLATE_PATH,
+    target: (s: StageName) => arnOf(queueId(s)),
+    dlq: pipeDlqId,
+    deliver: (s: StageName) => ({ Sid: 'SendToTargetQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(queueId(s)) }),
+  },
+  {
+    name: 'OrderStatusChangedPipe',
+    filter: {
+      eventName: ['MODIFY'],
+      dynamodb: { Keys: { sk: { S: ['ORDER'] } }, NewImage: { statusEvent: { S: [{ exists: true }] } } },
+    },
+    templatePath: ORDER_STATUS_CHANGED_TEMPLATE_PATH,
+    target: (s: StageName) => ({ Ref: topicId(s) }),
+    dlq: statusPipeDlqId,
+    deliver: (s: StageName) => ({ Sid: 'PublishToTargetTopic', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId(s) } }),
+  },
+] as const;
 
-  test('filter: INSERTs of order items (sk = ORDER) only', () => {
-    const filters = pipe(stage).Properties?.SourceParameters.FilterCriteria.Filters;
-    expect(filters).toHaveLength(1);
-    expect(JSON.parse(filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['ORDER'] } } } });
-  });
-
-  test('target: the processing queue, input template from contracts/events', () => {
-    const p = pipe(stage).Properties!;
-    expect(p.Target).toEqual(arnOf(queueId(stage)));
-    expect(p.TargetParameters).toEqual({ InputTemplate: readFileSync(ORDER_CREATED_TEMPLATE_PATH, 'utf8').trim() });
-  });
-
-  test('ERROR-level logs to its own log group, no execution data', () => {
-    const p = pipe(stage).Properties!;
-    expect(p.LogConfiguration).toEqual({
-      Level: 'ERROR',
-      CloudwatchLogsLogDestination: { LogGroupArn: arnOf(idOf(stage, 'AWS::Logs::LogGroup', 'OrderCreatedPipeLogGroup')) },
-    });
-  });
-
-  test('role: assumed by EventBridge Pipes of this account; exactly the stream, the two queues, the key and its logs', () => {
-    const roleId = pipe(stage).Properties?.RoleArn['Fn::GetAtt'][0] as string;
-    const role = all(stage)[roleId]!;
-    expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'pipes.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-      },
+describe.each(STAGE_NAMES)('%s: stream pipes', (stage) => {
+  test('exactly two pipes read the table stream (a DynamoDB stream serves at most two readers per shard)', () => {
+    const sources = Object.values(ofType(stage, 'AWS::Pipes::Pipe')).map((p) => p.Properties?.Source);
+    expect(sources).toEqual([
+      { 'Fn::GetAtt': [tableId(stage), 'StreamArn'] },
+      { 'Fn::GetAtt': [tableId(stage), 'StreamArn'] },
     ]);
-    expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
-    expect(role.Properties?.Policies).toBeUndefined();
-    const statements = pipeStatements(stage);
-    expect(statements).toEqual([
-      {
-        Sid: 'ReadOrdersStream',
-        Effect: 'Allow',
-        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-        Resource: { 'Fn::GetAtt': [tableId(stage), 'StreamArn'] },
-      },
-      {
-        Sid: 'SendToProcessingQueueAndDeadLetterQueue',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: expect.arrayContaining([arnOf(queueId(stage)), arnOf(pipeDlqId(stage))]),
-      },
-      { Sid: 'EncryptQueueMessages', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
-      {
-        Sid: 'WriteOwnLogGroup',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: arnOf(idOf(stage, 'AWS::Logs::LogGroup', 'OrderCreatedPipeLogGroup')),
-      },
-    ]);
-    expect(statements[1].Resource).toHaveLength(2);
-    // The pipe is created after its policy (it validates its permissions on creation).
-    expect(asArray(pipe(stage).DependsOn)).toEqual(expect.arrayContaining([roleId]));
+    const eventSourceMappings = Object.values(ofType(stage, 'AWS::Lambda::EventSourceMapping'));
+    expect(JSON.stringify(eventSourceMappings)).not.toContain('StreamArn');
+  });
+
+  describe.each(PIPES)('$name', (spec) => {
+    const name = spec.name as PipeName;
+
+    test('source: the table stream from TRIM_HORIZON, batches of 10, bisect on failure, retries then its DLQ', () => {
+      const p = pipe(stage, name).Properties!;
+      expect(p.Source).toEqual({ 'Fn::GetAtt': [tableId(stage), 'StreamArn'] });
+      expect(p.DesiredState).toBe('RUNNING');
+      expect(p.SourceParameters.DynamoDBStreamParameters).toEqual({
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 1,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 43200,
+        OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+        DeadLetterConfig: { Arn: arnOf(spec.dlq(stage)) },
+      });
+      expect(p.SourceParameters.DynamoDBStreamParameters.MaximumRecordAgeInSeconds).toBeLessThan(24 * 60 * 60);
+    });
+
+    test('filter', () => {
+      const filters = pipe(stage, name).Properties?.SourceParameters.FilterCriteria.Filters;
+      expect(filters).toHaveLength(1);
+      expect(JSON.parse(filters[0].Pattern)).toEqual(spec.filter);
+    });
+
+    test('target and input template from contracts/events', () => {
+      const p = pipe(stage, name).Properties!;
+      expect(p.Target).toEqual(spec.target(stage));
+      expect(p.TargetParameters).toEqual({ InputTemplate: readFileSync(spec.templatePath, 'utf8').trim() });
+    });
+
+    test('ERROR-level logs to its own log group, no execution data', () => {
+      const p = pipe(stage, name).Properties!;
+      expect(p.LogConfiguration).toEqual({
+        Level: 'ERROR',
+        CloudwatchLogsLogDestination: { LogGroupArn: arnOf(idOf(stage, 'AWS::Logs::LogGroup', `${name}LogGroup`)) },
+      });
+    });
+
+    test('role: assumed by EventBridge Pipes of this account; exactly the stream, its target, its DLQ, the key and its logs', () => {
+      const roleId = pipe(stage, name).Properties?.RoleArn['Fn::GetAtt'][0] as string;
+      const role = all(stage)[roleId]!;
+      expectServiceRoleOfThisAccount(role, 'pipes.amazonaws.com');
+      expect(role.Properties?.Policies).toBeUndefined();
+      expect(pipeStatements(stage, name)).toEqual([
+        {
+          Sid: 'ReadOrdersStream',
+          Effect: 'Allow',
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+          Resource: { 'Fn::GetAtt': [tableId(stage), 'StreamArn'] },
+        },
+        spec.deliver(stage),
+        { Sid: 'SendToOwnDeadLetterQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(spec.dlq(stage)) },
+        { Sid: 'EncryptMessages', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
+        {
+          Sid: 'WriteOwnLogGroup',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: arnOf(idOf(stage, 'AWS::Logs::LogGroup', `${name}LogGroup`)),
+        },
+      ]);
+      // The pipe is created after its policy (it validates its permissions on creation).
+      expect(asArray(pipe(stage, name).DependsOn)).toEqual(expect.arrayContaining([roleId]));
+    });
   });
 });
 
@@ -264,22 +292,21 @@ describe.each(STAGE_NAMES)('%s: process-orders', (stage) => {
       STAGE: stage,
       RUST_LOG: 'info',
       ORDERS_TABLE_NAME: { Ref: tableId(stage) },
-      NOTIFICATIONS_TOPIC_ARN: { Ref: topicId(stage) },
+      STATE_MACHINE_ARN: { Ref: idOf(stage, 'AWS::StepFunctions::StateMachine', 'Saga') },
       METRICS_NAMESPACE: 'Orders',
     });
   });
 
-  test('IAM: UpdateItem on ORDER# keys, Publish to the topic, the key, and what the event source grants; nothing else', () => {
+  test('IAM: UpdateItem on ORDER# keys, StartExecution of the saga, and what the event source grants; nothing else', () => {
     const [id] = functionByDescription(t(stage), PROCESSOR);
     const statements = statementsOfFunction(t(stage), id);
     expect(actionSet(statements)).toEqual(
       [
         ...BASELINE,
         'dynamodb:UpdateItem',
-        'sns:Publish',
+        'states:StartExecution',
+        // from the SQS event source mapping (queue consumption): kms:Decrypt of the messages
         'kms:Decrypt',
-        'kms:GenerateDataKey',
-        // from the SQS event source mapping (queue consumption)
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
@@ -290,13 +317,14 @@ describe.each(STAGE_NAMES)('%s: process-orders', (stage) => {
     expect(statements).toEqual(
       expect.arrayContaining([
         { Sid: 'UpdateOrders', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn(stage), Condition: LEADING_KEYS('ORDER#') },
-        { Sid: 'PublishNotifications', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId(stage) } },
-        { Sid: 'EncryptNotifications', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
       ]),
     );
     for (const s of statements) {
       if (asArray<string>(s.Action).some((a) => a.startsWith('sqs:'))) expect(s.Resource).toEqual(arnOf(queueId(stage)));
+      if (asArray<string>(s.Action).includes('kms:Decrypt')) expect(s.Resource).toEqual(keyArn(stage));
     }
+    // It publishes nothing: status events come from the stream.
+    expect(JSON.stringify(statements)).not.toContain(topicId(stage));
   });
 });
 
@@ -387,24 +415,21 @@ describe.each(STAGE_NAMES)('%s: cancel-order', (stage) => {
       STAGE: stage,
       RUST_LOG: 'info',
       ORDERS_TABLE_NAME: { Ref: tableId(stage) },
-      NOTIFICATIONS_TOPIC_ARN: { Ref: topicId(stage) },
       ALLOWED_ORIGINS: stageConfig(stage, {}).api.corsAllowOrigins.join(','),
       METRICS_NAMESPACE: 'Orders',
     });
   });
 
-  test('IAM: UpdateItem on ORDER# keys, Publish to the topic, the key; nothing else', () => {
+  test('IAM: UpdateItem on ORDER# keys; nothing else (its CANCELLED event comes from the stream)', () => {
     const [id] = functionByDescription(t(stage), CANCEL);
     const statements = statementsOfFunction(t(stage), id);
-    expect(actionSet(statements)).toEqual([...BASELINE, 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish'].sort());
+    expect(actionSet(statements)).toEqual([...BASELINE, 'dynamodb:UpdateItem'].sort());
     expect(statements).toEqual(
       expect.arrayContaining([
         { Sid: 'UpdateOrders', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn(stage), Condition: LEADING_KEYS('ORDER#') },
-        { Sid: 'PublishNotifications', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId(stage) } },
-        { Sid: 'EncryptNotifications', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn(stage) },
       ]),
     );
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(3);
   });
 });
 
@@ -431,88 +456,14 @@ describe('outputs for the admin CLI', () => {
     expect(outputs.ProcessingQueueUrl.Value).toEqual({ Ref: queueId(stage) });
     expect(outputs.DeadLetterQueueUrl.Value).toEqual({ Ref: processingDlqId(stage) });
     expect(outputs.PipeDeadLetterQueueUrl.Value).toEqual({ Ref: pipeDlqId(stage) });
+    expect(outputs.StatusPipeDeadLetterQueueUrl.Value).toEqual({ Ref: statusPipeDlqId(stage) });
     expect(outputs.NotificationsDeadLetterQueueUrl.Value).toEqual({ Ref: notifierDlqId(stage) });
     expect(outputs.NotificationsTopicArn.Value).toEqual({ Ref: topicId(stage) });
   });
 });
 
 // ---------------------------------------------------------------------------
-// The pipe's filter and input template against DynamoDB stream records.
-
-const ORDER_ID = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
-const CREATED_AT = '2026-11-22T02:01:33.123Z';
-
-function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', sk: string, pk = `ORDER#${ORDER_ID}`): any {
-  const newImage =
-    sk === 'ORDER'
-      ? {
-          pk: { S: pk },
-          sk: { S: sk },
-          orderId: { S: ORDER_ID },
-          customerId: { S: 'cust-42' },
-          status: { S: 'PENDING' },
-          total: { S: '42.50' },
-          currency: { S: 'EUR' },
-          itemCount: { N: '3' },
-          createdAt: { S: CREATED_AT },
-          items: { L: [{ M: { sku: { S: 'SKU-1' }, quantity: { N: '3' }, unitPrice: { S: '14.16' } } }] },
-        }
-      : { pk: { S: pk }, sk: { S: sk } };
-  return {
-    eventID: 'c81e728d9d4c2f636f067f89cc14862c',
-    eventName,
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'us-east-1',
-    dynamodb: {
-      ApproximateCreationDateTime: 1795312893,
-      Keys: { pk: { S: pk }, sk: { S: sk } },
-      ...(eventName === 'REMOVE' ? {} : { NewImage: newImage }),
-      SequenceNumber: '111',
-      SizeBytes: 26,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-    eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-22T00:00:00.000',
-  };
-}
-
-/** EventBridge pattern matching for the subset the filter uses: nested objects, arrays of exact values. */
-function matches(pattern: any, event: any): boolean {
-  return Object.entries(pattern).every(([k, p]) => {
-    const v = event?.[k];
-    if (Array.isArray(p)) return p.includes(v);
-    return typeof v === 'object' && v !== null && matches(p, v);
-  });
-}
-
-function valueAt(record: any, path: string): unknown {
-  return path.split('.').reduce((v: any, k) => v?.[k], record);
-}
-
-/**
- * The template semantics the contract assumes: each `<$.a.b>` is replaced by
- * the value's text (inside quotes it becomes part of the string; unquoted,
- * the N string "3" becomes the JSON number 3).
- */
-function renderRaw(template: string, record: any): string {
-  return template.replace(/<\$\.([A-Za-z0-9_.]+)>/g, (_m, path: string) => {
-    const v = valueAt(record, path);
-    if (typeof v !== 'string') throw new Error(`no string at $.${path}`);
-    return v;
-  });
-}
-
-/**
- * EventBridge *rules* semantics (documented there): an unquoted placeholder
- * whose value is a string is inserted as a JSON string. If Pipes does the
- * same, itemCount arrives as "3" (see docs/cdk.md).
- */
-function renderQuotingStrings(template: string, record: any): string {
-  return template.replace(/("?)<\$\.([A-Za-z0-9_.]+)>/g, (_m, quote: string, path: string) => {
-    const v = valueAt(record, path) as string;
-    return quote ? quote + JSON.stringify(v).slice(1, -1) : JSON.stringify(v);
-  });
-}
+// The OrderCreated pipe's filter and input template against DynamoDB stream records.
 
 // Whether the rendered events pass the event schema is checked in Rust with
 // a real JSON Schema validator, on an order item the DynamoDB adapter wrote

@@ -39,16 +39,23 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-COG4',
         'AwsSolutions-DDB3',
         'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-SF1',
         'AwsSolutions-SQS3',
         'CloudFormation-Validate::W3694',
       ].sort(),
     );
     // PITR is only acknowledged where it is off.
     expect(acks.filter((a) => a.id.endsWith('DDB3')).map((a) => a.path.split('/')[0]).sort()).toEqual(['Orders-dev', 'Orders-staging']);
-    // "No DLQ" is only acknowledged on the two dead-letter queues nag cannot recognise as such.
+    // Saga logging below ALL is only acknowledged where the stage logs ERROR (not dev).
+    expect(acks.filter((a) => a.id.endsWith('SF1')).map((a) => a.path)).toEqual([
+      'Orders-staging/Service/Saga/StateMachine',
+      'Orders-prod/Service/Saga/StateMachine',
+    ]);
+    // "No DLQ" is only acknowledged on the three dead-letter queues nag cannot recognise as such.
     expect(acks.filter((a) => a.id.endsWith('AwsSolutions-SQS3')).map((a) => a.path.split('/').slice(2).join('/')).sort()).toEqual(
       ['Notifications/NotifierDeadLetter', 'Notifications/NotifierDeadLetter', 'Notifications/NotifierDeadLetter',
-        'OrderCreatedPipe/DeadLetter', 'OrderCreatedPipe/DeadLetter', 'OrderCreatedPipe/DeadLetter'],
+        'OrderCreatedPipe/DeadLetter', 'OrderCreatedPipe/DeadLetter', 'OrderCreatedPipe/DeadLetter',
+        'OrderStatusChangedPipe/DeadLetter', 'OrderStatusChangedPipe/DeadLetter', 'OrderStatusChangedPipe/DeadLetter'],
     );
     // Resource "*" beyond X-Ray (SNS Publish for SMS) only where SMS is enabled (prod).
     const smsReasons = acks.filter((a) => a.id.includes('AwsSolutions-IAM5') && a.reason.includes('sns:Publish'));

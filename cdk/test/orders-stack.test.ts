@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STAGE_NAMES, type StageName } from '../lib/config';
+import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { SAGA_FUNCTION_DESCRIPTIONS } from '../lib/saga-functions';
 import {
   asArray,
   buildTestApp,
@@ -26,8 +27,12 @@ const FUNCTIONS = [
 const ALL_FUNCTIONS = [
   ...FUNCTIONS,
   { description: 'POST /orders/{orderId}/cancel', binary: 'cancel-order' },
-  { description: 'Moves new orders PENDING to PROCESSING (SQS)', binary: 'process-orders' },
+  { description: 'Moves new orders PENDING to PROCESSING and starts their saga (SQS)', binary: 'process-orders' },
   { description: 'Sends customer notifications per status (SNS)', binary: 'notify-customer' },
+  // The saga's functions (saga.test.ts covers their IAM).
+  { description: SAGA_FUNCTION_DESCRIPTIONS.payments, binary: 'payments' },
+  { description: SAGA_FUNCTION_DESCRIPTIONS.inventory, binary: 'inventory' },
+  { description: SAGA_FUNCTION_DESCRIPTIONS.settleOrder, binary: 'settle-order' },
 ] as const;
 
 const tableArn = () => ({ 'Fn::GetAtt': [onlyOne(Object.keys(resources(dev(), 'AWS::DynamoDB::Table')), 'table'), 'Arn'] });
@@ -373,7 +378,9 @@ describe('REST API', () => {
         'ProcessingQueueUrl',
         'DeadLetterQueueUrl',
         'PipeDeadLetterQueueUrl',
+        'StatusPipeDeadLetterQueueUrl',
         'NotificationsDeadLetterQueueUrl',
+        'StateMachineArn',
         'NotificationsTopicArn',
       ].sort(),
     );
@@ -437,14 +444,19 @@ describe('per-stage differences', () => {
     expect(table.DeletionPolicy).toBe(e.policy);
     expect(table.UpdateReplacePolicy).toBe(e.policy);
     expect(table.Properties?.DeletionProtectionEnabled).toBe(stage === 'prod');
+    const { seedStock } = stageConfig(stage, {}).workflow;
     const logGroups = Object.values(resources(t, 'AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(8); // six functions, API access logs, the pipe
+    // nine functions, API access logs, the two pipes, the saga, and the stock seed's provider where it seeds
+    expect(logGroups).toHaveLength(13 + (seedStock ? 1 : 0));
     for (const lg of logGroups) {
       expect(lg.Properties?.RetentionInDays).toBe(e.retention);
       expect(lg.DeletionPolicy).toBe(e.policy);
     }
-    const fns = Object.values(resources(t, 'AWS::Lambda::Function'));
-    expect(fns).toHaveLength(6);
+    const all = Object.values(resources(t, 'AWS::Lambda::Function'));
+    const fns = all.filter((f) => f.Properties?.Runtime === 'provided.al2023');
+    expect(fns).toHaveLength(9);
+    // The only other function is the stock seed's custom-resource provider (saga.test.ts).
+    expect(all.length - fns.length).toBe(seedStock ? 1 : 0);
     for (const fn of fns) {
       expect(fn.Properties?.MemorySize).toBe(e.memory);
       // The processor's timeout is its own (config.processor.timeout).

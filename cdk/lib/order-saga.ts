@@ -1,0 +1,115 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import type { StageConfig } from './config';
+import { CONTRACTS_DIR } from './paths';
+
+/** The saga's one ASL file, shared with the local host's executor. */
+export const ORDER_SAGA_DEFINITION_PATH = join(CONTRACTS_DIR, 'workflows', 'order-saga.asl.json');
+
+/** The `${...}` names of the ASL file, each an alias ARN. */
+export const SAGA_SUBSTITUTIONS = {
+  payments: 'PaymentsFunctionArn',
+  inventory: 'InventoryFunctionArn',
+  settleOrder: 'SettleOrderFunctionArn',
+} as const;
+
+export interface OrderSagaProps {
+  readonly config: StageConfig;
+  /** The functions' `live` aliases: the state machine invokes these and nothing else. */
+  readonly payments: IFunction;
+  readonly inventory: IFunction;
+  readonly settleOrder: IFunction;
+}
+
+/**
+ * The order saga: a state machine whose definition is the ASL file as it is
+ * (`DefinitionBody.fromFile`, the function ARNs through
+ * `DefinitionSubstitutions`), Standard or Express per stage, X-Ray tracing,
+ * its own log group (level and execution data per stage), a role that may
+ * invoke exactly the three aliases, and alarms on executions that fail
+ * (a compensation kept failing) or time out (left in PROCESSING).
+ */
+export class OrderSaga extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly role: Role;
+  public readonly logGroup: LogGroup;
+  public readonly failedAlarm: Alarm;
+  public readonly timedOutAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: OrderSagaProps) {
+    super(scope, id);
+    const { config, payments, inventory, settleOrder } = props;
+    const { workflow } = config;
+
+    // `/aws/vendedlogs/` names keep Step Functions' log delivery out of the
+    // account's size-limited CloudWatch Logs resource policy.
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-OrderSaga`,
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: `Execution role of the order saga (${config.stageName})`,
+    });
+    // Qualified ARNs only: the unqualified function (and $LATEST) stays out of reach.
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: 'InvokeSagaFunctionAliases',
+        actions: ['lambda:InvokeFunction'],
+        resources: [payments.functionArn, inventory.functionArn, settleOrder.functionArn],
+      }),
+    );
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromFile(ORDER_SAGA_DEFINITION_PATH),
+      definitionSubstitutions: {
+        [SAGA_SUBSTITUTIONS.payments]: payments.functionArn,
+        [SAGA_SUBSTITUTIONS.inventory]: inventory.functionArn,
+        [SAGA_SUBSTITUTIONS.settleOrder]: settleOrder.functionArn,
+      },
+      stateMachineType: workflow.type === 'EXPRESS' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
+      role: this.role,
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: workflow.logLevel,
+        includeExecutionData: workflow.includeExecutionData,
+      },
+    });
+
+    const alarmOn = (alarmId: string, metric: ReturnType<StateMachine['metricFailed']>, what: string): Alarm =>
+      new Alarm(this, alarmId, {
+        alarmDescription: `Orders ${config.stageName}: ${what}`,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    const period = { period: Duration.minutes(5), statistic: 'Sum' };
+    this.failedAlarm = alarmOn(
+      'ExecutionsFailedAlarm',
+      this.stateMachine.metricFailed(period),
+      'an order saga execution failed (CompensationFailed: a refund or release kept failing); the order needs an operator',
+    );
+    this.timedOutAlarm = alarmOn(
+      'ExecutionsTimedOutAlarm',
+      this.stateMachine.metricTimedOut(period),
+      'an order saga execution timed out; its order may be left in PROCESSING without compensation',
+    );
+  }
+
+  public get stateMachineArn(): string {
+    return this.stateMachine.stateMachineArn;
+  }
+}
