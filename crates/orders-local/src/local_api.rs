@@ -14,8 +14,8 @@ use http::StatusCode;
 use orders_core::inventory::StockAdmin;
 use orders_core::payments::PaymentLedger;
 use orders_core::OrdersError;
-use orders_local_sfn::{ExecutionStatus, ListFilter};
 use orders_local_aws::notifier::list_sent_notifications;
+use orders_local_sfn::{ExecutionStatus, ListFilter};
 use serde_json::{json, Map, Value};
 
 pub(crate) fn health() -> Response {
@@ -51,13 +51,20 @@ struct ListParams {
 }
 
 fn list_params(query: Option<&str>, statuses: &[&str]) -> Result<ListParams, OrdersError> {
-    let mut out = ListParams { order_id: None, status: None, limit: 100 };
+    let mut out = ListParams {
+        order_id: None,
+        status: None,
+        limit: 100,
+    };
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match &*k {
             "orderId" => out.order_id = Some(orders_core::model::parse_order_id(&v)?),
             "status" if !statuses.is_empty() => {
                 if !statuses.contains(&&*v) {
-                    return Err(OrdersError::invalid("status", format!("must be one of {}", statuses.join(", "))));
+                    return Err(OrdersError::invalid(
+                        "status",
+                        format!("must be one of {}", statuses.join(", ")),
+                    ));
                 }
                 out.status = Some(v.into_owned());
             }
@@ -66,7 +73,9 @@ fn list_params(query: Option<&str>, statuses: &[&str]) -> Result<ListParams, Ord
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=100_000).contains(n))
-                    .ok_or_else(|| OrdersError::invalid("limit", "must be an integer from 1 to 100000"))?
+                    .ok_or_else(|| {
+                        OrdersError::invalid("limit", "must be an integer from 1 to 100000")
+                    })?
             }
             other => {
                 return Err(OrdersError::invalid(
@@ -122,7 +131,9 @@ async fn local_payments(state: &AppState, query: Option<&str>) -> Result<Value, 
 async fn local_stock(state: &AppState) -> Result<Value, OrdersError> {
     let mut stock = Vec::new();
     loop {
-        let after = stock.last().map(|s: &orders_core::inventory::StockLevel| s.sku.clone());
+        let after = stock
+            .last()
+            .map(|s: &orders_core::inventory::StockLevel| s.sku.clone());
         let page = state.store.list_stock(after.as_deref(), 1000).await?;
         let done = page.len() < 1000;
         stock.extend(page);

@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(path_of("/orders//cancel"), None);
         assert_eq!(path_of("/local/notifications").unwrap(), "Notifications");
         assert_eq!(path_of("/local/executions").unwrap(), "Executions");
-        assert_eq!(path_of("/local/executions/abc").unwrap(), r#"Execution("abc")"#);
+        assert_eq!(
+            path_of("/local/executions/abc").unwrap(),
+            r#"Execution("abc")"#
+        );
         assert_eq!(path_of("/local/executions/abc/x"), None);
         assert_eq!(path_of("/local/payments/").unwrap(), "Payments");
         assert_eq!(path_of("/local/stock").unwrap(), "Stock");

@@ -8,9 +8,9 @@ use orders_core::payments::SimulatedGateway;
 use orders_core::usecases::SagaError;
 use orders_local_sfn::saga::saga_definition;
 use orders_local_sfn::{Executor, ExecutorOptions, TaskError, TaskInvoker};
-use std::sync::Arc;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// The saga's executor on `store`, its tasks run by [`LocalFunctions`]. The
 /// definition is `contracts/workflows/order-saga.asl.json` with the local

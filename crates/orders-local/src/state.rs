@@ -2,9 +2,9 @@
 //! and the timeouts.
 
 use crate::config::{load_or_create_api_key, Config, Timeouts};
-use orders_core::inventory::{StockAdmin, StockFile};
 use crate::pipeline::saga_options;
 use crate::saga::saga_executor;
+use orders_core::inventory::{StockAdmin, StockFile};
 use orders_http::Cors;
 use orders_local_sfn::Executor;
 use orders_sqlite::SqliteStore;
@@ -40,7 +40,12 @@ impl AppState {
         };
         seed_stock_once(&store, &stock).await?;
         let executor = saga_executor(&store, saga_options(config.pipeline.as_ref()))?;
-        let mut state = Self::new(store, executor, api_key, Cors::parse(&config.allowed_origins))?;
+        let mut state = Self::new(
+            store,
+            executor,
+            api_key,
+            Cors::parse(&config.allowed_origins),
+        )?;
         state.timeouts = config.timeouts;
         Ok(state)
     }

@@ -8,19 +8,40 @@ use orders_core::model::OrderStatus;
 use orders_core::usecases::{create_order, CreateResponse};
 use orders_core::OrderReader;
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier, SentNotification};
-use orders_local_aws::publisher::QueuePublisher;
+use orders_local_sfn::saga::saga_definition;
+use orders_local_sfn::{
+    Executor, ExecutorOptions, ListFilter, SagaStarter, TaskError, TaskInvoker,
+};
 use orders_sqlite::SqliteStore;
+use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use uuid::Uuid;
 
-/// An in-memory store (orders, outbox, ledger), a queue standing in for the
-/// notifications topic, a notifier that records what it sends, and a clock
-/// that starts at [`base_time`] and moves a millisecond per order.
+/// An in-memory store (orders, outbox, ledger), the saga's starter on the
+/// local executor (executions are recorded; handler tests do not run them),
+/// a notifier that records what it sends, and a clock that starts at
+/// [`base_time`] and moves a millisecond per order.
 pub struct World {
     pub store: SqliteStore,
-    pub publisher: QueuePublisher,
+    pub starter: SagaStarter,
+    executor: Executor,
     pub notifier: RecordingNotifier,
     ticks: AtomicI64,
+}
+
+/// The tasks of the World's executor: the handler tests start sagas but
+/// never run them (the saga's own tests do, in orders-local-sfn and e2e).
+struct NotRunHere;
+
+#[async_trait::async_trait]
+impl TaskInvoker for NotRunHere {
+    async fn invoke(&self, function: &str, _payload: Value) -> Result<Value, TaskError> {
+        Err(TaskError::new(
+            "NotRunHere",
+            format!("handler tests do not run the saga ({function})"),
+        ))
+    }
 }
 
 impl Default for World {
@@ -32,8 +53,15 @@ impl Default for World {
 impl World {
     pub fn new() -> Self {
         let store = SqliteStore::in_memory().expect("an in-memory store");
+        let executor = Executor::new(
+            store.clone(),
+            saga_definition().expect("the saga's definition"),
+            Arc::new(NotRunHere),
+            ExecutorOptions::default(),
+        );
         Self {
-            publisher: QueuePublisher::on(&store, "notifications").expect("a queue"),
+            starter: SagaStarter::new(executor.clone()),
+            executor,
             notifier: RecordingNotifier::new(store.clone()),
             store,
             ticks: AtomicI64::new(0),
@@ -73,22 +101,45 @@ impl World {
             .status
     }
 
-    /// Every event published so far (drains the queue).
-    pub async fn published(&self) -> Vec<OrderEvent> {
-        self.publisher.take_published().await.expect("the queue")
+    /// Every status change's event so far, oldest first: the outbox rows
+    /// the moves wrote in their transactions (the local stand-in for the
+    /// table's stream).
+    pub async fn status_events(&self) -> Vec<OrderStatusChanged> {
+        self.store
+            .outbox_pending(100_000)
+            .await
+            .expect("the outbox")
+            .into_iter()
+            .filter_map(
+                |row| match OrderEvent::from_json(&row.body).expect("a valid event") {
+                    OrderEvent::OrderStatusChanged(e) => Some(e),
+                    OrderEvent::OrderCreated(_) => None,
+                },
+            )
+            .collect()
     }
 
-    /// Every status change published so far (drains the queue); anything
-    /// else published fails the test.
-    pub async fn published_changes(&self) -> Vec<OrderStatusChanged> {
-        self.published()
-            .await
-            .into_iter()
-            .map(|e| match e {
-                OrderEvent::OrderStatusChanged(e) => e,
-                other => panic!("published a {}", other.event_type()),
+    /// The orders whose saga was started, in start order (one execution
+    /// per order, however often it was started).
+    pub async fn sagas_started(&self) -> Vec<Uuid> {
+        let mut started: Vec<_> = self
+            .executor
+            .list(ListFilter {
+                status: None,
+                limit: 100_000,
             })
-            .collect()
+            .await
+            .expect("the executions")
+            .into_iter()
+            .map(|e| {
+                (
+                    e.started_at,
+                    e.name.parse::<Uuid>().expect("named after the order"),
+                )
+            })
+            .collect();
+        started.sort();
+        started.into_iter().map(|(_, id)| id).collect()
     }
 
     /// What the notifier sent about the order.

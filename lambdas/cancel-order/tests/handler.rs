@@ -1,6 +1,6 @@
 //! The cancel-order handler on API Gateway REST proxy events
-//! (tests/fixtures/cancel-order.json), against the embedded store and a
-//! queue standing in for the notifications topic.
+//! (tests/fixtures/cancel-order.json), against the embedded store; the
+//! CANCELLED event is the move's own outbox row.
 
 use cancel_order::handler::handle;
 use orders_core::events::status_event_id;
@@ -21,12 +21,12 @@ async fn order(w: &World) -> Uuid {
 async fn call(w: &World, id: &str) -> (u16, Value) {
     let v = fixture(env!("CARGO_MANIFEST_DIR"), "cancel-order.json");
     let v = with_order_id(v, id, &format!("/orders/{id}/cancel"));
-    let a = Answer::of(handle(&w.store, &w.publisher, request(v)).await.unwrap());
+    let a = Answer::of(handle(&w.store, request(v)).await.unwrap());
     (a.status, a.body)
 }
 
 #[tokio::test]
-async fn cancels_a_pending_order_and_publishes_the_change() {
+async fn cancels_a_pending_order_and_its_write_is_the_event() {
     let w = World::new();
     let id = order(&w).await;
     let (status, body) = call(&w, &id.to_string()).await;
@@ -40,7 +40,7 @@ async fn cancels_a_pending_order_and_publishes_the_change() {
     let stored = w.store.get_order(id).await.unwrap().unwrap();
     assert_eq!(stored.status, OrderStatus::Cancelled);
 
-    let published = w.published_changes().await;
+    let published = w.status_events().await;
     assert_eq!(published.len(), 1);
     let e = &published[0];
     assert_eq!(
@@ -51,16 +51,15 @@ async fn cancels_a_pending_order_and_publishes_the_change() {
 }
 
 #[tokio::test]
-async fn a_second_cancel_is_409_and_publishes_nothing() {
+async fn a_second_cancel_is_409_and_writes_no_event() {
     let w = World::new();
     let id = order(&w).await;
     assert_eq!(call(&w, &id.to_string()).await.0, 200);
-    w.published().await;
     let (status, body) = call(&w, &id.to_string()).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "INVALID_STATUS_TRANSITION");
     assert_eq!(body["error"]["details"][0]["field"], "status");
-    assert!(w.published().await.is_empty());
+    assert_eq!(w.status_events().await.len(), 1, "only the first cancel's");
 }
 
 #[tokio::test]
@@ -74,6 +73,7 @@ async fn a_processing_order_cannot_be_cancelled() {
             from: OrderStatus::Pending,
             to: OrderStatus::Processing,
             reason: None,
+            detail: None,
             at: w.now(),
         })
         .await
@@ -85,7 +85,9 @@ async fn a_processing_order_cannot_be_cancelled() {
         w.store.get_order(id).await.unwrap().unwrap().status,
         OrderStatus::Processing
     );
-    assert!(w.published().await.is_empty());
+    let events = w.status_events().await;
+    assert_eq!(events.len(), 1, "only the PROCESSING move's: {events:?}");
+    assert_eq!(events[0].status, OrderStatus::Processing);
 }
 
 #[tokio::test]
@@ -97,7 +99,7 @@ async fn unknown_and_malformed_ids() {
     let (status, body) = call(&w, "not-a-uuid").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["details"][0]["field"], "orderId");
-    assert!(w.published().await.is_empty());
+    assert!(w.status_events().await.is_empty());
 }
 
 #[tokio::test]
@@ -109,5 +111,5 @@ async fn concurrent_cancels_cancel_once() {
     let ok = results.iter().filter(|(s, _)| *s == 200).count();
     let conflicts = results.iter().filter(|(s, _)| *s == 409).count();
     assert_eq!((ok, conflicts), (1, 5), "{results:?}");
-    assert_eq!(w.published().await.len(), 1);
+    assert_eq!(w.status_events().await.len(), 1);
 }

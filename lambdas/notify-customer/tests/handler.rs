@@ -113,7 +113,7 @@ async fn every_redelivery_of_a_status_is_a_duplicate() {
 async fn each_status_is_notified_once_in_its_own_right() {
     let w = World::new();
     let id = order(&w, false).await;
-    orders_core::usecases::cancel_order(&w.store, &w.publisher, &id.to_string(), w.now())
+    orders_core::usecases::cancel_order(&w.store, &id.to_string(), w.now())
         .await
         .unwrap();
     let cancelled = OrderEvent::from(

@@ -1,7 +1,8 @@
 //! The processor handler on SQS events shaped as Lambda delivers them
-//! (tests/fixtures/sqs-event.json), against the embedded store and a queue
-//! standing in for the notifications topic: partial batch failures, replays,
-//! cancelled orders and concurrent deliveries of one event.
+//! (tests/fixtures/sqs-event.json), against the embedded store and the
+//! saga starter of the local executor: partial batch failures, replays,
+//! cancelled orders and concurrent deliveries of one event. The PROCESSING
+//! event is the move's own (its outbox row), not a publish.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use orders_core::events::{status_event_id, OrderEvent, OrderStatusChanged};
@@ -40,7 +41,7 @@ fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> BTr
 }
 
 #[tokio::test]
-async fn a_batch_moves_every_order_once_and_publishes_each_change() {
+async fn a_batch_moves_every_order_once_and_starts_each_saga() {
     let w = World::new();
     let mut ids = Vec::new();
     let mut bodies = Vec::new();
@@ -50,12 +51,13 @@ async fn a_batch_moves_every_order_once_and_publishes_each_change() {
         bodies.push(body);
     }
     let event = sqs_event(&bodies.iter().map(String::as_str).collect::<Vec<_>>());
-    let response = handle(&w.store, &w.publisher, event).await;
+    let response = handle(&w.store, &w.starter, event).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     for id in &ids {
         assert_eq!(w.status(*id).await, OrderStatus::Processing);
     }
-    let published = w.published_changes().await;
+    assert_eq!(w.sagas_started().await, ids);
+    let published = w.status_events().await;
     assert_eq!(published.len(), ids.len());
     for e in &published {
         assert!(ids.contains(&e.order_id));
@@ -100,7 +102,7 @@ async fn only_the_bad_messages_of_a_batch_fail() {
         wrong_type.as_str(), // m-4
         body_b.as_str(),     // m-5 ok
     ];
-    let response = handle(&w.store, &w.publisher, sqs_event(&bodies)).await;
+    let response = handle(&w.store, &w.starter, sqs_event(&bodies)).await;
     let want: BTreeSet<String> = ["m-1", "m-2", "m-3", "m-4"]
         .iter()
         .map(|s| s.to_string())
@@ -108,36 +110,32 @@ async fn only_the_bad_messages_of_a_batch_fail() {
     assert_eq!(failed_ids(&response), want);
     assert_eq!(w.status(good_a).await, OrderStatus::Processing);
     assert_eq!(w.status(good_b).await, OrderStatus::Processing);
-    let published: BTreeSet<Uuid> = w
-        .published_changes()
-        .await
-        .iter()
-        .map(|e| e.order_id)
-        .collect();
+    let published: BTreeSet<Uuid> = w.status_events().await.iter().map(|e| e.order_id).collect();
     assert_eq!(published, BTreeSet::from([good_a, good_b]));
+    let started: BTreeSet<Uuid> = w.sagas_started().await.into_iter().collect();
+    assert_eq!(started, BTreeSet::from([good_a, good_b]));
 }
 
 #[tokio::test]
-async fn a_replayed_event_changes_nothing_and_republishes_the_same_event() {
+async fn a_replayed_event_changes_nothing_and_starts_nothing_twice() {
     let w = World::new();
     let (id, body) = order(&w, "c-1").await;
-    let first = handle(&w.store, &w.publisher, sqs_event(&[&body])).await;
+    let first = handle(&w.store, &w.starter, sqs_event(&[&body])).await;
     assert!(first.batch_item_failures.is_empty());
     let before = w.store.get_order(id).await.unwrap().unwrap();
-    let first_published = w.published_changes().await;
+    let first_published = w.status_events().await;
+    assert_eq!(first_published.len(), 1);
 
     // The same message again (a redelivery after a crash before delete),
     // and twice in one batch.
-    let again = handle(&w.store, &w.publisher, sqs_event(&[&body, &body])).await;
+    let again = handle(&w.store, &w.starter, sqs_event(&[&body, &body])).await;
     assert!(again.batch_item_failures.is_empty(), "{again:?}");
     let after = w.store.get_order(id).await.unwrap().unwrap();
     assert_eq!(after, before, "a replay does not touch the order");
-    let republished = w.published_changes().await;
-    assert_eq!(republished.len(), 2);
-    for e in &republished {
-        assert_eq!(e.event_id, first_published[0].event_id, "same event id");
-        assert_eq!(e.changed_at, first_published[0].changed_at);
-    }
+    assert_eq!(w.status_events().await, first_published, "no second event");
+    // The replays repeated the start (in case the first delivery died
+    // between the move and the start); the execution is still one.
+    assert_eq!(w.sagas_started().await, vec![id]);
 }
 
 #[tokio::test]
@@ -145,34 +143,38 @@ async fn concurrent_deliveries_of_one_event_move_the_order_once() {
     let w = World::new();
     let (id, body) = order(&w, "c-1").await;
     let (a, b) = tokio::join!(
-        handle(&w.store, &w.publisher, sqs_event(&[&body])),
-        handle(&w.store, &w.publisher, sqs_event(&[&body])),
+        handle(&w.store, &w.starter, sqs_event(&[&body])),
+        handle(&w.store, &w.starter, sqs_event(&[&body])),
     );
     assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
     assert_eq!(w.status(id).await, OrderStatus::Processing);
-    let published = w.published_changes().await;
-    // One delivery moved it; the other found it moved and republished.
-    assert_eq!(published.len(), 2);
-    assert_eq!(published[0].event_id, published[1].event_id);
+    // One delivery moved it (one event); both started the saga, once.
+    assert_eq!(w.status_events().await.len(), 1);
+    assert_eq!(w.sagas_started().await, vec![id]);
 }
 
 #[tokio::test]
 async fn a_cancelled_order_is_skipped_and_its_message_succeeds() {
     let w = World::new();
     let (id, body) = order(&w, "c-1").await;
-    orders_core::usecases::cancel_order(&w.store, &w.publisher, &id.to_string(), w.now())
+    orders_core::usecases::cancel_order(&w.store, &id.to_string(), w.now())
         .await
         .unwrap();
-    let cancel_events = w.published_changes().await;
+    let cancel_events = w.status_events().await;
     assert_eq!(cancel_events.len(), 1);
     assert_eq!(cancel_events[0].status, OrderStatus::Cancelled);
 
-    let response = handle(&w.store, &w.publisher, sqs_event(&[&body])).await;
+    let response = handle(&w.store, &w.starter, sqs_event(&[&body])).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(w.status(id).await, OrderStatus::Cancelled);
+    assert_eq!(
+        w.status_events().await,
+        cancel_events,
+        "no event for a skip"
+    );
     assert!(
-        w.published_changes().await.is_empty(),
-        "nothing published for a skip"
+        w.sagas_started().await.is_empty(),
+        "no saga for a cancelled order"
     );
 }
 
@@ -182,7 +184,7 @@ async fn a_record_without_a_body_fails_alone() {
     let (id, body) = order(&w, "c-1").await;
     let mut event = sqs_event(&[&body, "placeholder"]);
     event.records[1].body = None;
-    let response = handle(&w.store, &w.publisher, event).await;
+    let response = handle(&w.store, &w.starter, event).await;
     assert_eq!(failed_ids(&response), BTreeSet::from(["m-1".to_string()]));
     assert_eq!(w.status(id).await, OrderStatus::Processing);
 }

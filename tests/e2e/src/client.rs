@@ -107,7 +107,8 @@ impl Client {
     }
 
     pub async fn create(&self, i: usize) -> Option<String> {
-        self.create_body(&order_body(&format!("c-{i}"), 1 + (i % 3) as u32, "9.99")).await
+        self.create_body(&order_body(&format!("c-{i}"), 1 + (i % 3) as u32, "9.99"))
+            .await
     }
 
     /// Posts `body`; the new order's id on a 201.

@@ -56,7 +56,10 @@ pub fn mixed_order(i: usize) -> String {
 pub async fn stock_up(store: &SqliteStore) -> BTreeMap<String, u64> {
     let initial = BTreeMap::from([(PLENTIFUL.to_string(), 100_000), (SCARCE.to_string(), 150)]);
     for (sku, n) in &initial {
-        store.set_stock(sku, *n as u32, chrono::Utc::now()).await.unwrap();
+        store
+            .set_stock(sku, *n as u32, chrono::Utc::now())
+            .await
+            .unwrap();
     }
     initial
 }
@@ -90,7 +93,10 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
     let mut paid: HashMap<String, &Value> = HashMap::new();
     for p in payments["payments"].as_array().unwrap() {
         let id = p["orderId"].as_str().unwrap().to_string();
-        assert!(paid.insert(id.clone(), p).is_none(), "order {id} has two payments");
+        assert!(
+            paid.insert(id.clone(), p).is_none(),
+            "order {id} has two payments"
+        );
     }
     let mut reserved_by_completed: BTreeMap<String, u64> = BTreeMap::new();
     let mut outcomes = Outcomes::new();
@@ -101,9 +107,17 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
         let token = o["paymentToken"].as_str().unwrap_or("tok_approve");
         let payment = paid.get(id);
         *outcomes
-            .entry(format!("{status} {}", reason.unwrap_or("")).trim().to_string())
+            .entry(
+                format!("{status} {}", reason.unwrap_or(""))
+                    .trim()
+                    .to_string(),
+            )
             .or_default() += 1;
-        let has_scarce = o["items"].as_array().unwrap().iter().any(|i| i["sku"] == SCARCE);
+        let has_scarce = o["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["sku"] == SCARCE);
         match (status, reason) {
             ("COMPLETED", None) => {
                 assert!(
@@ -112,8 +126,15 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
                 );
                 let p = payment.unwrap_or_else(|| panic!("completed order {id} has no payment"));
                 assert_eq!(p["status"], "CHARGED", "order {id}: {p}");
-                assert_eq!(money(&p["amount"]), money(&o["total"]), "order {id}: charged the exact total");
-                assert!(p.get("refund").is_none(), "completed order {id} was refunded: {p}");
+                assert_eq!(
+                    money(&p["amount"]),
+                    money(&o["total"]),
+                    "order {id}: charged the exact total"
+                );
+                assert!(
+                    p.get("refund").is_none(),
+                    "completed order {id} was refunded: {p}"
+                );
                 for item in o["items"].as_array().unwrap() {
                     *reserved_by_completed
                         .entry(item["sku"].as_str().unwrap().to_string())
@@ -121,20 +142,40 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
                 }
             }
             ("FAILED", Some("PAYMENT_DECLINED")) => {
-                assert!(token.starts_with("tok_decline"), "order {id} with {token} declined");
-                let p = payment.unwrap_or_else(|| panic!("declined order {id} has no payment record"));
+                assert!(
+                    token.starts_with("tok_decline"),
+                    "order {id} with {token} declined"
+                );
+                let p =
+                    payment.unwrap_or_else(|| panic!("declined order {id} has no payment record"));
                 assert_eq!(p["status"], "DECLINED", "order {id}: {p}");
             }
             ("FAILED", Some("OUT_OF_STOCK")) => {
-                assert!(has_scarce, "order {id} without the scarce SKU was out of stock");
+                assert!(
+                    has_scarce,
+                    "order {id} without the scarce SKU was out of stock"
+                );
                 let detail = o["statusDetail"].as_str().unwrap_or_default();
-                assert!(detail.contains(SCARCE), "order {id}: the SKU is named: {detail}");
+                assert!(
+                    detail.contains(SCARCE),
+                    "order {id}: the SKU is named: {detail}"
+                );
                 let p = payment.unwrap_or_else(|| panic!("out-of-stock order {id} has no payment"));
-                assert_eq!(p["status"], "REFUNDED", "order {id}: charged, then refunded once: {p}");
-                assert_eq!(money(&p["refund"]["amount"]), money(&o["total"]), "order {id}");
+                assert_eq!(
+                    p["status"], "REFUNDED",
+                    "order {id}: charged, then refunded once: {p}"
+                );
+                assert_eq!(
+                    money(&p["refund"]["amount"]),
+                    money(&o["total"]),
+                    "order {id}"
+                );
             }
             ("FAILED", Some("PROCESSING_ERROR")) => {
-                assert_eq!(token, "tok_transient_always", "order {id} failed with a processing error");
+                assert_eq!(
+                    token, "tok_transient_always",
+                    "order {id} failed with a processing error"
+                );
                 if let Some(p) = payment {
                     assert_ne!(p["status"], "CHARGED", "order {id} kept its charge: {p}");
                 }
@@ -150,18 +191,27 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
         }
     }
     assert_eq!(notes.len(), 2 * orders.len(), "no other notifications");
-    assert!(paid.keys().all(|id| orders.iter().any(|o| o["orderId"] == id.as_str())));
+    assert!(paid
+        .keys()
+        .all(|id| orders.iter().any(|o| o["orderId"] == id.as_str())));
 
     // Stock: never below zero, nothing created or lost, and what is
     // reserved is exactly what the completed orders hold.
     let mut seen = 0;
     for s in stock["stock"].as_array().unwrap() {
         let sku = s["sku"].as_str().unwrap();
-        let (available, reserved) = (s["available"].as_i64().unwrap(), s["reserved"].as_i64().unwrap());
+        let (available, reserved) = (
+            s["available"].as_i64().unwrap(),
+            s["reserved"].as_i64().unwrap(),
+        );
         assert!(available >= 0 && reserved >= 0, "{sku}: {s}");
         if let Some(start) = initial.get(sku) {
             seen += 1;
-            assert_eq!((available + reserved) as u64, *start, "{sku}: units appeared or vanished: {s}");
+            assert_eq!(
+                (available + reserved) as u64,
+                *start,
+                "{sku}: units appeared or vanished: {s}"
+            );
             assert_eq!(
                 reserved as u64,
                 reserved_by_completed.get(sku).copied().unwrap_or(0),
@@ -169,7 +219,11 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
             );
         }
     }
-    assert_eq!(seen, initial.len(), "every SKU has its stock record: {stock}");
+    assert_eq!(
+        seen,
+        initial.len(),
+        "every SKU has its stock record: {stock}"
+    );
 
     // Every execution ended, none failed (no half-compensated order).
     let execs = executions["executions"].as_array().unwrap();

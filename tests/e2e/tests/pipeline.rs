@@ -32,9 +32,16 @@ async fn assert_each_settled_and_notified_once(c: &Client, expected: usize) {
     assert_eq!(statuses.len(), expected);
     let notes = c.notifications().await;
     for (id, status) in &statuses {
-        assert!(status == "COMPLETED" || status == "FAILED", "order {id} is {status}");
+        assert!(
+            status == "COMPLETED" || status == "FAILED",
+            "order {id} is {status}"
+        );
         for s in ["PROCESSING", status.as_str()] {
-            assert_eq!(notes.get(&(id.clone(), s.to_string())), Some(&1), "order {id}: one {s} notification");
+            assert_eq!(
+                notes.get(&(id.clone(), s.to_string())),
+                Some(&1),
+                "order {id}: one {s} notification"
+            );
         }
     }
     assert_eq!(notes.len(), 2 * expected, "no other notifications");
@@ -149,9 +156,10 @@ async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
     let db = host.db();
     host.server.stop().await.unwrap();
     let side = SqliteStore::open(&db).unwrap();
-    let queue = Queue::new(side, QueueConfig::new(ORDER_EVENTS_QUEUE)).unwrap();
+    let (queue, notifications) = orders_local::pipeline::queues(&side).unwrap();
+    let route = orders_local_aws::dispatcher::Route::new(queue.clone(), notifications);
     assert_eq!(
-        orders_local_aws::dispatcher::dispatch(&queue, 10)
+        orders_local_aws::dispatcher::dispatch(&route, 10)
             .await
             .unwrap(),
         1

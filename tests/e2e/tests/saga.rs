@@ -51,8 +51,16 @@ async fn a_thousand_orders_with_every_token_settle_and_keep_the_invariants() {
     let outcomes = assert_invariants(&c, &initial).await;
     println!("outcomes: {outcomes:?}");
     // Every path was taken.
-    for path in ["COMPLETED", "FAILED PAYMENT_DECLINED", "FAILED OUT_OF_STOCK", "FAILED PROCESSING_ERROR"] {
-        assert!(outcomes.get(path).copied().unwrap_or(0) > 0, "no order took {path}: {outcomes:?}");
+    for path in [
+        "COMPLETED",
+        "FAILED PAYMENT_DECLINED",
+        "FAILED OUT_OF_STOCK",
+        "FAILED PROCESSING_ERROR",
+    ] {
+        assert!(
+            outcomes.get(path).copied().unwrap_or(0) > 0,
+            "no order took {path}: {outcomes:?}"
+        );
     }
     let q = c.queues().await;
     assert_eq!(q["outbox"], 0, "{q}");
