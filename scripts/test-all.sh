@@ -184,6 +184,10 @@ cargo_tests() {
   # The same moto serves SQS, SNS and SES for orders-messaging and orders-admin.
   export ORDERS_TEST_MOTO_ENDPOINT=$endpoint
   export ORDERS_REQUIRE_MOTO=1
+  # The saga scenarios also run through the npm aws-local-stepfunctions
+  # interpreter (scripts/asl-check.mjs, which validates the ASL with
+  # asl-validator first); in CI that half must not be skipped.
+  export ORDERS_REQUIRE_NODE=1
   # The crash test kills the real orders-local binary: build every binary
   # first (a no-op for the crates the tests already built).
   cargo build --workspace --bins --locked
