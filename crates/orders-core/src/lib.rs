@@ -25,9 +25,9 @@ pub mod validation;
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
 pub use ports::{
-    Channel, Claim, CreateOutcome, EventPublisher, ListPage, ListQuery, Notification,
-    NotificationLedger, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
-    SortOrder, StartOutcome, StatusChange, TransitionOutcome, WorkflowStarter,
+    Channel, Claim, CreateOutcome, ListPage, ListQuery, Notification, NotificationLedger, Notifier,
+    OrderLister, OrderReader, OrderStatusUpdater, OrderWriter, SortOrder, StartOutcome,
+    StatusChange, TransitionOutcome, WorkflowStarter,
 };
 
 /// Largest accepted request body, in bytes (a bigger one is a 413).

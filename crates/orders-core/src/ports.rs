@@ -127,15 +127,6 @@ pub trait OrderStatusUpdater: Send + Sync {
     async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError>;
 }
 
-/// Publishes status events to the notifications topic. The use cases no
-/// longer publish (every status change's event comes from its write); kept
-/// for adapters until their callers are gone.
-#[async_trait]
-pub trait EventPublisher: Send + Sync {
-    async fn publish(&self, event: &crate::events::OrderStatusChanged)
-        -> Result<(), DeliveryError>;
-}
-
 /// What starting an order's saga did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartOutcome {

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | DynamoDB Streams + EventBridge Pipes (INSERT → SQS, status MODIFY → SNS) | [`dispatcher`]: outbox rows → their queue |
 //! | SQS standard queue with a redrive policy | [`queue::Queue`] |
-//! | SNS notifications topic | a queue the notifier consumes, fed by the dispatcher ([`publisher::QueuePublisher`] publishes onto it by hand, for tests) |
+//! | SNS notifications topic (fed by the stream's second pipe) | a queue the notifier consumes, fed by the dispatcher with the status moves' outbox rows |
 //! | SES e-mail, SNS text messages | [`notifier::RecordingNotifier`] (the `sent_notifications` table) |
 //!
 //! `orders-sqlite` is the adapter of the core's ports (orders, status moves,
@@ -23,5 +23,4 @@
 
 pub mod dispatcher;
 pub mod notifier;
-pub mod publisher;
 pub mod queue;

@@ -1,59 +1,18 @@
-//! The local notification side: the queue publisher (the topic) and the
-//! recording notifier (e-mail and SMS), which records each (order, status)
-//! once, with the core's notify use case completing the ledger.
+//! The local notification side: the recording notifier (e-mail and SMS),
+//! which records each (order, status) once, with the core's notify use case
+//! completing the ledger.
 
 mod common;
 
 use chrono::Utc;
 use common::{create, TempDb};
-use orders_core::events::{validate_event, OrderEvent, OrderStatusChanged};
+use orders_core::events::OrderStatusChanged;
 use orders_core::model::OrderStatus;
 use orders_core::notifications::render;
-use orders_core::ports::{Channel, Claim, EventPublisher, NotificationLedger, Notifier};
+use orders_core::ports::{Channel, Claim, NotificationLedger, Notifier};
 use orders_core::usecases::{notify_status_changed, NotifyOutcome, NOTIFICATION_LEASE};
 use orders_local_aws::notifier::{channels_of, list_sent_notifications, RecordingNotifier};
-use orders_local_aws::publisher::QueuePublisher;
-use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
-use std::time::Duration;
-
-#[tokio::test]
-async fn the_publisher_puts_the_event_document_on_its_queue() {
-    let s = SqliteStore::in_memory().unwrap();
-    let queue = Queue::new(s.clone(), QueueConfig::new("notifications")).unwrap();
-    let publisher = QueuePublisher::new(queue.clone());
-    assert_eq!(publisher.queue().name(), "notifications");
-    let o = create(&s, false).await;
-    let event = OrderStatusChanged::new(
-        o.order_id,
-        OrderStatus::Processing,
-        OrderStatus::Failed,
-        Some("payment declined".into()),
-        // Events carry milliseconds.
-        chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap(),
-    )
-    .unwrap();
-    publisher.publish(&event).await.unwrap();
-    // At least once: a republish is a second message with the same event.
-    publisher.publish(&event).await.unwrap();
-
-    let got = queue
-        .receive(10, Duration::ZERO, Duration::from_secs(30))
-        .await
-        .unwrap();
-    assert_eq!(got.len(), 2);
-    for m in &got {
-        let doc: serde_json::Value = serde_json::from_str(&m.body).unwrap();
-        validate_event(&doc).unwrap();
-        assert_eq!(doc["eventType"], "OrderStatusChanged");
-        assert_eq!(doc["status"], "FAILED");
-        assert_eq!(
-            OrderEvent::from_json(&m.body).unwrap(),
-            OrderEvent::from(event.clone())
-        );
-    }
-    assert_ne!(got[0].message_id, got[1].message_id);
-}
 
 #[tokio::test]
 async fn the_recording_notifier_records_what_was_sent() {

@@ -1,10 +1,7 @@
-//! The Orders ports on AWS messaging, and the operations on its dead-letter
-//! queues:
+//! The Orders ports on AWS messaging and Step Functions, and the operations
+//! on its dead-letter queues (status events reach the notifications topic
+//! from the table's stream through a pipe; nothing here publishes them):
 //!
-//! - [`SnsPublisher`] (feature `sns`): [`orders_core::ports::EventPublisher`]
-//!   on the notifications topic (`NOTIFICATIONS_TOPIC_ARN`), with the
-//!   message attributes `eventType` and `status` that subscription filter
-//!   policies match on;
 //! - [`AwsNotifier`] (feature `ses`, which brings `sns`): [`orders_core::ports::Notifier`]
 //!   sending e-mail with SES v2 (when `EMAIL_SENDER` is set) and SMS with SNS
 //!   (when `SMS_ENABLED=true`), and logging the masked message when neither
@@ -34,8 +31,6 @@ mod error;
 pub mod dlq;
 #[cfg(feature = "ses")]
 mod notifier;
-#[cfg(feature = "sns")]
-mod publisher;
 #[cfg(feature = "sfn")]
 mod workflow;
 
@@ -50,7 +45,5 @@ pub use config::sns_client;
 pub use config::sqs_client;
 #[cfg(feature = "ses")]
 pub use notifier::{AwsNotifier, EMAIL_SENDER_ENV, SMS_ENABLED_ENV, SMS_TYPE_ATTRIBUTE};
-#[cfg(feature = "sns")]
-pub use publisher::{SnsPublisher, EVENT_TYPE_ATTRIBUTE, STATUS_ATTRIBUTE, TOPIC_ARN_ENV};
 #[cfg(feature = "sfn")]
 pub use workflow::{SfnStarter, STATE_MACHINE_ARN_ENV};

@@ -1,4 +1,4 @@
-//! The adapters against moto (SQS, SNS, SES v2) on 127.0.0.1.
+//! The adapters against moto (SQS, SNS SMS, SES v2) on 127.0.0.1.
 //!
 //! The endpoint comes from `ORDERS_TEST_MOTO_ENDPOINT`, or else from
 //! `ORDERS_TEST_DYNAMODB_ENDPOINT` (scripts/test-all.sh points that one at
@@ -8,13 +8,11 @@
 //! so they run in parallel on one shared server.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use orders_core::events::{OrderEvent, OrderStatusChanged};
-use orders_core::model::parse_timestamp;
 use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
-use orders_core::{DeliveryError, EventPublisher, OrderStatus};
+use orders_core::{DeliveryError, OrderStatus};
 use orders_messaging::dlq::DeadLetterQueue;
 use orders_messaging::{
-    ses_client, sns_client, sqs_client, AwsEnv, AwsNotifier, SnsPublisher, SMS_TYPE_ATTRIBUTE,
+    ses_client, sns_client, sqs_client, AwsEnv, AwsNotifier, SMS_TYPE_ATTRIBUTE,
 };
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,14 +100,6 @@ async fn moto_data(endpoint: &str) -> Option<Value> {
     }
     eprintln!("warning: moto's /moto-api/data.json did not answer ({last}); records not checked");
     None
-}
-
-fn at(ts: &str) -> chrono::DateTime<chrono::Utc> {
-    parse_timestamp(ts).unwrap()
-}
-
-fn status_changed(order_id: Uuid, from: OrderStatus, to: OrderStatus) -> OrderStatusChanged {
-    OrderStatusChanged::new(order_id, from, to, None, at("2026-11-22T02:01:35.123Z")).unwrap()
 }
 
 // --- SQS: redrive policy, dead letters, redrive --------------------------------
@@ -284,141 +274,6 @@ async fn missing_queue_is_rejected_not_retried() {
     let url = format!("{endpoint}/123456789012/{}", unique("nope"));
     let err = DeadLetterQueue::new(sqs, url).list(1).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
-}
-
-// --- SNS: the publisher, envelopes and filter policies --------------------------
-
-async fn subscribe_queue(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-    topic_arn: &str,
-    filter: Option<Value>,
-) -> String {
-    let url = create_queue(sqs, &unique("orders-sub"), None).await;
-    let arn = orders_messaging::dlq::queue_arn(sqs, &url).await.unwrap();
-    let mut req = sns
-        .subscribe()
-        .topic_arn(topic_arn)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "false");
-    if let Some(f) = filter {
-        req = req.attributes("FilterPolicy", f.to_string());
-    }
-    req.send().await.unwrap();
-    url
-}
-
-/// What arrives on `url` (deleted as read): until `expect` messages came
-/// (or 10 s passed), then one more look for anything unexpected.
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, expect: usize) -> Vec<Value> {
-    let mut out = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut extra_look = false;
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap()
-            .messages
-            .unwrap_or_default();
-        for m in got {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle.unwrap())
-                .send()
-                .await
-                .unwrap();
-            out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
-        }
-        if extra_look || tokio::time::Instant::now() > deadline {
-            return out;
-        }
-        extra_look = out.len() >= expect;
-    }
-}
-
-#[tokio::test]
-async fn publisher_delivers_envelopes_with_attributes_and_filters_match() {
-    let Some(endpoint) = moto("publisher_delivers_envelopes_with_attributes_and_filters_match")
-    else {
-        return;
-    };
-    let env = aws(&endpoint);
-    let (sns, sqs) = (sns_client(&env), sqs_client(&env));
-    let topic_arn = sns
-        .create_topic()
-        .name(unique("order-notifications"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let all = subscribe_queue(&sns, &sqs, &topic_arn, None).await;
-    let completed_only = subscribe_queue(
-        &sns,
-        &sqs,
-        &topic_arn,
-        Some(serde_json::json!({ "status": ["COMPLETED"] })),
-    )
-    .await;
-
-    let publisher = SnsPublisher::new(sns.clone(), &topic_arn);
-    assert_eq!(publisher.topic_arn(), topic_arn);
-    let order = Uuid::now_v7();
-    let processing = status_changed(order, OrderStatus::Pending, OrderStatus::Processing);
-    let completed = status_changed(order, OrderStatus::Processing, OrderStatus::Completed);
-    publisher.publish(&processing).await.unwrap();
-    publisher.publish(&completed).await.unwrap();
-
-    let envelopes = drain(&sqs, &all, 2).await;
-    assert_eq!(envelopes.len(), 2, "{envelopes:?}");
-    let mut seen = Vec::new();
-    for env in &envelopes {
-        assert_eq!(env["Type"], "Notification");
-        assert_eq!(env["TopicArn"], topic_arn.as_str());
-        let attrs = &env["MessageAttributes"];
-        assert_eq!(attrs["eventType"]["Type"], "String");
-        assert_eq!(attrs["eventType"]["Value"], "OrderStatusChanged");
-        let OrderEvent::OrderStatusChanged(event) =
-            OrderEvent::from_json(env["Message"].as_str().unwrap()).unwrap()
-        else {
-            panic!("not an OrderStatusChanged: {env}");
-        };
-        assert_eq!(attrs["status"]["Value"], event.status.as_str());
-        seen.push(event);
-    }
-    seen.sort_by_key(|e| e.status.as_str());
-    assert_eq!(seen, [completed.clone(), processing]);
-
-    let filtered = drain(&sqs, &completed_only, 1).await;
-    assert_eq!(filtered.len(), 1, "{filtered:?}");
-    assert_eq!(
-        filtered[0]["MessageAttributes"]["status"]["Value"],
-        "COMPLETED"
-    );
-    assert_eq!(
-        OrderEvent::from_json(filtered[0]["Message"].as_str().unwrap()).unwrap(),
-        OrderEvent::from(completed)
-    );
-}
-
-#[tokio::test]
-async fn publishing_to_a_missing_topic_is_rejected() {
-    let Some(endpoint) = moto("publishing_to_a_missing_topic_is_rejected") else {
-        return;
-    };
-    let publisher = SnsPublisher::new(
-        sns_client(&aws(&endpoint)),
-        format!("arn:aws:sns:us-east-1:123456789012:{}", unique("nope")),
-    );
-    let event = status_changed(Uuid::now_v7(), OrderStatus::Pending, OrderStatus::Cancelled);
-    let err = publisher.publish(&event).await.unwrap_err();
-    assert!(matches!(err, DeliveryError::Rejected(_)), "{err}");
 }
 
 // --- the notifier: SES e-mail and SNS SMS -------------------------------------

@@ -19,7 +19,7 @@ pub const SCARCE: &str = "gadget";
 pub fn token_of(i: usize) -> Option<&'static str> {
     match i % 10 {
         0 => None,
-        1 | 2 | 3 => Some("tok_approve"),
+        1..=3 => Some("tok_approve"),
         4 => Some("tok_decline_insufficient_funds"),
         5 => Some("tok_decline_card"),
         6 => Some("tok_transient_1"),
