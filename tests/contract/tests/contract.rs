@@ -40,6 +40,7 @@ macro_rules! contract_suite {
                 release_once_then_nothing,
                 last_unit_goes_to_exactly_one_order,
                 twenty_reservations_over_five_units,
+                reserve_takes_ninety_nine_skus,
             );
         }
     };
