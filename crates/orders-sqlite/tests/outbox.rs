@@ -62,24 +62,28 @@ async fn no_outbox_row_without_its_order() {
     // already holding the event id of `bad`'s OrderCreated (derived from the
     // order id) fails the insert after the order row was written.
     let bad = order();
-    let taken = OrderEvent::from(OrderCreated::from_order(&bad))
-        .event_id()
-        .to_string();
-    s.with_writer(move |c| {
-        c.execute(
-            "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
-             VALUES (?1, 'OrderCreated', 'someone-else', '{}', 0)",
-            [taken],
-        )
-    })
-    .await
-    .unwrap();
+    let taken = OrderEvent::from(OrderCreated::from_order(&bad)).event_id();
+    take_event_id(&s, taken.to_string()).await;
     assert!(s.create_order(&bad, None).await.is_err());
     assert_eq!(s.get_order(bad.order_id).await.unwrap(), None);
     assert_eq!(
         outbox_order_ids(&s).await,
         vec![first.order_id.to_string(), "someone-else".to_string()]
     );
+}
+
+/// Puts an outbox row of someone else's holding `event_id`, so that the
+/// next insert of that event id fails.
+async fn take_event_id(s: &SqliteStore, event_id: String) {
+    s.with_writer(move |c| {
+        c.execute(
+            "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
+             VALUES (?1, 'OrderCreated', 'someone-else', '{}', 0)",
+            [event_id],
+        )
+    })
+    .await
+    .unwrap();
 }
 
 /// True when `waker` fires within a short while.
@@ -278,16 +282,7 @@ async fn no_status_without_its_event() {
     // An outbox row already holding the move's event id fails the event's
     // insert after the order row was rewritten: the move rolls back.
     let change = start(&o);
-    let taken = change.event().unwrap().event_id.to_string();
-    s.with_writer(move |c| {
-        c.execute(
-            "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
-             VALUES (?1, 'OrderStatusChanged', 'someone-else', '{}', 0)",
-            [taken],
-        )
-    })
-    .await
-    .unwrap();
+    take_event_id(&s, change.event().unwrap().event_id.to_string()).await;
     assert!(s.transition(&change).await.is_err());
     assert_eq!(
         s.get_order(o.order_id).await.unwrap().unwrap().status,
