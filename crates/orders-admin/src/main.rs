@@ -6,6 +6,10 @@
 //! orders-admin [--json] dlq redrive [--message-id ID]...                   (local)
 //! orders-admin [--json] dlq redrive --queue-url URL [--source-queue-url URL | --source-queue-arn ARN] [--by-copy [--max N]]
 //! orders-admin [--json] dlq redrive-status --queue-url URL
+//! orders-admin [--json] stock list                [--db PATH] | --table NAME
+//! orders-admin [--json] stock get SKU             (same target options)
+//! orders-admin [--json] stock set SKU QUANTITY    (same target options)
+//! orders-admin [--json] stock import FILE         (same target options)
 //! ```
 //!
 //! Without `--queue-url` the commands work on the local host's embedded
@@ -18,12 +22,17 @@
 //! `AWS_SESSION_TOKEN`; `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL` for an
 //! endpoint override). See docs/operations.md.
 //!
+//! `stock` chooses alike: the local store by default, a stage's orders table
+//! with `--table` (credentials and region from the environment as above;
+//! `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` for an endpoint).
+//!
 //! Output is for people by default; `--json` prints one JSON document on
 //! stdout for scripts. Errors go to stderr with exit status 1 (2 for usage).
 
 mod aws;
 mod local;
 mod report;
+mod stock;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -49,6 +58,9 @@ enum Command {
     /// Dead-letter queues: count, look at and redrive failed messages.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Stock: list, get, set and import SKUs' available quantities.
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,7 +143,14 @@ pub enum AdminError {
 }
 
 async fn run(cli: Cli) -> Result<(), AdminError> {
-    let Command::Dlq(command) = cli.command;
+    let command = match cli.command {
+        Command::Dlq(command) => command,
+        Command::Stock(command) => {
+            let report = stock::run(command).await?;
+            emit(cli.json, || report.to_json(), || report.to_text());
+            return Ok(());
+        }
+    };
     let out = match command {
         DlqCommand::List(target) => match &target.queue_url {
             Some(url) => aws::list(url, 0).await?,
@@ -175,12 +194,17 @@ async fn run(cli: Cli) -> Result<(), AdminError> {
         },
         DlqCommand::RedriveStatus { queue_url } => aws::redrive_status(&queue_url).await?,
     };
-    if cli.json {
-        println!("{}", out.to_json());
-    } else {
-        print!("{}", out.to_text());
-    }
+    emit(cli.json, || out.to_json(), || out.to_text());
     Ok(())
+}
+
+/// Prints a report: one JSON document (`--json`) or text for people.
+fn emit(json: bool, as_json: impl FnOnce() -> String, as_text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", as_json());
+    } else {
+        print!("{}", as_text());
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]

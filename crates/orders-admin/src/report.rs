@@ -106,7 +106,7 @@ pub enum Output {
     Tasks(TaskList),
 }
 
-fn plural(n: u64, one: &str) -> String {
+pub fn plural(n: u64, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {

@@ -1,59 +1,17 @@
 //! `orders-admin dlq` as an operator runs it: the binary, on a local store
 //! file, and on SQS (moto).
 
+mod common;
+
 use aws_sdk_sqs::types::QueueAttributeName;
+use common::{admin, moto, ok_json, ok_text, uuid_ish};
 use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_messaging::{sqs_client, AwsEnv};
 use orders_sqlite::SqliteStore;
-use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 const BODY: &str = r#"{"eventType":"OrderCreated","eventVersion":1,"orderId":"019a1b2c-3d4e-7f00-8a00-0123456789ab"}"#;
-
-/// Runs the binary with a clean environment for the settings it reads.
-fn admin(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orders-admin"));
-    cmd.args(args);
-    for var in [
-        "ORDERS_DB",
-        "RUST_LOG",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_SQS",
-        "AWS_PROFILE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("orders-admin runs")
-}
-
-fn ok_json(args: &[&str], env: &[(&str, &str)]) -> Value {
-    let out = admin(args, env);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn ok_text(args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = admin(args, env);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// Sends `body` to `queue` and receives it until it is dead-lettered;
 /// returns its message id.
@@ -215,35 +173,6 @@ fn refusals() {
 
 // --- AWS (moto) ----------------------------------------------------------------
 
-/// The moto endpoint (`ORDERS_TEST_MOTO_ENDPOINT`, else the
-/// `ORDERS_TEST_DYNAMODB_ENDPOINT` scripts/test-all.sh points at moto), or
-/// `None` after saying why the test is skipped.
-fn moto(test: &str) -> Option<String> {
-    let endpoint = ["ORDERS_TEST_MOTO_ENDPOINT", "ORDERS_TEST_DYNAMODB_ENDPOINT"]
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
-    match endpoint {
-        Some(e) => {
-            let e = e.trim().trim_end_matches('/').to_string();
-            assert!(
-                e.starts_with("http://127.0.0.1:") || e.starts_with("http://localhost:"),
-                "{e} is not a loopback URL"
-            );
-            Some(e)
-        }
-        None => {
-            if ["ORDERS_REQUIRE_MOTO", "ORDERS_REQUIRE_DYNAMODB"]
-                .iter()
-                .any(|r| std::env::var(r).is_ok_and(|v| v == "1"))
-            {
-                panic!("moto is required but ORDERS_TEST_MOTO_ENDPOINT is not set");
-            }
-            eprintln!("{test}: skipped: no moto endpoint (set ORDERS_TEST_MOTO_ENDPOINT)");
-            None
-        }
-    }
-}
-
 #[tokio::test]
 async fn aws_list_peek_redrive_on_moto() {
     let Some(endpoint) = moto("aws_list_peek_redrive_on_moto") else {
@@ -364,11 +293,4 @@ async fn aws_list_peek_redrive_on_moto() {
     assert_eq!(back[0].body.as_deref(), Some(BODY));
     let list = ok_json(&["dlq", "list", "--queue-url", &dlq_url, "--json"], &env);
     assert_eq!(list["count"], 0);
-}
-
-fn uuid_ish() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
 }

@@ -1,6 +1,7 @@
 //! SDK errors as the ports' [`StoreError`].
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use orders_core::error::StoreError;
 
 /// Maps an SDK error ([`orders_aws::classify`]): load, service faults,
@@ -17,4 +18,47 @@ where
     } else {
         StoreError::Other(detail)
     }
+}
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// What a cancelled transaction's reasons say.
+pub(crate) enum Cancelled {
+    /// Per item, in request order: did its condition fail?
+    Conditions(Vec<bool>),
+    /// A conflicting transaction on the same items: worth another attempt.
+    Conflict,
+}
+
+pub(crate) fn cancelled(
+    op: &'static str,
+    err: &SdkError<TransactWriteItemsError>,
+) -> Result<Cancelled, StoreError> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+        err.as_service_error()
+    else {
+        return Err(classify(op, err));
+    };
+    let codes: Vec<&str> = cancel
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code().unwrap_or("None"))
+        .collect();
+    if codes
+        .iter()
+        .any(|c| c.contains("Throughput") || c.contains("Throttl"))
+    {
+        return Err(StoreError::Unavailable(format!(
+            "{op} throttled: {codes:?}"
+        )));
+    }
+    if codes.contains(&CONDITION_FAILED) {
+        return Ok(Cancelled::Conditions(
+            codes.iter().map(|c| *c == CONDITION_FAILED).collect(),
+        ));
+    }
+    if codes.contains(&"TransactionConflict") {
+        return Ok(Cancelled::Conflict);
+    }
+    Err(classify(op, err))
 }

@@ -15,20 +15,18 @@
 //! A release is the mirror image, conditional on the reservation being
 //! `RESERVED`, so its units go back once.
 
-use crate::item::{corrupt, get_n, get_s, get_time, s, Item};
-use crate::stock::{n, stock_key};
-use crate::{classify, DynamoStore};
+use crate::errors::{cancelled, Cancelled};
+use crate::item::s;
+use crate::stock::{n, reservation_from_item, reservation_key, reservation_to_item, stock_key};
+use crate::DynamoStore;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::inventory::{
     Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome,
 };
 use orders_core::model::format_timestamp;
-use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -38,65 +36,6 @@ pub const MAX_RESERVATION_LINES: usize = 99;
 
 /// Attempts of a transaction that conflicts with another on the same items.
 const ATTEMPTS: u32 = 5;
-
-const CONDITION_FAILED: &str = "ConditionalCheckFailed";
-
-/// The key of an order's reservation item.
-pub fn reservation_key(order_id: Uuid) -> Item {
-    HashMap::from([
-        ("pk".to_string(), s(format!("RESERVATION#{order_id}"))),
-        ("sk".to_string(), s("RESERVATION")),
-    ])
-}
-
-fn reservation_to_item(r: &Reservation) -> Item {
-    let mut item = reservation_key(r.order_id);
-    item.insert("orderId".into(), s(r.order_id.to_string()));
-    item.insert("status".into(), s(r.status.as_str()));
-    let lines = r
-        .lines
-        .iter()
-        .map(|l| {
-            AttributeValue::M(HashMap::from([
-                ("sku".to_string(), s(&l.sku)),
-                ("quantity".to_string(), n(l.quantity)),
-            ]))
-        })
-        .collect();
-    item.insert("lines".into(), AttributeValue::L(lines));
-    item.insert("reservedAt".into(), s(format_timestamp(r.reserved_at)));
-    if let Some(at) = r.released_at {
-        item.insert("releasedAt".into(), s(format_timestamp(at)));
-    }
-    item
-}
-
-fn reservation_from_item(item: &Item) -> Result<Reservation, StoreError> {
-    let lines = match item.get("lines") {
-        Some(AttributeValue::L(list)) => list
-            .iter()
-            .map(|v| match v {
-                AttributeValue::M(m) => Ok(ReservationLine {
-                    sku: get_s(m, "sku")?.to_string(),
-                    quantity: get_n(m, "quantity")?,
-                }),
-                _ => Err(corrupt("a reservation line is not a map")),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(corrupt("lines is missing or not a list")),
-    };
-    Ok(Reservation {
-        order_id: Uuid::try_parse(get_s(item, "orderId")?)
-            .map_err(|_| corrupt("reservation orderId is not a UUID"))?,
-        lines,
-        status: get_s(item, "status")?.parse()?,
-        reserved_at: get_time(item, "reservedAt")?,
-        released_at: match item.get("releasedAt") {
-            None => None,
-            Some(_) => Some(get_time(item, "releasedAt")?),
-        },
-    })
-}
 
 /// One stock line's update in a reservation (`reserve`) or a release.
 fn stock_update(
@@ -126,47 +65,6 @@ fn stock_update(
         .build()
         .map_err(|e| StoreError::Other(e.to_string()))?;
     Ok(TransactWriteItem::builder().update(update).build())
-}
-
-/// What a cancelled transaction's reasons say.
-enum Cancelled {
-    /// Per item, in request order: did its condition fail?
-    Conditions(Vec<bool>),
-    /// A conflicting transaction on the same items: worth another attempt.
-    Conflict,
-}
-
-fn cancelled(
-    op: &'static str,
-    err: &SdkError<TransactWriteItemsError>,
-) -> Result<Cancelled, StoreError> {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-        err.as_service_error()
-    else {
-        return Err(classify(op, err));
-    };
-    let codes: Vec<&str> = cancel
-        .cancellation_reasons()
-        .iter()
-        .map(|r| r.code().unwrap_or("None"))
-        .collect();
-    if codes
-        .iter()
-        .any(|c| c.contains("Throughput") || c.contains("Throttl"))
-    {
-        return Err(StoreError::Unavailable(format!(
-            "{op} throttled: {codes:?}"
-        )));
-    }
-    if codes.contains(&CONDITION_FAILED) {
-        return Ok(Cancelled::Conditions(
-            codes.iter().map(|c| *c == CONDITION_FAILED).collect(),
-        ));
-    }
-    if codes.contains(&"TransactionConflict") {
-        return Ok(Cancelled::Conflict);
-    }
-    Err(classify(op, err))
 }
 
 impl DynamoStore {
@@ -320,5 +218,49 @@ impl Inventory for DynamoStore {
             .as_ref()
             .map(reservation_from_item)
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orders_aws::AwsEnv;
+
+    /// What a create request may hold: `items` of the create-order schema.
+    fn schema_max_items() -> usize {
+        let schema: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../contracts/schemas/create-order.schema.json"
+        ))
+        .unwrap();
+        schema["properties"]["items"]["maxItems"]
+            .as_u64()
+            .expect("items has maxItems") as usize
+    }
+
+    #[test]
+    fn every_order_the_api_accepts_fits_one_reservation_transaction() {
+        assert!(schema_max_items() <= MAX_RESERVATION_LINES);
+    }
+
+    #[tokio::test]
+    async fn a_reservation_over_the_transaction_limit_is_refused_before_any_request() {
+        // Port 9 on loopback: any request would fail as unreachable.
+        let client =
+            crate::client(&AwsEnv::new("us-east-1", "t", "t").with_endpoint("http://127.0.0.1:9"));
+        let store = DynamoStore::new(client, "nowhere");
+        let lines: Vec<ReservationLine> = (0..=MAX_RESERVATION_LINES)
+            .map(|i| ReservationLine {
+                sku: format!("s{i}"),
+                quantity: 1,
+            })
+            .collect();
+        let err = store
+            .reserve(Uuid::now_v7(), &lines, Utc::now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Other(m) if m.contains("at most 99 SKUs")),
+            "{err:?}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Stock records in the orders table (docs/data-model.md): one item per SKU,
 //! `STOCK#<sku>` / `STOCK`, with `sku`, `available` and `reserved` (N) and
 //! `updatedAt`; and [`StockAdmin`] on them (the admin command, stage
-//! seeding).
+//! seeding). Also the reservation items' layout, which the inventory
+//! module writes.
 //!
 //! Listing is a `Scan` filtered on `sk = STOCK` (consistent read), sorted
 //! by SKU here: it reads the whole table, which is fine for an operator
@@ -16,9 +17,10 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
-use orders_core::inventory::{StockAdmin, StockLevel};
+use orders_core::inventory::{Reservation, ReservationLine, StockAdmin, StockLevel};
 use orders_core::model::format_timestamp;
 use std::collections::HashMap;
+use uuid::Uuid;
 
 /// The sort key of every stock item.
 pub(crate) const STOCK_SK: &str = "STOCK";
@@ -41,6 +43,63 @@ pub(crate) fn stock_from_item(item: &Item) -> Result<StockLevel, StoreError> {
         available: get_n(item, "available")?,
         reserved: get_n(item, "reserved")?,
         updated_at: get_time(item, "updatedAt")?,
+    })
+}
+
+/// The key of an order's reservation item.
+pub fn reservation_key(order_id: Uuid) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("RESERVATION#{order_id}"))),
+        ("sk".to_string(), s("RESERVATION")),
+    ])
+}
+
+pub(crate) fn reservation_to_item(r: &Reservation) -> Item {
+    let mut item = reservation_key(r.order_id);
+    item.insert("orderId".into(), s(r.order_id.to_string()));
+    item.insert("status".into(), s(r.status.as_str()));
+    let lines = r
+        .lines
+        .iter()
+        .map(|l| {
+            AttributeValue::M(HashMap::from([
+                ("sku".to_string(), s(&l.sku)),
+                ("quantity".to_string(), n(l.quantity)),
+            ]))
+        })
+        .collect();
+    item.insert("lines".into(), AttributeValue::L(lines));
+    item.insert("reservedAt".into(), s(format_timestamp(r.reserved_at)));
+    if let Some(at) = r.released_at {
+        item.insert("releasedAt".into(), s(format_timestamp(at)));
+    }
+    item
+}
+
+pub(crate) fn reservation_from_item(item: &Item) -> Result<Reservation, StoreError> {
+    let lines = match item.get("lines") {
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .map(|v| match v {
+                AttributeValue::M(m) => Ok(ReservationLine {
+                    sku: get_s(m, "sku")?.to_string(),
+                    quantity: get_n(m, "quantity")?,
+                }),
+                _ => Err(corrupt("a reservation line is not a map")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(corrupt("lines is missing or not a list")),
+    };
+    Ok(Reservation {
+        order_id: Uuid::try_parse(get_s(item, "orderId")?)
+            .map_err(|_| corrupt("reservation orderId is not a UUID"))?,
+        lines,
+        status: get_s(item, "status")?.parse()?,
+        reserved_at: get_time(item, "reservedAt")?,
+        released_at: match item.get("releasedAt") {
+            None => None,
+            Some(_) => Some(get_time(item, "releasedAt")?),
+        },
     })
 }
 

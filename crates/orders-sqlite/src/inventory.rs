@@ -1,5 +1,5 @@
-//! Stock and reservations on SQLite: [`Inventory`] and [`StockAdmin`] on
-//! the `stock` and `reservations` tables.
+//! Stock and reservations on SQLite: [`Inventory`] on the `stock` and
+//! `reservations` tables (`StockAdmin` is in [`crate::stock`]).
 //!
 //! A reservation is one IMMEDIATE transaction: an existing reservation of
 //! the order is the answer; otherwise every line is checked against its
@@ -16,8 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::inventory::{
-    Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome, StockAdmin,
-    StockLevel,
+    Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome, StockLevel,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use uuid::Uuid;
@@ -30,13 +29,13 @@ fn count(n: i64, what: &str) -> Result<u32, StoreError> {
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n}")))
 }
 
-const STOCK_COLUMNS: &str = "sku, available, reserved, updated_at";
+pub(crate) const STOCK_COLUMNS: &str = "sku, available, reserved, updated_at";
 
-fn stock_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, i64, i64)> {
+pub(crate) fn stock_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, i64, i64)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
-fn stock_level(
+pub(crate) fn stock_level(
     (sku, available, reserved, at): (String, i64, i64, i64),
 ) -> Result<StockLevel, StoreError> {
     Ok(StockLevel {
@@ -47,7 +46,7 @@ fn stock_level(
     })
 }
 
-fn get_stock(conn: &Connection, sku: &str) -> Result<Option<StockLevel>, StoreError> {
+pub(crate) fn get_stock(conn: &Connection, sku: &str) -> Result<Option<StockLevel>, StoreError> {
     conn.prepare_cached(&format!("SELECT {STOCK_COLUMNS} FROM stock WHERE sku = ?1"))
         .and_then(|mut s| s.query_row([sku], stock_row).optional())
         .map_err(map_err)?
@@ -221,81 +220,6 @@ impl Inventory for SqliteStore {
     async fn get_reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
         let inner = self.inner.clone();
         blocking(move || inner.read(|c| get_reservation(c, order_id))).await
-    }
-}
-
-#[async_trait]
-impl StockAdmin for SqliteStore {
-    async fn list_stock(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<StockLevel>, StoreError> {
-        let after = after.map(str::to_string);
-        let inner = self.inner.clone();
-        blocking(move || {
-            inner.read(|c| {
-                c.prepare_cached(&format!(
-                    "SELECT {STOCK_COLUMNS} FROM stock WHERE ?1 IS NULL OR sku > ?1 \
-                     ORDER BY sku LIMIT ?2"
-                ))
-                .and_then(|mut s| {
-                    s.query_map(params![after, limit], stock_row)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .map_err(map_err)?
-                .into_iter()
-                .map(stock_level)
-                .collect()
-            })
-        })
-        .await
-    }
-
-    async fn get_stock(&self, sku: &str) -> Result<Option<StockLevel>, StoreError> {
-        let sku = sku.to_string();
-        let inner = self.inner.clone();
-        blocking(move || inner.read(|c| get_stock(c, &sku))).await
-    }
-
-    async fn set_stock(
-        &self,
-        sku: &str,
-        available: u32,
-        at: DateTime<Utc>,
-    ) -> Result<StockLevel, StoreError> {
-        let sku = sku.to_string();
-        self.with_writer_store(move |c| {
-            c.prepare_cached(
-                "INSERT INTO stock (sku, available, reserved, updated_at) VALUES (?1, ?2, 0, ?3) \
-                 ON CONFLICT (sku) DO UPDATE SET available = excluded.available, \
-                 updated_at = excluded.updated_at",
-            )
-            .and_then(|mut s| s.execute(params![sku, available, at.timestamp_millis()]))
-            .map_err(map_err)?;
-            get_stock(c, &sku)?.ok_or_else(|| StoreError::Other(format!("stock of {sku} vanished")))
-        })
-        .await
-    }
-
-    async fn seed_stock(
-        &self,
-        sku: &str,
-        available: u32,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let sku = sku.to_string();
-        self.with_writer_store(move |c| {
-            let n = c
-                .prepare_cached(
-                    "INSERT INTO stock (sku, available, reserved, updated_at) \
-                     VALUES (?1, ?2, 0, ?3) ON CONFLICT (sku) DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![sku, available, at.timestamp_millis()]))
-                .map_err(map_err)?;
-            Ok(n == 1)
-        })
-        .await
     }
 }
 

@@ -59,6 +59,7 @@ mod orders;
 pub mod outbox;
 mod payments;
 mod schema;
+mod stock;
 
 pub use outbox::{OutboxEntry, OutboxWaker};
 pub use rusqlite;

@@ -62,24 +62,28 @@ async fn no_outbox_row_without_its_order() {
     // already holding the event id of `bad`'s OrderCreated (derived from the
     // order id) fails the insert after the order row was written.
     let bad = order();
-    let taken = OrderEvent::from(OrderCreated::from_order(&bad))
-        .event_id()
-        .to_string();
-    s.with_writer(move |c| {
-        c.execute(
-            "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
-             VALUES (?1, 'OrderCreated', 'someone-else', '{}', 0)",
-            [taken],
-        )
-    })
-    .await
-    .unwrap();
+    let taken = OrderEvent::from(OrderCreated::from_order(&bad)).event_id();
+    take_event_id(&s, taken.to_string()).await;
     assert!(s.create_order(&bad, None).await.is_err());
     assert_eq!(s.get_order(bad.order_id).await.unwrap(), None);
     assert_eq!(
         outbox_order_ids(&s).await,
         vec![first.order_id.to_string(), "someone-else".to_string()]
     );
+}
+
+/// Puts an outbox row of someone else's holding `event_id`, so that the
+/// next insert of that event id fails.
+async fn take_event_id(s: &SqliteStore, event_id: String) {
+    s.with_writer(move |c| {
+        c.execute(
+            "INSERT INTO event_outbox (event_id, event_type, order_id, body, created_at) \
+             VALUES (?1, 'OrderCreated', 'someone-else', '{}', 0)",
+            [event_id],
+        )
+    })
+    .await
+    .unwrap();
 }
 
 /// True when `waker` fires within a short while.
@@ -225,4 +229,63 @@ async fn outbox_survives_reopen() {
     }
     let s = SqliteStore::open(&db.path).unwrap();
     assert_eq!(outbox_order_ids(&s).await, vec![o.order_id.to_string()]);
+}
+
+fn start(o: &orders_core::model::Order) -> orders_core::ports::StatusChange {
+    orders_core::ports::StatusChange {
+        order_id: o.order_id,
+        from: orders_core::OrderStatus::Pending,
+        to: orders_core::OrderStatus::Processing,
+        reason: None,
+        detail: None,
+        at: chrono::DateTime::from_timestamp_millis(1_795_000_000_123).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_status_move_writes_its_event_in_its_transaction_and_wakes() {
+    use orders_core::ports::OrderStatusUpdater;
+    let s = SqliteStore::in_memory().unwrap();
+    let o = order();
+    s.create_order(&o, None).await.unwrap();
+    let mut waker = s.outbox_waker();
+    assert!(!woken(&mut waker).await);
+
+    let change = start(&o);
+    s.transition(&change).await.unwrap();
+    assert!(woken(&mut waker).await);
+    let rows = s.outbox_pending(10).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let row = &rows[1];
+    assert_eq!(row.event_type, "OrderStatusChanged");
+    assert_eq!(row.order_id, o.order_id.to_string());
+    let doc: serde_json::Value = serde_json::from_str(&row.body).unwrap();
+    validate_event(&doc).unwrap();
+    assert_eq!(
+        OrderEvent::from_json(&row.body).unwrap(),
+        OrderEvent::from(change.event().unwrap())
+    );
+    assert!(!row.body.contains("ada@example.com"));
+
+    // A move that does not happen writes and wakes nothing.
+    s.transition(&change).await.unwrap();
+    assert!(!woken(&mut waker).await);
+    assert_eq!(s.outbox_pending(10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn no_status_without_its_event() {
+    use orders_core::ports::OrderStatusUpdater;
+    let s = SqliteStore::in_memory().unwrap();
+    let o = order();
+    s.create_order(&o, None).await.unwrap();
+    // An outbox row already holding the move's event id fails the event's
+    // insert after the order row was rewritten: the move rolls back.
+    let change = start(&o);
+    take_event_id(&s, change.event().unwrap().event_id.to_string()).await;
+    assert!(s.transition(&change).await.is_err());
+    assert_eq!(
+        s.get_order(o.order_id).await.unwrap().unwrap().status,
+        orders_core::OrderStatus::Pending
+    );
 }

@@ -255,3 +255,20 @@ pub async fn last_unit_goes_to_exactly_one_order<S: Store>(store: S) {
 pub async fn twenty_reservations_over_five_units<S: Store>(store: S) {
     race_for(&store, 5, 20).await;
 }
+
+/// The most lines one reservation takes (99 SKUs: DynamoDB's transaction
+/// holds 100 actions, one is the reservation) reserve and release as one.
+pub async fn reserve_takes_ninety_nine_skus<S: Store>(store: S) {
+    let lines: Vec<ReservationLine> = (0..99).map(|i| line(&format!("sku-{i:02}"), 1)).collect();
+    for l in &lines {
+        store.set_stock(&l.sku, 1, at_ms(0)).await.unwrap();
+    }
+    let order = Uuid::now_v7();
+    reserved(store.reserve(order, &lines, at_ms(10)).await.unwrap());
+    let all = store.list_stock(None, 200).await.unwrap();
+    assert_eq!(all.len(), 99);
+    assert!(all.iter().all(|l| (l.available, l.reserved) == (0, 1)));
+    store.release(order, at_ms(20)).await.unwrap();
+    let all = store.list_stock(None, 200).await.unwrap();
+    assert!(all.iter().all(|l| (l.available, l.reserved) == (1, 0)));
+}

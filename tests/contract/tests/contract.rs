@@ -40,6 +40,7 @@ macro_rules! contract_suite {
                 release_once_then_nothing,
                 last_unit_goes_to_exactly_one_order,
                 twenty_reservations_over_five_units,
+                reserve_takes_ninety_nine_skus,
             );
         }
     };
@@ -109,6 +110,24 @@ async fn sqlite_file_is_durable_across_reopen() {
         store.create_order(&again, Some(&rec)).await.unwrap(),
         CreateOutcome::KeyExists(rec)
     );
+}
+
+/// A PROCESSING order with every optional field (a reason and a detail left
+/// from before), and its move to COMPLETED, with neither.
+fn processing_and_its_completion() -> (orders_core::Order, orders_core::ports::StatusChange) {
+    use orders_contract_tests::fixtures::{at_ms, full_order};
+    use orders_core::OrderStatus;
+    let mut o = full_order(at_ms(0));
+    o.status = OrderStatus::Processing;
+    let change = orders_core::ports::StatusChange {
+        detail: None,
+        order_id: o.order_id,
+        from: OrderStatus::Processing,
+        to: OrderStatus::Completed,
+        reason: None,
+        at: at_ms(5_000),
+    };
+    (o, change)
 }
 
 /// The DynamoDB items are laid out exactly as docs/data-model.md says.
@@ -189,10 +208,7 @@ async fn dynamodb_item_layout_matches_the_data_model() {
 #[tokio::test]
 async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
     use aws_sdk_dynamodb::types::AttributeValue as A;
-    use orders_contract_tests::fixtures::{at_ms, full_order};
-    use orders_core::ports::{
-        Channel, NotificationLedger, OrderStatusUpdater, OrderWriter, StatusChange,
-    };
+    use orders_core::ports::{Channel, NotificationLedger, OrderStatusUpdater, OrderWriter};
     use orders_core::OrderStatus;
     let Some(store) =
         backends::dynamodb("dynamodb_transition_and_ledger_layout_match_the_data_model").await
@@ -214,19 +230,9 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
                 .item
         }
     };
-    // PROCESSING, with a reason and a detail left from before.
-    let mut o = full_order(at_ms(0));
-    o.status = OrderStatus::Processing;
+    let (o, change) = processing_and_its_completion();
     store.create_order(&o, None).await.unwrap();
     let before = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
-    let change = StatusChange {
-        detail: None,
-        order_id: o.order_id,
-        from: OrderStatus::Processing,
-        to: OrderStatus::Completed,
-        reason: None,
-        at: at_ms(5_000),
-    };
     store.transition(&change).await.unwrap();
     let item = get(orders_dynamodb::order_key(o.order_id)).await.unwrap();
     let shard = format!("{:02}", o.shard());
@@ -325,24 +331,11 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
 /// the order document in step through status moves.
 #[tokio::test]
 async fn sqlite_status_column_follows_transitions() {
-    use orders_contract_tests::fixtures::{at_ms, full_order};
-    use orders_core::ports::{OrderStatusUpdater, OrderWriter, StatusChange};
-    use orders_core::OrderStatus;
+    use orders_core::ports::{OrderStatusUpdater, OrderWriter};
     let store = backends::sqlite_memory();
-    let mut o = full_order(at_ms(0));
-    o.status = OrderStatus::Processing;
+    let (o, change) = processing_and_its_completion();
     store.create_order(&o, None).await.unwrap();
-    store
-        .transition(&StatusChange {
-            detail: None,
-            order_id: o.order_id,
-            from: OrderStatus::Processing,
-            to: OrderStatus::Completed,
-            reason: None,
-            at: at_ms(5_000),
-        })
-        .await
-        .unwrap();
+    store.transition(&change).await.unwrap();
     let id = o.order_id.to_string();
     let (column, doc, phone): (String, String, Option<String>) = store
         .with_reader(move |c| {
