@@ -392,7 +392,6 @@ mod tests {
     }
 
     #[tokio::test]
-<<<<<<< HEAD
     async fn a_v3_database_gains_the_executor_tables() {
         let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
         let kept = sample(Uuid::now_v7());
@@ -415,7 +414,9 @@ mod tests {
             .unwrap();
         assert_eq!((executions, history), (0, 0));
         assert_eq!(s.get_order(kept.order_id).await.unwrap(), Some(kept));
-=======
+    }
+
+    #[tokio::test]
     async fn a_v3_database_migrates_to_v4_with_the_sagas_tables() {
         use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin};
         use orders_core::payments::AttemptCounter;
@@ -443,7 +444,6 @@ mod tests {
         let level = s.get_stock("A").await.unwrap().unwrap();
         assert_eq!((level.available, level.reserved), (0, 2));
         assert!(s.get_reservation(old.order_id).await.unwrap().is_some());
->>>>>>> wt-stores
     }
 
     #[test]
