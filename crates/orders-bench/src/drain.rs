@@ -1,12 +1,15 @@
-//! Drain rate of the local host's pipeline: how fast accepted orders reach
-//! PROCESSING (and their notification).
+//! Drain rate of the local host's pipeline: how fast accepted orders go
+//! from their 201 to a terminal status (the whole saga: charge, reserve,
+//! complete) and have their notifications.
 //!
 //! 1. A host with `--no-pipeline` accepts `--orders` orders (`POST /orders`
-//!    from 32 concurrent clients), so they all wait in the outbox.
+//!    from 32 concurrent clients), so they all wait in the outbox; its first
+//!    start seeds enough stock for all of them (`--stock`).
 //! 2. A host with the pipeline starts on the same database; the clock runs
 //!    from its spawn until the processing queue is empty (every order
-//!    PROCESSING), then until every notification is sent.
-//! 3. `GET /orders?status=PROCESSING` must count every order.
+//!    PROCESSING), until no saga is running (every order COMPLETED), then
+//!    until every notification is sent.
+//! 3. `GET /orders?status=COMPLETED` must count every order.
 
 use std::fs::{self, File};
 use std::net::SocketAddr;
@@ -51,11 +54,14 @@ pub struct DrainResults {
     /// Host spawn to an empty processing queue.
     pub processing_s: f64,
     pub processing_per_s: f64,
+    /// Host spawn to every saga finished (every order COMPLETED).
+    pub completed_s: f64,
+    pub completed_per_s: f64,
     /// Host spawn to the last notification.
     pub notified_s: f64,
     pub notified_per_s: f64,
-    /// `GET /orders?status=PROCESSING` afterwards.
-    pub processing_orders: u64,
+    /// `GET /orders?status=COMPLETED` afterwards.
+    pub completed_orders: u64,
 }
 
 /// A host on `addr` and the drain's database, logging warnings to
@@ -104,8 +110,27 @@ pub async fn run(args: Args) -> Result<()> {
         "orders-bench: drain: accepting {} orders (no pipeline)",
         args.orders
     );
+    // Stock for every order (the bench order: 2 mugs and 1 tea).
+    let stock = args.work_dir.join("stock.json");
+    fs::write(
+        &stock,
+        serde_json::json!({"items": [
+            {"sku": "SKU-RED-MUG", "quantity": 2 * args.orders},
+            {"sku": "SKU-TEA-100G", "quantity": args.orders},
+        ]})
+        .to_string(),
+    )?;
     let addr = http_client::free_loopback_addr()?;
-    let mut host = spawn(&args, addr, "fill.log", &["--no-pipeline".into()])?;
+    let mut host = spawn(
+        &args,
+        addr,
+        "fill.log",
+        &[
+            "--no-pipeline".into(),
+            "--stock".into(),
+            stock.display().to_string(),
+        ],
+    )?;
     wait_healthy(addr, &mut host).await?;
     let filled = fill(addr, args.orders).await;
     terminate(&mut host).await;
@@ -126,6 +151,7 @@ pub async fn run(args: Args) -> Result<()> {
     let outcome = async {
         wait_healthy(addr, &mut host).await?;
         let mut processing_s = None;
+        let mut completed_s = None;
         let deadline = Duration::from_secs(600);
         loop {
             let q = api::get_json(addr, "/local/queues").await?;
@@ -137,14 +163,23 @@ pub async fn run(args: Args) -> Result<()> {
             {
                 processing_s = Some(started.elapsed().as_secs_f64());
             }
-            if let Some(p) = processing_s {
+            if processing_s.is_some() && completed_s.is_none() {
+                let running =
+                    api::get_json(addr, "/local/executions?status=RUNNING&limit=1").await?;
+                if running["count"] == 0 {
+                    completed_s = Some(started.elapsed().as_secs_f64());
+                }
+            }
+            if let (Some(p), Some(c)) = (processing_s, completed_s) {
+                let q = api::get_json(addr, "/local/queues").await?;
                 let notes = &q["queues"]["order-notifications"];
-                if notes["visible"] == 0 && notes["inFlight"] == 0 {
+                if q["outbox"] == 0 && notes["visible"] == 0 && notes["inFlight"] == 0 {
                     let sent = api::get_json(addr, "/local/notifications?limit=1").await;
                     // The queue is empty once the last one is recorded.
                     sent?;
-                    return Ok::<(f64, f64), Box<dyn std::error::Error + Send + Sync>>((
+                    return Ok::<(f64, f64, f64), Box<dyn std::error::Error + Send + Sync>>((
                         p,
+                        c,
                         started.elapsed().as_secs_f64(),
                     ));
                 }
@@ -157,15 +192,15 @@ pub async fn run(args: Args) -> Result<()> {
     }
     .await;
     let counted = match &outcome {
-        Ok(_) => api::count_orders(addr, Some("PROCESSING")).await,
+        Ok(_) => api::count_orders(addr, Some("COMPLETED")).await,
         Err(_) => Ok(0),
     };
     terminate(&mut host).await;
-    let (processing_s, notified_s) = outcome?;
-    let processing_orders = counted?;
-    if processing_orders != args.orders {
+    let (processing_s, completed_s, notified_s) = outcome?;
+    let completed_orders = counted?;
+    if completed_orders != args.orders {
         return Err(format!(
-            "{processing_orders} of {} orders are PROCESSING after the drain",
+            "{completed_orders} of {} orders are COMPLETED after the drain",
             args.orders
         )
         .into());
@@ -176,9 +211,11 @@ pub async fn run(args: Args) -> Result<()> {
         processors: args.processors,
         processing_s,
         processing_per_s: args.orders as f64 / processing_s,
+        completed_s,
+        completed_per_s: args.orders as f64 / completed_s,
         notified_s,
         notified_per_s: args.orders as f64 / notified_s,
-        processing_orders,
+        completed_orders,
     };
     print_table(&results);
     let path = crate::write_results(&args.out, "drain.json", &results)?;
@@ -188,7 +225,7 @@ pub async fn run(args: Args) -> Result<()> {
 
 pub fn print_table(r: &DrainResults) {
     println!(
-        "Local pipeline drain ({} orders, {} processors): PROCESSING in {:.2} s = {:.0} orders/s; notified in {:.2} s = {:.0} orders/s",
-        r.orders, r.processors, r.processing_s, r.processing_per_s, r.notified_s, r.notified_per_s
+        "Local pipeline drain ({} orders, {} processors): PROCESSING in {:.2} s = {:.0} orders/s; COMPLETED (saga done) in {:.2} s = {:.0} orders/s; notified in {:.2} s = {:.0} orders/s",
+        r.orders, r.processors, r.processing_s, r.processing_per_s, r.completed_s, r.completed_per_s, r.notified_s, r.notified_per_s
     );
 }

@@ -205,19 +205,26 @@ fn drain(s: &mut String, d: &DrainResults) {
         s,
         "\n### Local host: pipeline drain\n\n{} orders accepted by `{}` with the pipeline off, then the host restarted \
          with {} processor workers: time from its start until the outbox and the processing queue are empty \
-         (every order PROCESSING), and until the notifications queue is empty (every notification recorded). \
-         Afterwards `GET /orders?status=PROCESSING` counted {} orders.\n",
-        d.orders, d.host_binary, d.processors, d.processing_orders
+         (every order PROCESSING), until no saga execution is running (every order charged, reserved and \
+         COMPLETED: a terminal status), and until the notifications queue is empty (every notification \
+         recorded). Afterwards `GET /orders?status=COMPLETED` counted {} orders.\n",
+        d.orders, d.host_binary, d.processors, d.completed_orders
     );
     let _ = writeln!(
         s,
-        "| orders | to PROCESSING | orders/s | to notified | orders/s |"
+        "| orders | to PROCESSING | orders/s | to COMPLETED | orders/s | to notified | orders/s |"
     );
-    let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let _ = writeln!(
         s,
-        "| {} | {:.2} s | {:.0} | {:.2} s | {:.0} |",
-        d.orders, d.processing_s, d.processing_per_s, d.notified_s, d.notified_per_s
+        "| {} | {:.2} s | {:.0} | {:.2} s | {:.0} | {:.2} s | {:.0} |",
+        d.orders,
+        d.processing_s,
+        d.processing_per_s,
+        d.completed_s,
+        d.completed_per_s,
+        d.notified_s,
+        d.notified_per_s
     );
 }
 
@@ -272,7 +279,7 @@ mod tests {
             "| get-order | init failure | | | | **exited during init: \\| pipe next** |\n",
             "| create-order | 5600000 B | 2700000 B | 2.70 MB |\n",
             "| 16 | 3000 | 4.00 ms | 8.00 ms | 12.00 ms | 40.0 ms | 3 | 0 | 89998 | count failed: GET /orders: 500 a\\|b | 50.0 MiB |\n",
-            "| 300 | 0.25 s | 1200 | 0.50 s | 600 |\n",
+            "| 300 | 0.25 s | 1200 | 0.40 s | 750 | 0.50 s | 600 |\n",
         ] {
             assert!(s.contains(row), "missing {row:?} in\n{s}");
         }

@@ -84,9 +84,11 @@ pub fn sample() -> Results {
             processors: 2,
             processing_s: 0.25,
             processing_per_s: 1_200.0,
+            completed_s: 0.4,
+            completed_per_s: 750.0,
             notified_s: 0.5,
             notified_per_s: 600.0,
-            processing_orders: 300,
+            completed_orders: 300,
         }),
     }
 }

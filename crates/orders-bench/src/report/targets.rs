@@ -11,7 +11,8 @@ const ZIP_TARGET_BYTES: u64 = 3_000_000;
 const RSS_TARGET_KB: u64 = 32 * 1024;
 const RPS_TARGET: f64 = 2_000.0;
 const P99_TARGET_MS: f64 = 20.0;
-const DRAIN_TARGET_PER_S: f64 = 1_000.0;
+/// 201 to a terminal status, the whole saga included (issue: 500 on 2 cores).
+const DRAIN_TARGET_PER_S: f64 = 500.0;
 
 /// One figure against its target.
 pub struct Verdict {
@@ -135,13 +136,16 @@ fn local(l: &LocalResults, out: &mut Vec<Verdict>) {
 
 fn drain(d: &DrainResults) -> Verdict {
     Verdict {
-        figure: format!("local pipeline drain, {} orders to PROCESSING", d.orders),
+        figure: format!(
+            "local pipeline drain, {} orders from 201 to COMPLETED (saga included)",
+            d.orders
+        ),
         target: format!(">= {DRAIN_TARGET_PER_S:.0} orders/s"),
         measured: format!(
-            "{:.0} orders/s ({:.2} s); notified {:.0} orders/s",
-            d.processing_per_s, d.processing_s, d.notified_per_s
+            "{:.0} orders/s ({:.2} s); PROCESSING {:.0} orders/s, notified {:.0} orders/s",
+            d.completed_per_s, d.completed_s, d.processing_per_s, d.notified_per_s
         ),
-        verdict: pass(d.processing_per_s >= DRAIN_TARGET_PER_S),
+        verdict: pass(d.completed_per_s >= DRAIN_TARGET_PER_S),
     }
 }
 
@@ -166,7 +170,7 @@ mod tests {
                 ("arm64 zip create-order", "pass"),
                 ("arm64 zip get-order", "MISS"),
                 ("local POST /orders, 16 connections", "MISS"),
-                ("local pipeline drain, 300 orders to PROCESSING", "pass"),
+                ("local pipeline drain, 300 orders from 201 to COMPLETED (saga included)", "pass"),
             ]
         );
         assert_eq!(v[0].measured, "p50 5.00 ms, p90 6.00 ms (n=3)");
@@ -181,10 +185,10 @@ mod tests {
         assert_eq!(v[7].measured, "3.00 MB (3000001 B)");
         assert_eq!(v[8].target, ">= 2000 req/s, p99 <= 20 ms");
         assert_eq!(v[8].measured, "3000 req/s, p99 12.00 ms, non-2xx 3");
-        assert_eq!(v[9].target, ">= 1000 orders/s");
+        assert_eq!(v[9].target, ">= 500 orders/s");
         assert_eq!(
             v[9].measured,
-            "1200 orders/s (0.25 s); notified 600 orders/s"
+            "750 orders/s (0.40 s); PROCESSING 1200 orders/s, notified 600 orders/s"
         );
     }
 
