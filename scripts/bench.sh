@@ -28,7 +28,7 @@ cd "$ROOT"
 # API functions: cold start, memory and proxy responses (API Gateway events).
 FUNCTIONS=(create-order get-order list-orders)
 # Every function: arm64 package size.
-ZIP_FUNCTIONS=(create-order get-order list-orders cancel-order process-orders notify-customer)
+ZIP_FUNCTIONS=(create-order get-order list-orders cancel-order process-orders notify-customer payments inventory settle-order)
 RESULTS="target/bench/results"
 STEPS="lambda,zip,local,drain"
 DRAIN_ORDERS=20000
