@@ -238,6 +238,18 @@ mod tests {
         assert!(n.sms.unwrap().text.contains(": payment declined."));
         let n = render(&order(OrderStatus::Failed), OrderStatus::Failed).unwrap();
         assert!(!n.email.unwrap().body.contains("Reason"));
+        // The saga's reason codes are told in words, never as codes.
+        for (code, words) in [
+            ("PAYMENT_DECLINED", "your payment was declined"),
+            ("OUT_OF_STOCK", "some items are out of stock"),
+            ("PROCESSING_ERROR", "a technical problem stopped us from processing it"),
+        ] {
+            o.status_reason = Some(code.into());
+            let n = render(&o, OrderStatus::Failed).unwrap();
+            let (email, sms) = (n.email.unwrap().body, n.sms.unwrap().text);
+            assert!(email.contains(&format!("Reason: {words}")), "{email}");
+            assert!(sms.contains(words) && !sms.contains(code), "{sms}");
+        }
     }
 
     #[test]
