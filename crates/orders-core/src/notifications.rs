@@ -242,7 +242,10 @@ mod tests {
         for (code, words) in [
             ("PAYMENT_DECLINED", "your payment was declined"),
             ("OUT_OF_STOCK", "some items are out of stock"),
-            ("PROCESSING_ERROR", "a technical problem stopped us from processing it"),
+            (
+                "PROCESSING_ERROR",
+                "a technical problem stopped us from processing it",
+            ),
         ] {
             o.status_reason = Some(code.into());
             let n = render(&o, OrderStatus::Failed).unwrap();

@@ -250,7 +250,10 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(map_err)?;
-    conn.set_prepared_statement_cache_capacity(32);
+    // Every statement the stores, queues and the executor use stays
+    // prepared (well over 32 of them share the writer connection; a
+    // smaller cache re-prepares them all the time).
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(())
 }
 

@@ -170,7 +170,10 @@ mod tests {
                 ("arm64 zip create-order", "pass"),
                 ("arm64 zip get-order", "MISS"),
                 ("local POST /orders, 16 connections", "MISS"),
-                ("local pipeline drain, 300 orders from 201 to COMPLETED (saga included)", "pass"),
+                (
+                    "local pipeline drain, 300 orders from 201 to COMPLETED (saga included)",
+                    "pass"
+                ),
             ]
         );
         assert_eq!(v[0].measured, "p50 5.00 ms, p90 6.00 ms (n=3)");
