@@ -125,11 +125,20 @@ pub fn minor_unit_exponent(currency: &str) -> u32 {
 /// `None` when it has more places than the currency has (`10.50 JPY`) or
 /// does not fit.
 pub fn to_minor_units(amount: Decimal, currency: &str) -> Option<i64> {
-    let scaled = amount * Decimal::from(10_i64.pow(minor_unit_exponent(currency)));
-    if scaled.fract() != Decimal::ZERO {
-        return None;
-    }
-    i64::try_from(scaled.trunc()).ok()
+    // Integer arithmetic on the mantissa: exact, and no decimal rounding
+    // code in the functions' binaries.
+    let exponent = minor_unit_exponent(currency);
+    let (mantissa, scale) = (amount.mantissa(), amount.scale());
+    let minor = if scale > exponent {
+        let divisor = 10_i128.checked_pow(scale - exponent)?;
+        if mantissa % divisor != 0 {
+            return None;
+        }
+        mantissa / divisor
+    } else {
+        mantissa.checked_mul(10_i128.checked_pow(exponent - scale)?)?
+    };
+    i64::try_from(minor).ok()
 }
 
 /// A charge as a provider takes it.
@@ -449,6 +458,11 @@ mod tests {
         assert_eq!(to_minor_units(Decimal::new(1000, 2), "JPY"), Some(10));
         assert_eq!(to_minor_units(Decimal::new(1050, 2), "JPY"), None);
         assert_eq!(to_minor_units(Decimal::new(1050, 2), "KWD"), Some(10500));
+        assert_eq!(to_minor_units(Decimal::new(1050, 3), "JPY"), None);
+        assert_eq!(to_minor_units(Decimal::new(10, 0), "EUR"), Some(1000));
+        assert_eq!(to_minor_units(Decimal::new(12340, 3), "EUR"), Some(1234));
+        assert_eq!(to_minor_units(Decimal::new(-250, 2), "USD"), Some(-250));
+        assert_eq!(to_minor_units(Decimal::MAX, "EUR"), None);
         assert_ne!(payment_id(Uuid::nil()), refund_id(Uuid::nil()));
     }
 }
