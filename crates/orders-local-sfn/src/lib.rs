@@ -31,6 +31,7 @@ mod engine;
 pub mod error;
 pub mod executor;
 pub mod path;
+mod records;
 mod retry;
 pub mod saga;
 mod states;
