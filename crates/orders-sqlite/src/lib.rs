@@ -38,6 +38,9 @@
 //!
 //! # Concurrency
 //!
+//! WAL checkpoints run on a thread of their own ([`checkpoint`]), so no
+//! write waits for one.
+//!
 //! SQLite calls block, so each one runs on `tokio::task::spawn_blocking`. A
 //! file store has one writer connection (SQLite admits one writer at a time
 //! anyway, so the mutex replaces `SQLITE_BUSY` spinning with a queue) and a
@@ -53,6 +56,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{watch, Notify};
 
+mod checkpoint;
 mod inventory;
 pub mod ledger;
 mod orders;
@@ -83,6 +87,8 @@ struct Inner {
     /// Counts this process's commits that wrote outbox rows
     /// ([`SqliteStore::outbox_waker`]).
     outbox_written: watch::Sender<u64>,
+    /// A file store's WAL checkpoints, off the writer ([`checkpoint`]).
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 /// The SQLite store. Cheap to clone; clones share the connections.
@@ -107,6 +113,11 @@ impl SqliteStore {
         let mut writer = Connection::open(&path).map_err(map_err)?;
         configure(&writer, true)?;
         schema::migrate(&mut writer)?;
+        // The checkpointer thread copies the WAL; the writer's commits don't.
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(map_err)?;
+        let checkpointer = checkpoint::Checkpointer::start(&path).map_err(map_err)?;
         let readers = (0..READERS)
             .map(|_| {
                 let conn = Connection::open(&path).map_err(map_err)?;
@@ -115,7 +126,12 @@ impl SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         tracing::debug!(path = %path.display(), "sqlite store opened");
-        Ok(Self::from_parts(Some(path), writer, readers))
+        Ok(Self::from_parts(
+            Some(path),
+            writer,
+            readers,
+            Some(checkpointer),
+        ))
     }
 
     /// A private, empty in-memory database on one connection (for tests).
@@ -123,13 +139,14 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(map_err)?;
         configure(&conn, false)?;
         schema::migrate(&mut conn)?;
-        Ok(Self::from_parts(None, conn, Vec::new()))
+        Ok(Self::from_parts(None, conn, Vec::new(), None))
     }
 
     fn from_parts(
         path: Option<PathBuf>,
         conn: Connection,
         readers: Vec<Mutex<Connection>>,
+        checkpointer: Option<checkpoint::Checkpointer>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -139,6 +156,7 @@ impl SqliteStore {
                 next_reader: AtomicUsize::new(0),
                 wakers: Mutex::new(HashMap::new()),
                 outbox_written: watch::Sender::new(0),
+                _checkpointer: checkpointer,
             }),
         }
     }
