@@ -22,7 +22,11 @@ export interface TestApp {
  * `aws:cdk:bundling-stacks` must be set in the App constructor, `-c` cannot.
  * The source hash is pinned so snapshots do not follow every Rust edit.
  */
-export function buildTestApp(extraContext: Record<string, unknown> = {}, nag = true): TestApp {
+export function buildTestApp(
+  extraContext: Record<string, unknown> = {},
+  nag = true,
+  env: Readonly<Record<string, string | undefined>> = {},
+): TestApp {
   const app = new App({
     context: {
       ...CDK_JSON.context,
@@ -31,8 +35,8 @@ export function buildTestApp(extraContext: Record<string, unknown> = {}, nag = t
       ...extraContext,
     },
   });
-  // An empty environment: no account, fallback region (as an offline synth).
-  const stages = buildOrdersApp(app, { env: {}, nag });
+  // By default an empty environment: no account, fallback region (as an offline synth).
+  const stages = buildOrdersApp(app, { env, nag });
   const templates = new Map<StageName, Template>();
   return {
     app,
