@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageName } from '../lib/config';
+import { QUOTED_CONTEXT_VARIABLES } from '../lib/gateway-contract';
 import { buildOrdersApp } from '../lib/orders-app';
 import type { OrdersStage } from '../lib/orders-stage';
 import { SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
@@ -103,4 +104,15 @@ export function expectServiceRoleOfThisAccount(role: Resources[string], service:
     },
   ]);
   expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+}
+
+/**
+ * A JSON mapping template (gateway response, access-log format) parsed with
+ * each quoted variable (`$context.error.messageString`, which stands unquoted)
+ * read as its own name: for assertions on the template's structure.
+ */
+export function parseJsonTemplate(template: string): any {
+  let s = template;
+  for (const v of QUOTED_CONTEXT_VARIABLES) s = s.split(v).join(JSON.stringify(v));
+  return JSON.parse(s);
 }
