@@ -42,6 +42,19 @@ export function deployRoleName(environment: StageName): string {
 }
 export const DIFF_ROLE_NAME = 'orders-github-diff';
 
+/** The unprotected GitHub environment whose job diffs a stage before its approval: `staging-diff`. */
+export function diffEnvironment(environment: StageName): string {
+  return `${environment}-diff`;
+}
+function diffEnvironmentSubject(repository: string, environment: StageName): string {
+  return `repo:${repository}:environment:${diffEnvironment(environment)}`;
+}
+
+/** CloudFormation name of a stage's service stack (`Orders-dev-Service`). */
+export function serviceStackName(environment: StageName): string {
+  return `Orders-${environment}-${SERVICE_STACK_ID}`;
+}
+
 /** `arn:aws:iam::<account>:role/cdk-<qualifier>-<role>-<account>-<region>`. */
 export function cdkBootstrapRoleArn(qualifier: string, role: (typeof CDK_BOOTSTRAP_ROLES)[number]): string {
   return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/cdk-${qualifier}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
@@ -61,8 +74,8 @@ export interface AccountBootstrapStackProps extends StackProps {
 export class AccountBootstrapStack extends Stack {
   public readonly githubOidcProvider: IOidcProvider;
   public readonly deployRoles = new Map<StageName, Role>();
-  /** Only where dev lives: pull requests diff against the deployed dev stack. */
-  public readonly diffRole?: Role;
+  /** Read-only: pull requests (where dev lives) and the staging-diff / prod-diff jobs. */
+  public readonly diffRole: Role;
   public readonly apiGatewayCloudWatchRole: Role;
   public readonly apiGatewayAccount: CfnAccount;
   public readonly snsTracingPolicy: CfnResourcePolicy;
@@ -89,11 +102,11 @@ export class AccountBootstrapStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       });
     }
-    const githubPrincipal = (subject: string) =>
+    const githubPrincipalOfAny = (subjects: string | string[]) =>
       new WebIdentityPrincipal(this.githubOidcProvider.oidcProviderArn, {
         StringEquals: {
           [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
-          [`${GITHUB_OIDC_HOST}:sub`]: subject,
+          [`${GITHUB_OIDC_HOST}:sub`]: subjects,
         },
       });
     const bootstrapRole = (role: (typeof CDK_BOOTSTRAP_ROLES)[number]) => cdkBootstrapRoleArn(config.cdkQualifier, role);
@@ -103,7 +116,7 @@ export class AccountBootstrapStack extends Stack {
       const role = new Role(this, `GitHubDeploy-${environment}`, {
         roleName: deployRoleName(environment),
         description: `GitHub Actions jobs in the ${environment} environment: may assume the CDK bootstrap roles, nothing else`,
-        assumedBy: githubPrincipal(`repo:${repository}:environment:${environment}`),
+        assumedBy: githubPrincipalOfAny(`repo:${repository}:environment:${environment}`),
       });
       role.addToPolicy(
         new PolicyStatement({
@@ -119,39 +132,45 @@ export class AccountBootstrapStack extends Stack {
       });
     }
 
-    if (config.environments.includes('dev')) {
-      const devStackName = `Orders-dev-${SERVICE_STACK_ID}`;
-      this.diffRole = new Role(this, 'GitHubDiff', {
-        roleName: DIFF_ROLE_NAME,
-        description: 'GitHub Actions pull requests: cdk diff against the deployed dev stack (CDK lookup role, read CloudFormation)',
-        assumedBy: githubPrincipal(`repo:${repository}:pull_request`),
-      });
-      this.diffRole.addToPolicy(
-        new PolicyStatement({ sid: 'AssumeCdkLookupRole', actions: ['sts:AssumeRole'], resources: [bootstrapRole('lookup-role')] }),
-      );
-      this.diffRole.addToPolicy(
-        new PolicyStatement({
-          sid: 'ReadDevStack',
-          actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:GetTemplateSummary'],
-          resources: [`arn:${Aws.PARTITION}:cloudformation:${Aws.REGION}:${Aws.ACCOUNT_ID}:stack/${devStackName}/*`],
-        }),
-      );
-      this.diffRole.addToPolicy(new PolicyStatement({ sid: 'ListStacks', actions: ['cloudformation:ListStacks'], resources: ['*'] }));
+    // Read-only diffs: pull requests against dev (where dev lives here), and
+    // the `<env>-diff` jobs that show staging/prod approvers what they approve
+    // (those jobs run in an unprotected environment before the protected one).
+    const diffSubjects = config.environments.map((e) => (e === 'dev' ? `repo:${repository}:pull_request` : diffEnvironmentSubject(repository, e)));
+    const stackArns = config.environments.map(
+      (e) => `arn:${Aws.PARTITION}:cloudformation:${Aws.REGION}:${Aws.ACCOUNT_ID}:stack/${serviceStackName(e)}/*`,
+    );
+    this.diffRole = new Role(this, 'GitHubDiff', {
+      roleName: DIFF_ROLE_NAME,
+      description: 'GitHub Actions: cdk diff against the deployed stages of this account (CDK lookup role, read CloudFormation)',
+      assumedBy: githubPrincipalOfAny(diffSubjects),
+    });
+    this.diffRole.addToPolicy(
+      new PolicyStatement({ sid: 'AssumeCdkLookupRole', actions: ['sts:AssumeRole'], resources: [bootstrapRole('lookup-role')] }),
+    );
+    this.diffRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadStageStacks',
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:GetTemplateSummary'],
+        resources: stackArns,
+      }),
+    );
+    this.diffRole.addToPolicy(new PolicyStatement({ sid: 'ListStacks', actions: ['cloudformation:ListStacks'], resources: ['*'] }));
+    Validations.of(this.diffRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudformation:ListStacks has no resource-level permissions (it lists names and statuses only); everything else of the diff role names the stage stacks or the CDK lookup role.',
+    });
+    for (const e of config.environments) {
       Validations.of(this.diffRole).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${serviceStackName(e)}/*]`,
         reason:
-          'cloudformation:ListStacks has no resource-level permissions (it lists names and statuses only); everything else of the diff role names the dev stack or the CDK lookup role.',
-      });
-      Validations.of(this.diffRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${devStackName}/*]`,
-        reason:
-          'The trailing "*" is the stack id CloudFormation assigns when the dev stack is created; the stack name is exact and the actions are read-only.',
-      });
-      new CfnOutput(this, 'DiffRoleArn', {
-        value: this.diffRole.roleArn,
-        description: 'Repository variable AWS_DIFF_ROLE_ARN: pull requests run cdk diff against the deployed dev stack',
+          'The trailing "*" is the stack id CloudFormation assigns when the stage stack is created; the stack name is exact and the actions are read-only.',
       });
     }
+    new CfnOutput(this, 'DiffRoleArn', {
+      value: this.diffRole.roleArn,
+      description: 'AWS_DIFF_ROLE_ARN: repository variable (pull requests, where dev lives) and of the staging-diff / prod-diff environments',
+    });
 
     // REST API stages with access logs cannot be created until the account
     // (per region) has a CloudWatch Logs role: "CloudWatch Logs role ARN must

@@ -111,21 +111,26 @@ describe('Orders-account (once per account)', () => {
     ]);
   });
 
-  test('diff role: pull requests only; the CDK lookup role and reading the dev stack', () => {
+  test('diff role: pull requests and the staging-diff / prod-diff jobs; the CDK lookup role and reading the stage stacks', () => {
     const [id, role] = roleNamed(t, 'orders-github-diff');
     const [trust] = render(role.Properties.AssumeRolePolicyDocument.Statement) as any[];
     expect(trust.Condition.StringEquals).toEqual({
       'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-      'token.actions.githubusercontent.com:sub': `repo:${REPO}:pull_request`,
+      'token.actions.githubusercontent.com:sub': [
+        `repo:${REPO}:pull_request`,
+        `repo:${REPO}:environment:staging-diff`,
+        `repo:${REPO}:environment:prod-diff`,
+      ],
     });
     const statements = render(statementsOfRole(t, id)) as any[];
     expect(statements).toEqual([
       { Sid: 'AssumeCdkLookupRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: cdkRole('lookup-role') },
       {
-        Sid: 'ReadDevStack',
+        Sid: 'ReadStageStacks',
         Effect: 'Allow',
         Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:GetTemplateSummary'],
-        Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Orders-dev-Service/*`,
+        // (sorted by the minimizePolicies feature flag)
+        Resource: STAGE_NAMES.map((e) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Orders-${e}-Service/*`).sort(),
       },
       { Sid: 'ListStacks', Effect: 'Allow', Action: 'cloudformation:ListStacks', Resource: '*' },
     ]);
@@ -212,10 +217,20 @@ describe('Orders-account (once per account)', () => {
 });
 
 describe('Orders-account options', () => {
-  test('bootstrap:environments=prod: only the prod deploy role (no diff role: dev lives elsewhere)', () => {
+  test('bootstrap:environments=prod: only the prod deploy role; the diff role reads prod for prod-diff, no pull requests', () => {
     const { t } = bootstrapTemplate({ 'bootstrap:environments': 'prod' });
-    expect(Object.values(resources(t, 'AWS::IAM::Role')).map((r) => r.Properties?.RoleName).filter(Boolean)).toEqual(['orders-github-deploy-prod']);
-    expect(Object.keys(t.toJSON().Outputs).sort()).toEqual(['ApiGatewayCloudWatchRoleArn', 'DeployRoleArnProd', 'GitHubOidcProviderArn']);
+    expect(Object.values(resources(t, 'AWS::IAM::Role')).map((r) => r.Properties?.RoleName).filter(Boolean).sort()).toEqual([
+      'orders-github-deploy-prod',
+      'orders-github-diff',
+    ]);
+    const [id, diff] = roleNamed(t, 'orders-github-diff');
+    expect(render(diff.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'])).toEqual(
+      [`repo:${REPO}:environment:prod-diff`],
+    );
+    expect(render(statementsOfRole(t, id))).toContainEqual(
+      expect.objectContaining({ Sid: 'ReadStageStacks', Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Orders-prod-Service/*` }),
+    );
+    expect(Object.keys(t.toJSON().Outputs).sort()).toEqual(['ApiGatewayCloudWatchRoleArn', 'DeployRoleArnProd', 'DiffRoleArn', 'GitHubOidcProviderArn']);
   });
 
   test('an existing GitHub OIDC provider is reused, not created', () => {
