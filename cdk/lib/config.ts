@@ -26,7 +26,7 @@ export interface StageConfig {
   readonly logRetention: RetentionDays;
   /** DynamoDB point-in-time recovery (35 days of continuous backups). */
   readonly pointInTimeRecovery: boolean;
-  /** What happens to stateful resources (table, log groups) when the stack is deleted. */
+  /** What happens to stateful resources (table, key, queues, dead-letter queues, topic, log groups) when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   readonly api: {
     /** Per-API-key steady-state requests per second and burst (usage plan). */
@@ -163,18 +163,17 @@ export function isStageName(value: string): value is StageName {
 }
 
 /**
- * The typed configuration of one stage. Account and region come from
- * CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (set by the CDK CLI from the AWS
- * profile); without them the account stays unset and the region falls back to
- * us-east-1, so `cdk synth` works offline.
+ * The typed configuration of one stage. Account and region: the stage's pin
+ * (`-c <stage>:account=...`, `ORDERS_<STAGE>_ACCOUNT`; see `stageTarget`),
+ * else CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (set by the CDK CLI from the
+ * AWS profile); without either the account stays unset and the region falls
+ * back to us-east-1, so `cdk synth` works offline.
  */
-export function stageConfig(stageName: StageName, env: Env = process.env): StageConfig {
+export function stageConfig(stageName: StageName, env: Env = process.env, context: ContextLookup = NO_CONTEXT): StageConfig {
   const s = STAGES[stageName];
-  const account = env.CDK_DEFAULT_ACCOUNT || undefined;
-  const region = env.CDK_DEFAULT_REGION || FALLBACK_REGION;
   return {
     stageName,
-    env: account ? { account, region } : { region },
+    env: stageTarget(stageName, env, context),
     lambda: { memoryMb: s.memoryMb, timeout: Duration.seconds(s.timeoutSeconds) },
     logRetention: s.logRetention,
     pointInTimeRecovery: s.pointInTimeRecovery,
@@ -195,5 +194,135 @@ export function stageConfig(stageName: StageName, env: Env = process.env): Stage
       ? { smsEnabled: s.smsEnabled }
       : { emailSender: s.emailSender, smsEnabled: s.smsEnabled },
     workflow: s.workflow,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Deployment targets and the account bootstrap (issue 9: "the first deploy
+// must succeed", "once per account"). Kept apart from the stage tuning above.
+// ---------------------------------------------------------------------------
+
+/** How the app reads CDK context (`app.node.tryGetContext`); tests pass a map. */
+export type ContextLookup = (key: string) => unknown;
+const NO_CONTEXT: ContextLookup = () => undefined;
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** Where a stack deploys: a pinned account/region, or environment-agnostic (account unset). */
+export interface DeploymentTarget {
+  readonly account?: string;
+  readonly region: string;
+}
+
+/**
+ * Set (for example in the pipeline's synth job) to make a missing stage pin an
+ * error instead of an environment-agnostic stack.
+ */
+export const REQUIRE_PINNED_ACCOUNTS_ENV = 'ORDERS_REQUIRE_PINNED_ACCOUNTS';
+
+/** `ORDERS_PROD_ACCOUNT`, `ORDERS_BOOTSTRAP_REGION`, ... */
+export function pinVariable(scope: string, what: 'account' | 'region'): string {
+  return `ORDERS_${scope.toUpperCase()}_${what.toUpperCase()}`;
+}
+
+/**
+ * One pinned value: `-c <scope>:<what>=...` or the environment variable
+ * `ORDERS_<SCOPE>_<WHAT>`. Both set and different is an error (which one
+ * would be meant?); a malformed value is an error.
+ */
+function pinned(scope: string, what: 'account' | 'region', env: Env, context: ContextLookup): string | undefined {
+  const key = `${scope}:${what}`;
+  const variable = pinVariable(scope, what);
+  const raw = context(key);
+  const fromContext = raw === undefined || raw === null || raw === '' ? undefined : String(raw);
+  const fromEnv = env[variable] || undefined;
+  if (fromContext !== undefined && fromEnv !== undefined && fromContext !== fromEnv) {
+    throw new Error(`-c ${key}=${fromContext} and ${variable}=${fromEnv} disagree; set one of them`);
+  }
+  const value = fromContext ?? fromEnv;
+  const pattern = what === 'account' ? ACCOUNT_ID : REGION_NAME;
+  if (value !== undefined && !pattern.test(value)) {
+    throw new Error(`${key} (${variable}) = "${value}" is not an AWS ${what === 'account' ? 'account id (12 digits)' : 'region'}`);
+  }
+  return value;
+}
+
+/**
+ * The account and region of a stage. A pinned account (`-c prod:account=...`
+ * or `ORDERS_PROD_ACCOUNT`) makes the stack's env that account, so the CDK
+ * CLI refuses to deploy it with credentials of any other account; the pinned
+ * region likewise. Unpinned, the account falls back to CDK_DEFAULT_ACCOUNT
+ * (the CLI's profile) or stays unset (environment-agnostic, offline synth),
+ * unless ORDERS_REQUIRE_PINNED_ACCOUNTS is set, which makes it an error.
+ */
+export function stageTarget(scope: string, env: Env = process.env, context: ContextLookup = NO_CONTEXT): DeploymentTarget {
+  const pinnedAccount = pinned(scope, 'account', env, context);
+  if (pinnedAccount === undefined && env[REQUIRE_PINNED_ACCOUNTS_ENV]) {
+    throw new Error(
+      `${scope} has no pinned account: set ${pinVariable(scope, 'account')} (or -c ${scope}:account=...); ${REQUIRE_PINNED_ACCOUNTS_ENV} is set`,
+    );
+  }
+  const account = pinnedAccount ?? (env.CDK_DEFAULT_ACCOUNT || undefined);
+  const region = pinned(scope, 'region', env, context) ?? (env.CDK_DEFAULT_REGION || FALLBACK_REGION);
+  return account ? { account, region } : { region };
+}
+
+/** The qualifier `cdk bootstrap` uses unless told otherwise (the bootstrap roles' names carry it). */
+export const DEFAULT_CDK_QUALIFIER = 'hnb659fds';
+
+/** The configuration of the once-per-account stack (cdk/lib/account-bootstrap-stack.ts). */
+export interface AccountBootstrapConfig {
+  readonly env: DeploymentTarget;
+  /**
+   * `OWNER/REPO` whose GitHub Actions may assume the roles; when unset here,
+   * the stack's `GitHubRepository` parameter must be given at deploy time.
+   */
+  readonly githubRepository?: string;
+  /** The environments (stages) whose GitHub deploy roles live in this account. */
+  readonly environments: readonly StageName[];
+  /** Qualifier of the account's CDK bootstrap (`cdk bootstrap --qualifier`). */
+  readonly cdkQualifier: string;
+  /** An existing IAM OIDC provider for token.actions.githubusercontent.com to reuse (one per URL per account). */
+  readonly existingGitHubOidcProviderArn?: string;
+}
+
+const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/**
+ * Context keys (`-c key=value`) and environment variables of the bootstrap:
+ * `bootstrap:account` / `ORDERS_BOOTSTRAP_ACCOUNT` (and `:region`),
+ * `github:repository` / `ORDERS_GITHUB_REPOSITORY` (or GitHub's own
+ * `GITHUB_REPOSITORY`), `bootstrap:environments` (`dev,staging`; default
+ * all), `bootstrap:cdkQualifier`, `bootstrap:githubOidcProviderArn`.
+ */
+export function accountBootstrapConfig(env: Env = process.env, context: ContextLookup = NO_CONTEXT): AccountBootstrapConfig {
+  const text = (key: string): string | undefined => {
+    const v = context(key);
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const githubRepository = text('github:repository') ?? (env.ORDERS_GITHUB_REPOSITORY || env.GITHUB_REPOSITORY || undefined);
+  if (githubRepository !== undefined && !GITHUB_REPOSITORY.test(githubRepository)) {
+    throw new Error(`github:repository = "${githubRepository}" is not OWNER/REPO`);
+  }
+  const rawEnvironments = context('bootstrap:environments') ?? env.ORDERS_BOOTSTRAP_ENVIRONMENTS;
+  const names =
+    rawEnvironments === undefined || rawEnvironments === ''
+      ? [...STAGE_NAMES]
+      : (Array.isArray(rawEnvironments) ? rawEnvironments.map(String) : String(rawEnvironments).split(','))
+          .map((n) => n.trim())
+          .filter((n) => n.length > 0);
+  for (const n of names) {
+    if (!isStageName(n)) throw new Error(`bootstrap:environments: unknown stage "${n}"; expected ${STAGE_NAMES.join(', ')}`);
+  }
+  const cdkQualifier = text('bootstrap:cdkQualifier') ?? DEFAULT_CDK_QUALIFIER;
+  if (!/^[A-Za-z0-9_-]{1,10}$/.test(cdkQualifier)) throw new Error(`bootstrap:cdkQualifier = "${cdkQualifier}" is not a CDK qualifier`);
+  const existing = text('bootstrap:githubOidcProviderArn');
+  return {
+    env: stageTarget('bootstrap', { ...env, [REQUIRE_PINNED_ACCOUNTS_ENV]: undefined }, context),
+    ...(githubRepository === undefined ? {} : { githubRepository }),
+    environments: STAGE_NAMES.filter((s) => names.includes(s)),
+    cdkQualifier,
+    ...(existing === undefined ? {} : { existingGitHubOidcProviderArn: existing }),
   };
 }

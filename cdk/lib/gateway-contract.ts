@@ -87,12 +87,44 @@ export function pathParameters(path: string): string[] {
 }
 
 /**
+ * `$context` variables API Gateway substitutes as a quoted JSON string
+ * ("The quoted value of $context.error.message"): they stand unquoted in a
+ * JSON template (AWS's own gateway-response example: `"message":
+ * $context.error.messageString`). Gateway responses and access-log formats
+ * are plain substitution, not VTL, so `$util.escapeJavaScript` is not
+ * available there (and where it is, it escapes `'` as `\'`, invalid JSON).
+ */
+export const QUOTED_CONTEXT_VARIABLES: readonly string[] = ['$context.error.messageString'];
+
+/**
+ * Variables whose value may hold quotes or backslashes and that have no quoted
+ * form: inside JSON quotes they break the document (the validator's messages
+ * quote property names), so no template may use them.
+ */
+export const UNESCAPABLE_CONTEXT_VARIABLES: readonly string[] = ['$context.error.validationErrorString'];
+
+/**
+ * A JSON mapping template (gateway response body, access-log format) from a
+ * value: JSON.stringify, then the quoted variables lose the quotes
+ * JSON.stringify gave them, as API Gateway supplies its own. Refuses an
+ * unescapable variable.
+ */
+export function jsonTemplate(value: unknown): string {
+  let s = JSON.stringify(value);
+  for (const v of UNESCAPABLE_CONTEXT_VARIABLES) {
+    if (s.includes(v)) throw new Error(`${v} cannot stand in a JSON template: API Gateway does not escape it`);
+  }
+  for (const v of QUOTED_CONTEXT_VARIABLES) s = s.split(JSON.stringify(v)).join(v);
+  return s;
+}
+
+/**
  * One gateway response body in the error model
  * (contracts/schemas/error.schema.json). Not VTL: API Gateway does plain
  * $context substitution in gateway responses.
  */
 export function errorTemplate(r: GatewayResponseSpec): string {
-  return JSON.stringify({
+  return jsonTemplate({
     error: { code: r.code, message: r.message, requestId: '$context.requestId', details: r.details ?? [] },
   });
 }

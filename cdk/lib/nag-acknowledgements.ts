@@ -71,7 +71,7 @@ export function acknowledgeNagFindings(stack: OrdersStack, config: StageConfig):
     {
       id: 'AwsSolutions-APIG6',
       reason:
-        'Execution logging needs the account-wide API Gateway CloudWatch Logs role (account setup outside this app). JSON access logs (incl. validation errors) and X-Ray tracing are on in every stage.',
+        'Execution logging is off by choice: JSON access logs (status, error message, latency per request) and X-Ray tracing are on in every stage. Execution logs would go to a log group API Gateway creates itself, without retention. The account CloudWatch role that access logs and execution logs both need comes from the Orders-account stack.',
     },
   );
   if (!config.pointInTimeRecovery) {

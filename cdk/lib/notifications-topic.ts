@@ -28,16 +28,21 @@ export interface NotificationsTopicProps {
 export class NotificationsTopic extends Construct {
   public readonly topic: Topic;
   private readonly key: IKey;
+  private readonly config: StageConfig;
 
   constructor(scope: Construct, id: string, props: NotificationsTopicProps) {
     super(scope, id);
     this.key = props.key;
+    this.config = props.config;
     this.topic = new Topic(this, 'Topic', {
       displayName: `Orders ${props.config.stageName} notifications`,
       masterKey: props.key,
       enforceSSL: true,
+      // SNS needs X-Ray's permission to trace: the account's resource policy (Orders-account).
       tracingConfig: TracingConfig.ACTIVE,
     });
+    // Retained with the table and key in staging and prod: subscribers outside this stack may rely on it.
+    this.topic.applyRemovalPolicy(props.config.removalPolicy);
   }
 
   public get topicArn(): string {
@@ -50,7 +55,7 @@ export class NotificationsTopic extends Construct {
    * dead-letter queue for deliveries SNS gives up on.
    */
   public subscribeToStatusChanges(id: string, fn: IFunction): DeadLetterQueue {
-    const deadLetterQueue = new DeadLetterQueue(this, `${id}DeadLetter`, { key: this.key });
+    const deadLetterQueue = new DeadLetterQueue(this, `${id}DeadLetter`, { config: this.config, key: this.key });
     this.topic.addSubscription(
       new LambdaSubscription(fn, {
         filterPolicyWithMessageBody: {

@@ -122,7 +122,7 @@ export class OrderEventsPipe extends Construct {
     const streamArn = table.tableStreamArn;
     if (!streamArn) throw new Error(`${id}: the orders table has no stream`);
 
-    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetter', { key: key.key });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetter', { config, key: key.key });
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,

@@ -20,7 +20,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { StageConfig } from './config';
-import { errorTemplate, GATEWAY_CONTRACT, pathParameters } from './gateway-contract';
+import { errorTemplate, GATEWAY_CONTRACT, jsonTemplate, pathParameters } from './gateway-contract';
 import { loadApiGatewaySchema } from './json-schema';
 import { CONTRACTS_DIR } from './paths';
 
@@ -68,8 +68,9 @@ export class OrdersApi extends Construct {
       description: `Orders API (${config.stageName})`,
       endpointTypes: [EndpointType.REGIONAL],
       apiKeySourceType: ApiKeySourceType.HEADER,
-      // Execution logging needs the account-wide API Gateway CloudWatch role,
-      // which is account setup, not this stack's (see docs/cdk.md, APIG6).
+      // The account-wide API Gateway CloudWatch role, which creating a stage
+      // with access logs needs, comes from the once-per-account stack
+      // (Orders-account, docs/deploy.md), not from each stage.
       cloudWatchRole: false,
       deployOptions: {
         stageName: config.stageName,
@@ -78,7 +79,9 @@ export class OrdersApi extends Construct {
         loggingLevel: MethodLoggingLevel.OFF,
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: AccessLogFormat.custom(
-          JSON.stringify({
+          // messageString arrives quoted; the validator's detail
+          // (validationErrorString) has no quoted form and stays out.
+          jsonTemplate({
             requestId: '$context.requestId',
             extendedRequestId: '$context.extendedRequestId',
             requestTime: '$context.requestTime',
@@ -93,9 +96,8 @@ export class OrdersApi extends Construct {
             responseLatency: '$context.responseLatency',
             integrationLatency: '$context.integrationLatency',
             integrationStatus: '$context.integrationStatus',
-            errorMessage: '$context.error.message',
+            errorMessage: '$context.error.messageString',
             errorType: '$context.error.responseType',
-            validationError: '$context.error.validationErrorString',
             xrayTraceId: '$context.xrayTraceId',
           }),
         ),

@@ -1,15 +1,21 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { isStageName, STAGE_NAMES, stageConfig, type StageName } from './config';
+import { AccountBootstrapStack, ACCOUNT_BOOTSTRAP_STACK_ID } from './account-bootstrap-stack';
+import { accountBootstrapConfig, type ContextLookup, isStageName, STAGE_NAMES, stageConfig, type StageName } from './config';
 import { OrdersStage, stageId } from './orders-stage';
 
 /** `-c stage=dev` (or `-c stage=dev,prod`) limits the app to those stages. */
 export const STAGE_CONTEXT = 'stage';
 
+function allStagesSelected(app: App): boolean {
+  const raw = app.node.tryGetContext(STAGE_CONTEXT) as unknown;
+  return raw === undefined || raw === null || raw === '' || raw === 'all';
+}
+
 /** The stages selected by the `stage` context; all of them when it is absent. */
 export function selectedStages(app: App): StageName[] {
   const raw = app.node.tryGetContext(STAGE_CONTEXT) as unknown;
-  if (raw === undefined || raw === null || raw === '' || raw === 'all') return [...STAGE_NAMES];
+  if (allStagesSelected(app)) return [...STAGE_NAMES];
   const names = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
@@ -20,7 +26,7 @@ export function selectedStages(app: App): StageName[] {
 }
 
 export interface BuildOptions {
-  /** Source of CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (default: process.env). */
+  /** Source of CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION and the ORDERS_* pins (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Register cdk-nag AwsSolutions as a synth-time validation plugin (default true). */
   readonly nag?: boolean;
@@ -28,13 +34,28 @@ export interface BuildOptions {
 
 /** Adds the selected Orders stages (and cdk-nag) to an app. */
 export function buildOrdersApp(app: App, options: BuildOptions = {}): Map<StageName, OrdersStage> {
+  const env = options.env ?? process.env;
+  const context: ContextLookup = (key) => app.node.tryGetContext(key) as unknown;
   const stages = new Map<StageName, OrdersStage>();
   for (const name of selectedStages(app)) {
-    const config = stageConfig(name, options.env ?? process.env);
+    const config = stageConfig(name, env, context);
     stages.set(name, new OrdersStage(app, stageId(config), { config }));
   }
+  // Once per account, before any stage (docs/deploy.md): `cdk deploy Orders-account`.
+  // `-c stage=...` limits the app to those stages, without it.
+  if (allStagesSelected(app)) addAccountBootstrap(app, env, context);
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   }
   return stages;
+}
+
+function addAccountBootstrap(app: App, env: Readonly<Record<string, string | undefined>>, context: ContextLookup): AccountBootstrapStack {
+  const bootstrap = accountBootstrapConfig(env, context);
+  return new AccountBootstrapStack(app, ACCOUNT_BOOTSTRAP_STACK_ID, {
+    config: bootstrap,
+    env: bootstrap.env,
+    description: 'Orders, once per account: GitHub OIDC deploy and diff roles, API Gateway CloudWatch role, X-Ray policy for SNS',
+    terminationProtection: true,
+  });
 }

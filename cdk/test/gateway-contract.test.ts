@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAGE_NAMES } from '../lib/config';
-import { buildTestApp, functionByDescription, onlyOne, resources } from './helpers';
+import { buildTestApp, functionByDescription, onlyOne, parseJsonTemplate, resources } from './helpers';
 
 /**
  * The deployed gateway against contracts/gateway.json, read here on its own
@@ -87,7 +87,7 @@ describe.each(STAGE_NAMES)('%s: the REST API is the gateway contract', (stage) =
       const r = onlyOne(got.filter((g) => g.ResponseType === want.type), want.type);
       expect(r.StatusCode).toBe(want.status === null ? undefined : String(want.status));
       expect(ERROR_CODES).toContain(want.code);
-      expect(JSON.parse(r.ResponseTemplates['application/json'])).toEqual({
+      expect(parseJsonTemplate(r.ResponseTemplates['application/json'])).toEqual({
         error: { code: want.code, message: want.message, requestId: '$context.requestId', details: want.details ?? [] },
       });
       const h = r.ResponseParameters;

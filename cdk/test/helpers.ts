@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageName } from '../lib/config';
+import { QUOTED_CONTEXT_VARIABLES } from '../lib/gateway-contract';
 import { buildOrdersApp } from '../lib/orders-app';
 import type { OrdersStage } from '../lib/orders-stage';
 import { SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
@@ -22,7 +23,11 @@ export interface TestApp {
  * `aws:cdk:bundling-stacks` must be set in the App constructor, `-c` cannot.
  * The source hash is pinned so snapshots do not follow every Rust edit.
  */
-export function buildTestApp(extraContext: Record<string, unknown> = {}, nag = true): TestApp {
+export function buildTestApp(
+  extraContext: Record<string, unknown> = {},
+  nag = true,
+  env: Readonly<Record<string, string | undefined>> = {},
+): TestApp {
   const app = new App({
     context: {
       ...CDK_JSON.context,
@@ -31,8 +36,8 @@ export function buildTestApp(extraContext: Record<string, unknown> = {}, nag = t
       ...extraContext,
     },
   });
-  // An empty environment: no account, fallback region (as an offline synth).
-  const stages = buildOrdersApp(app, { env: {}, nag });
+  // By default an empty environment: no account, fallback region (as an offline synth).
+  const stages = buildOrdersApp(app, { env, nag });
   const templates = new Map<StageName, Template>();
   return {
     app,
@@ -99,4 +104,15 @@ export function expectServiceRoleOfThisAccount(role: Resources[string], service:
     },
   ]);
   expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+}
+
+/**
+ * A JSON mapping template (gateway response, access-log format) parsed with
+ * each quoted variable (`$context.error.messageString`, which stands unquoted)
+ * read as its own name: for assertions on the template's structure.
+ */
+export function parseJsonTemplate(template: string): any {
+  let s = template;
+  for (const v of QUOTED_CONTEXT_VARIABLES) s = s.split(v).join(JSON.stringify(v));
+  return JSON.parse(s);
 }

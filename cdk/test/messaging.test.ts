@@ -12,6 +12,7 @@ const all = (stage: StageName): Resources => resources(t(stage));
 const ofType = (stage: StageName, type: string): Resources => resources(t(stage), type);
 
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+const SEVEN_DAYS = 7 * 24 * 60 * 60;
 const PROCESSOR = 'Moves new orders PENDING to PROCESSING and starts their saga (SQS)';
 const NOTIFIER = 'Sends customer notifications per status (SNS)';
 const CANCEL = 'POST /orders/{orderId}/cancel';
@@ -80,13 +81,13 @@ describe.each(STAGE_NAMES)('%s: order events key', (stage) => {
 describe.each(STAGE_NAMES)('%s: queues', (stage) => {
   const config = stageConfig(stage, {});
 
-  test('processing queue: KMS key, visibility 6 x processor timeout, 14 days, long polling, DLQ after 3 receives', () => {
+  test('processing queue: KMS key, visibility 6 x processor timeout, 7 days, long polling, DLQ after 3 receives', () => {
     const q = all(stage)[queueId(stage)]!;
     expect(config.processor.timeout.toSeconds()).toBe(20);
     expect(q.Properties).toEqual({
       KmsMasterKeyId: keyArn(stage),
       VisibilityTimeout: 6 * config.processor.timeout.toSeconds(),
-      MessageRetentionPeriod: FOURTEEN_DAYS,
+      MessageRetentionPeriod: SEVEN_DAYS,
       ReceiveMessageWaitTimeSeconds: 20,
       RedrivePolicy: { deadLetterTargetArn: arnOf(processingDlqId(stage)), maxReceiveCount: 3 },
     });
@@ -97,6 +98,36 @@ describe.each(STAGE_NAMES)('%s: queues', (stage) => {
       expect(all(stage)[id]?.Properties).toEqual({ KmsMasterKeyId: keyArn(stage), MessageRetentionPeriod: FOURTEEN_DAYS });
     }
     expect(Object.keys(ofType(stage, 'AWS::SQS::Queue'))).toHaveLength(5);
+  });
+
+  test('every dead-letter queue keeps a message longer than its source queue (SQS keeps the original enqueue time)', () => {
+    const queues = ofType(stage, 'AWS::SQS::Queue');
+    const retention = (r: Resources[string]) => (r.Properties?.MessageRetentionPeriod as number | undefined) ?? 4 * 24 * 60 * 60;
+    // Queue -> queue redrive (the processing queue).
+    const pairs: Array<[string, string]> = Object.entries(queues)
+      .filter(([, q]) => q.Properties?.RedrivePolicy)
+      .map(([id, q]) => [id, q.Properties?.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string]);
+    expect(pairs).toEqual([[queueId(stage), processingDlqId(stage)]]);
+    for (const [source, dlq] of pairs) expect(retention(queues[dlq]!)).toBeGreaterThan(retention(queues[source]!));
+    // The other DLQs' sources are a stream (24 h) and a topic (no retention): both far shorter than 14 days.
+    for (const dlq of [pipeDlqId(stage), statusPipeDlqId(stage), notifierDlqId(stage)]) {
+      expect(retention(queues[dlq]!)).toBeGreaterThan(24 * 60 * 60);
+    }
+  });
+
+  test('queues, dead-letter queues and the topic follow the stage removal policy, like the table and key', () => {
+    const want = stage === 'dev' ? 'Delete' : 'Retain';
+    const stateful = [
+      ...Object.values(ofType(stage, 'AWS::SQS::Queue')),
+      ...Object.values(ofType(stage, 'AWS::SNS::Topic')),
+      ...Object.values(ofType(stage, 'AWS::DynamoDB::Table')),
+      ...Object.values(ofType(stage, 'AWS::KMS::Key')),
+    ];
+    expect(stateful).toHaveLength(8);
+    for (const r of stateful) {
+      expect(r.DeletionPolicy).toBe(want);
+      expect(r.UpdateReplacePolicy).toBe(want);
+    }
   });
 
   test('every queue is TLS-only (deny aws:SecureTransport false)', () => {

@@ -38,7 +38,12 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-APIG6',
         'AwsSolutions-COG4',
         'AwsSolutions-DDB3',
+        // Orders-account: the API Gateway CloudWatch role's AWS managed policy; the diff role's stage stack ids.
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'AwsSolutions-IAM5[Resource::*]',
+        ...['dev', 'staging', 'prod'].map(
+          (s) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/Orders-${s}-Service/*]`,
+        ),
         'AwsSolutions-SF1',
         'AwsSolutions-SQS3',
         'CloudFormation-Validate::W3694',
