@@ -1,0 +1,49 @@
+import { Aws } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import { KMS_DATA_KEY_ACTIONS, type OrderEventsKey } from './order-events-key';
+
+export interface OpsTopicProps {
+  readonly config: StageConfig;
+  /** The topic is encrypted with the order events key; CloudWatch gets to use it for alarm notifications. */
+  readonly key: OrderEventsKey;
+}
+
+/**
+ * The stage's ops topic: every alarm (and every rollback alarm) notifies it
+ * on ALARM and on OK. Encrypted, TLS-only; an e-mail subscription when the
+ * stage config has `monitoring.opsEmail` (the topic exists either way, so
+ * other subscribers, chat or paging, can be added without a deploy).
+ */
+export class OpsTopic extends Construct {
+  public readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: OpsTopicProps) {
+    super(scope, id);
+    const { config, key } = props;
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `Orders ${config.stageName} ops alarms`,
+      masterKey: key.key,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes alarm notifications with its service principal:
+    // an encrypted topic needs the key policy to let it (alarms of this account and region only).
+    key.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToNotifyTheOpsTopic',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: [...KMS_DATA_KEY_ACTIONS],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+        },
+      }),
+    );
+    const email = config.monitoring.opsEmail;
+    if (email !== undefined) this.topic.addSubscription(new EmailSubscription(email));
+  }
+}
