@@ -1,5 +1,5 @@
 import type { IRestApi } from 'aws-cdk-lib/aws-apigateway';
-import { AlarmStatusWidget, type Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmStatusWidget, type Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -14,6 +14,11 @@ import type { RustLambda } from './rust-lambda';
 export const ALARM_DISAMBIGUATOR = 'Critical';
 /** CloudWatch namespace of EventBridge Pipes' metrics (dimension `PipeName`). */
 export const PIPES_NAMESPACE = 'AWS/EventBridge/Pipes';
+/**
+ * The table operations whose `SystemErrors` alarm: what the functions, the
+ * admin CLI (Scan) and the pipes (GetRecords on the stream) call.
+ */
+export const TABLE_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan', 'TransactWriteItems', 'GetRecords'] as const;
 
 export interface NamedQueue {
   /** Used in the alarm name, e.g. `notifier-dlq`. */
@@ -158,7 +163,37 @@ export class OrdersMonitoring extends Construct {
       humanReadableName: 'Orders table',
       addReadThrottledEventsCountAlarm: { [D]: { maxThrottledEventsThreshold: m.table.maxThrottledEvents, ...quiet } },
       addWriteThrottledEventsCountAlarm: { [D]: { maxThrottledEventsThreshold: m.table.maxThrottledEvents, ...quiet } },
-      addSystemErrorCountAlarm: { [D]: { maxErrorCount: m.table.maxSystemErrors, ...quiet } },
+    });
+    // DynamoDB publishes SystemErrors per operation and only when there are
+    // some: each term is FILL(..., 0), or one missing operation would blank the sum.
+    const systemErrors = new MathExpression({
+      label: 'System errors',
+      period: m.period,
+      expression: TABLE_OPERATIONS.map((_, i) => `FILL(e${i},0)`).join('+'),
+      usingMetrics: Object.fromEntries(
+        TABLE_OPERATIONS.map((operation, i) => [
+          `e${i}`,
+          props.table.metric('SystemErrors', { dimensionsMap: { TableName: props.table.tableName, Operation: operation }, statistic: 'Sum', period: m.period }),
+        ]),
+      ),
+    });
+    f.monitorCustom({
+      alarmFriendlyName: 'orders-table',
+      humanReadableName: 'Orders table: system errors',
+      metricGroups: [
+        {
+          title: 'System errors (all operations)',
+          metrics: [
+            {
+              metric: systemErrors,
+              alarmFriendlyName: 'SystemErrors',
+              addAlarm: {
+                [D]: { threshold: m.table.maxSystemErrors, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, ...quiet },
+              },
+            },
+          ],
+        },
+      ],
     });
 
     f.monitorStepFunction({

@@ -382,6 +382,7 @@ describe('REST API', () => {
         'NotificationsDeadLetterQueueUrl',
         'StateMachineArn',
         'NotificationsTopicArn',
+        'OpsTopicArn',
       ].sort(),
     );
   });
