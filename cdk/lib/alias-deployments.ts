@@ -31,6 +31,8 @@ export interface AliasDeploymentsProps {
 export interface AliasDeployment {
   readonly fn: RustLambda;
   readonly group: LambdaDeploymentGroup;
+  /** The group's CodeDeploy service role (explicit statements, no managed policy). */
+  readonly role: Role;
   /** `Errors` and p99 `Duration` of the `live` alias: either in ALARM rolls the deployment back. */
   readonly rollbackAlarms: readonly Alarm[];
 }
@@ -43,13 +45,13 @@ export interface AliasDeployment {
  * version (`currentVersion`) makes CloudFormation hand the alias update to
  * CodeDeploy (the alias's `CodeDeployLambdaAliasUpdate` update policy).
  *
- * The service role is this construct's own, with explicit statements: the
- * deployment groups get it without policy updates, so CDK's default
- * AWSCodeDeployRoleForLambdaLimited (lambda:UpdateAlias on `*`) is not attached.
+ * Each group's service role is this construct's own, with explicit
+ * statements for its alias and alarms; the group gets it without policy
+ * updates, so CDK's default AWSCodeDeployRoleForLambdaLimited
+ * (lambda:UpdateAlias on `*`) is not attached.
  */
 export class AliasDeployments extends Construct {
   public readonly application: LambdaApplication;
-  public readonly role: Role;
   public readonly deployments: readonly AliasDeployment[];
 
   constructor(scope: Construct, id: string, props: AliasDeploymentsProps) {
@@ -59,11 +61,6 @@ export class AliasDeployments extends Construct {
     const deploymentConfig = DEPLOYMENT_CONFIGS[config.deploymentStyle];
 
     this.application = new LambdaApplication(this, 'Application', { applicationName: `orders-${config.stageName}` });
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('codedeploy.amazonaws.com'),
-      description: `CodeDeploy service role of the Orders ${config.stageName} live aliases`,
-    });
-    const groupRole = this.role.withoutPolicyUpdates();
     const notify = new SnsAction(opsTopic);
 
     this.deployments = functions.map((fn) => {
@@ -88,6 +85,31 @@ export class AliasDeployments extends Construct {
           fn.alias.metricDuration({ period: rollback.period, statistic: 'p99' }),
           fn.percentOfTimeout(rollback.maxP99DurationPercentOfTimeout).toMilliseconds()),
       ];
+
+      // One role per group, allowed what CodeDeploy does for a Lambda
+      // deployment without hooks: read and move this alias, read these
+      // alarms. (A role shared by all groups would tie every function to
+      // every alias: a dependency cycle through the saga's state machine.)
+      const role = new Role(this, `${fnId}Role`, {
+        assumedBy: new ServicePrincipal('codedeploy.amazonaws.com'),
+        description: `CodeDeploy service role of ${fn.binaryName}:live (${config.stageName})`,
+      });
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'ShiftLiveAlias',
+          actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
+          // The alias ARN spelled from the function's: a Ref to the alias would
+          // be a cycle (alias update policy -> group -> this policy -> alias).
+          resources: [fn.function.functionArn, `${fn.function.functionArn}:${fn.alias.aliasName}`],
+        }),
+      );
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReadRollbackAlarms',
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: rollbackAlarms.map((a) => a.alarmArn),
+        }),
+      );
       const group = new LambdaDeploymentGroup(this, fnId, {
         application: this.application,
         deploymentGroupName: fn.binaryName,
@@ -95,29 +117,14 @@ export class AliasDeployments extends Construct {
         deploymentConfig,
         alarms: rollbackAlarms,
         autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-        role: groupRole,
+        // Without policy updates: CDK's default AWSCodeDeployRoleForLambdaLimited
+        // (lambda:UpdateAlias on "*") is not attached.
+        role: role.withoutPolicyUpdates(),
       });
       // CodeDeploy acts with the role's policy: create it before the group.
-      group.node.addDependency(this.role);
-      return { fn, group, rollbackAlarms };
+      group.node.addDependency(role);
+      return { fn, group, role, rollbackAlarms };
     });
-
-    // What CodeDeploy does for a Lambda deployment without hooks: read and
-    // move these aliases, and read these alarms; nothing else.
-    this.role.addToPolicy(
-      new PolicyStatement({
-        sid: 'ShiftLiveAliases',
-        actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
-        resources: functions.flatMap((fn) => [fn.function.functionArn, fn.alias.functionArn]),
-      }),
-    );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        sid: 'ReadRollbackAlarms',
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: this.deployments.flatMap((d) => d.rollbackAlarms.map((a) => a.alarmArn)),
-      }),
-    );
   }
 
   public get rollbackAlarms(): Alarm[] {

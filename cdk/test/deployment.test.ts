@@ -72,36 +72,42 @@ describe.each(STAGE_NAMES)('%s: CodeDeploy on every live alias', (stage) => {
     }
   });
 
-  test('the CodeDeploy role: no managed policy; it may move these aliases and read these alarms, nothing else', () => {
-    const roleId = idOf(stack(stage).deployments.role.node.defaultChild as CfnResource);
-    const role = all(stage)[roleId]!;
-    expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
-      { Effect: 'Allow', Principal: { Service: 'codedeploy.amazonaws.com' }, Action: 'sts:AssumeRole' },
-    ]);
-    expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
-    for (const g of Object.values(groups())) expect(g.Properties?.ServiceRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
-    const statements = Object.values(resources(t(stage), 'AWS::IAM::Policy'))
-      .filter((p) => (p.Properties?.Roles ?? []).some((r: any) => r.Ref === roleId))
-      .flatMap((p) => p.Properties?.PolicyDocument.Statement);
-    const fns = stack(stage).rustFunctions;
-    expect(statements).toEqual([
-      {
-        Sid: 'ShiftLiveAliases',
-        Effect: 'Allow',
-        Action: ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'],
-        Resource: expect.arrayContaining(fns.flatMap((fn) => [{ 'Fn::GetAtt': [fnId(fn), 'Arn'] }, { Ref: aliasId(fn) }])),
-      },
-      {
-        Sid: 'ReadRollbackAlarms',
-        Effect: 'Allow',
-        Action: 'cloudwatch:DescribeAlarms',
-        Resource: expect.arrayContaining(
-          stack(stage).deployments.rollbackAlarms.map((a) => ({ 'Fn::GetAtt': [idOf(a.node.defaultChild as CfnResource), 'Arn'] })),
-        ),
-      },
-    ]);
-    expect(statements[0].Resource).toHaveLength(2 * fns.length);
-    expect(statements[1].Resource).toHaveLength(2 * fns.length);
+  test("each group's CodeDeploy role: no managed policy; it may move its alias and read its alarms, nothing else", () => {
+    const roleIds = new Set<string>();
+    for (const d of stack(stage).deployments.deployments) {
+      const roleId = idOf(d.role.node.defaultChild as CfnResource);
+      roleIds.add(roleId);
+      const role = all(stage)[roleId]!;
+      expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'codedeploy.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+      const group = all(stage)[idOf(d.group.node.defaultChild as CfnResource)]!;
+      expect(group.Properties?.ServiceRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+      const statements = Object.values(resources(t(stage), 'AWS::IAM::Policy'))
+        .filter((p) => (p.Properties?.Roles ?? []).some((r: any) => r.Ref === roleId))
+        .flatMap((p) => p.Properties?.PolicyDocument.Statement);
+      const fnArn = { 'Fn::GetAtt': [fnId(d.fn), 'Arn'] };
+      expect(statements).toEqual([
+        {
+          Sid: 'ShiftLiveAlias',
+          Effect: 'Allow',
+          Action: ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'],
+          Resource: [fnArn, { 'Fn::Join': ['', [fnArn, ':live']] }],
+        },
+        {
+          Sid: 'ReadRollbackAlarms',
+          Effect: 'Allow',
+          Action: 'cloudwatch:DescribeAlarms',
+          Resource: expect.arrayContaining(d.rollbackAlarms.map((a) => ({ 'Fn::GetAtt': [idOf(a.node.defaultChild as CfnResource), 'Arn'] }))),
+        },
+      ]);
+      expect(statements[1].Resource).toHaveLength(2);
+      // The alias's update policy names the group, which depends on this policy: no Ref back to an alias (a cycle).
+      expect(JSON.stringify(statements)).not.toMatch(/LiveAlias[0-9A-F]{8}/);
+      expect(group.DependsOn).toEqual(expect.arrayContaining([roleId]));
+    }
+    expect(roleIds.size).toBe(stack(stage).rustFunctions.length);
   });
 });
 
@@ -164,6 +170,48 @@ describe.each(STAGE_NAMES)('%s: every invoker targets the live alias', (stage) =
     for (const pipe of Object.values(resources(t(stage), 'AWS::Pipes::Pipe'))) {
       expect(JSON.stringify(pipe.Properties?.Target)).not.toMatch(/lambda|Function/i);
     }
+  });
+});
+
+describe.each(STAGE_NAMES)('%s: the template has no dependency cycle', (stage) => {
+  test('Ref, Fn::GetAtt, Fn::Sub and DependsOn form no cycle (alias update policies name their groups)', () => {
+    const res = all(stage);
+    const edges = new Map<string, Set<string>>();
+    for (const [id, r] of Object.entries(res)) {
+      const out = new Set<string>(asArray<string>(r.DependsOn));
+      const walk = (x: unknown): void => {
+        if (Array.isArray(x)) x.forEach(walk);
+        else if (x && typeof x === 'object') {
+          for (const [k, y] of Object.entries(x)) {
+            if (k === 'Ref' && typeof y === 'string') out.add(y);
+            else if (k === 'Fn::GetAtt' && Array.isArray(y)) out.add(String(y[0]));
+            else if (k === 'Fn::Sub') {
+              const str = Array.isArray(y) ? String(y[0]) : String(y);
+              for (const mm of str.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.add(mm[1]!);
+              walk(y);
+            } else walk(y);
+          }
+        }
+      };
+      walk(r.Properties);
+      walk(r.UpdatePolicy);
+      edges.set(id, new Set([...out].filter((d) => d in res)));
+    }
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycle: string[] = [];
+    const visit = (id: string, path: string[]): boolean => {
+      if (state.get(id) === 'done') return false;
+      if (state.get(id) === 'visiting') {
+        cycle.push(...path.slice(path.indexOf(id)), id);
+        return true;
+      }
+      state.set(id, 'visiting');
+      for (const d of edges.get(id) ?? []) if (visit(d, [...path, id])) return true;
+      state.set(id, 'done');
+      return false;
+    };
+    for (const id of edges.keys()) if (visit(id, [])) break;
+    expect(cycle).toEqual([]);
   });
 });
 
