@@ -1,10 +1,8 @@
-import { Aws } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
-import { KMS_DATA_KEY_ACTIONS, type OrderEventsKey } from './order-events-key';
+import type { OrderEventsKey } from './order-events-key';
 
 export interface OpsTopicProps {
   readonly config: StageConfig;
@@ -31,18 +29,7 @@ export class OpsTopic extends Construct {
     });
     // CloudWatch publishes alarm notifications with its service principal:
     // an encrypted topic needs the key policy to let it (alarms of this account and region only).
-    key.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToNotifyTheOpsTopic',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: [...KMS_DATA_KEY_ACTIONS],
-        resources: ['*'],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-        },
-      }),
-    );
+    key.allowServiceOfThisAccount('AllowCloudWatchAlarmsToNotifyTheOpsTopic', 'cloudwatch', 'alarm:*');
     const email = config.monitoring.opsEmail;
     if (email !== undefined) this.topic.addSubscription(new EmailSubscription(email));
   }

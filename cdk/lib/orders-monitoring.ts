@@ -65,6 +65,9 @@ export class OrdersMonitoring extends Construct {
     const D = ALARM_DISAMBIGUATOR;
     // No data means nothing happened: nothing failed, nothing waited.
     const quiet = { treatMissingDataOverride: TreatMissingData.NOT_BREACHING } as const;
+    const above = (threshold: number) => ({
+      [D]: { threshold, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, ...quiet },
+    });
 
     this.dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: prefix,
@@ -143,9 +146,7 @@ export class OrdersMonitoring extends Construct {
               {
                 metric: metric('ExecutionFailed'),
                 alarmFriendlyName: 'ExecutionFailed',
-                addAlarm: {
-                  [D]: { threshold: m.maxPipeFailedExecutions, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, ...quiet },
-                },
+                addAlarm: above(m.maxPipeFailedExecutions),
               },
               metric('TargetStageFailed'),
               metric('ExecutionTimeout'),
@@ -187,9 +188,7 @@ export class OrdersMonitoring extends Construct {
             {
               metric: systemErrors,
               alarmFriendlyName: 'SystemErrors',
-              addAlarm: {
-                [D]: { threshold: m.table.maxSystemErrors, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, ...quiet },
-              },
+              addAlarm: above(m.table.maxSystemErrors),
             },
           ],
         },

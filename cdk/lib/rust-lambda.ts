@@ -36,13 +36,9 @@ export interface RustLambdaProps {
 }
 
 /** How a function's binary is built; all of it is part of the asset hash. */
-export interface RustLambdaBuild {
+export interface RustLambdaBuild extends Omit<RustBuildSettings, 'architecture'> {
   /** The function's architecture, and the build target. */
   readonly architecture: Architecture;
-  readonly profile: string;
-  readonly features: readonly string[];
-  readonly cargoLambdaFlags: readonly string[];
-  readonly environment: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_RUST_BUILD: RustLambdaBuild = {

@@ -13,6 +13,26 @@ const idOf = (c: CfnResource) => Stack.of(c).getLogicalId(c);
 const fnId = (fn: RustLambda) => idOf(fn.function.node.defaultChild as CfnResource);
 const aliasId = (fn: RustLambda) => idOf(fn.alias.node.defaultChild as CfnResource);
 
+/** Logical ids a value references (Ref, Fn::GetAtt, Fn::Sub), anywhere inside it. */
+function refs(v: unknown): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === 'object') {
+      for (const [k, y] of Object.entries(x)) {
+        if (k === 'Ref' && typeof y === 'string') out.push(y);
+        else if (k === 'Fn::GetAtt' && Array.isArray(y)) out.push(String(y[0]));
+        else {
+          if (k === 'Fn::Sub') for (const mm of String(Array.isArray(y) ? y[0] : y).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.push(mm[1]!);
+          walk(y);
+        }
+      }
+    }
+  };
+  walk(v);
+  return out;
+}
+
 const EXPECTED_CONFIG: Record<StageName, string> = {
   dev: 'CodeDeployDefault.LambdaAllAtOnce',
   staging: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
@@ -114,22 +134,6 @@ describe.each(STAGE_NAMES)('%s: CodeDeploy on every live alias', (stage) => {
 describe.each(STAGE_NAMES)('%s: every invoker targets the live alias', (stage) => {
   const fnIds = () => new Set(stack(stage).rustFunctions.map(fnId));
   const aliasIds = () => new Set(stack(stage).rustFunctions.map(aliasId));
-  /** Logical ids a value references (Ref / Fn::GetAtt), anywhere inside it. */
-  const refs = (v: unknown): string[] => {
-    const out: string[] = [];
-    const walk = (x: unknown): void => {
-      if (Array.isArray(x)) x.forEach(walk);
-      else if (x && typeof x === 'object') {
-        for (const [k, y] of Object.entries(x)) {
-          if (k === 'Ref' && typeof y === 'string') out.push(y);
-          else if (k === 'Fn::GetAtt' && Array.isArray(y)) out.push(String(y[0]));
-          else walk(y);
-        }
-      }
-    };
-    walk(v);
-    return out;
-  };
   const expectAliasOnly = (v: unknown, what: string) => {
     const r = refs(v);
     expect({ what, alias: r.filter((x) => aliasIds().has(x)).length }).toEqual({ what, alias: 1 });
@@ -178,23 +182,7 @@ describe.each(STAGE_NAMES)('%s: the template has no dependency cycle', (stage) =
     const res = all(stage);
     const edges = new Map<string, Set<string>>();
     for (const [id, r] of Object.entries(res)) {
-      const out = new Set<string>(asArray<string>(r.DependsOn));
-      const walk = (x: unknown): void => {
-        if (Array.isArray(x)) x.forEach(walk);
-        else if (x && typeof x === 'object') {
-          for (const [k, y] of Object.entries(x)) {
-            if (k === 'Ref' && typeof y === 'string') out.add(y);
-            else if (k === 'Fn::GetAtt' && Array.isArray(y)) out.add(String(y[0]));
-            else if (k === 'Fn::Sub') {
-              const str = Array.isArray(y) ? String(y[0]) : String(y);
-              for (const mm of str.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.add(mm[1]!);
-              walk(y);
-            } else walk(y);
-          }
-        }
-      };
-      walk(r.Properties);
-      walk(r.UpdatePolicy);
+      const out = new Set<string>([...asArray<string>(r.DependsOn), ...refs(r.Properties), ...refs(r.UpdatePolicy)]);
       edges.set(id, new Set([...out].filter((d) => d in res)));
     }
     const state = new Map<string, 'visiting' | 'done'>();
