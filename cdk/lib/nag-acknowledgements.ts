@@ -10,8 +10,7 @@ import type { OrdersStack } from './orders-stack';
 export function acknowledgeNagFindings(stack: OrdersStack, config: StageConfig): void {
   const xrayOnly =
     'Only xray:PutTraceSegments and xray:PutTelemetryRecords use Resource "*": X-Ray has no resource-level permissions for them. All other statements name their resources.';
-  const functions = [stack.createOrder, stack.getOrder, stack.listOrders, stack.cancelOrder, stack.processOrders, ...stack.sagaFunctions.all];
-  for (const fn of functions) {
+  for (const fn of stack.rustFunctions.filter((f) => f !== stack.notifyCustomer)) {
     Validations.of(fn.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: xrayOnly });
   }
   Validations.of(stack.notifyCustomer.role).acknowledge({

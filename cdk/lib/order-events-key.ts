@@ -40,15 +40,24 @@ export class OrderEventsKey extends Construct {
     // SNS -> encrypted SQS (the notifier subscription's dead-letter queue).
     // Scoped to SNS topics of this account and region; the topic's own ARN
     // cannot be named here (the topic is encrypted with this key: a cycle).
+    this.allowServiceOfThisAccount('AllowSnsToUseTheKeyForDeadLetterQueues', 'sns', '*');
+  }
+
+  /**
+   * Lets a service principal (`<service>.amazonaws.com`) use the key for
+   * data keys, only on behalf of its resources of this account and region
+   * whose ARN resource part matches `resourcePattern`.
+   */
+  public allowServiceOfThisAccount(sid: string, service: string, resourcePattern: string): void {
     this.key.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'AllowSnsToUseTheKeyForDeadLetterQueues',
-        principals: [new ServicePrincipal('sns.amazonaws.com')],
+        sid,
+        principals: [new ServicePrincipal(`${service}.amazonaws.com`)],
         actions: [...KMS_DATA_KEY_ACTIONS],
         resources: ['*'],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${Aws.ACCOUNT_ID}:*` },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resourcePattern}` },
         },
       }),
     );

@@ -1,5 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -32,15 +31,13 @@ export interface OrderSagaProps {
  * (`DefinitionBody.fromFile`, the function ARNs through
  * `DefinitionSubstitutions`), Standard or Express per stage, X-Ray tracing,
  * its own log group (level and execution data per stage), a role that may
- * invoke exactly the three aliases, and alarms on executions that fail
- * (a compensation kept failing) or time out (left in PROCESSING).
+ * invoke exactly the three aliases. Its alarms (failed, timed-out and
+ * throttled executions) are the stage's monitoring's (cdk/lib/orders-monitoring.ts).
  */
 export class OrderSaga extends Construct {
   public readonly stateMachine: StateMachine;
   public readonly role: Role;
   public readonly logGroup: LogGroup;
-  public readonly failedAlarm: Alarm;
-  public readonly timedOutAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: OrderSagaProps) {
     super(scope, id);
@@ -86,27 +83,6 @@ export class OrderSaga extends Construct {
         includeExecutionData: workflow.includeExecutionData,
       },
     });
-
-    const alarmOn = (alarmId: string, metric: ReturnType<StateMachine['metricFailed']>, what: string): Alarm =>
-      new Alarm(this, alarmId, {
-        alarmDescription: `Orders ${config.stageName}: ${what}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-    const period = { period: Duration.minutes(5), statistic: 'Sum' };
-    this.failedAlarm = alarmOn(
-      'ExecutionsFailedAlarm',
-      this.stateMachine.metricFailed(period),
-      'an order saga execution failed (CompensationFailed: a refund or release kept failing); the order needs an operator',
-    );
-    this.timedOutAlarm = alarmOn(
-      'ExecutionsTimedOutAlarm',
-      this.stateMachine.metricTimedOut(period),
-      'an order saga execution timed out; its order may be left in PROCESSING without compensation',
-    );
   }
 
   public get stateMachineArn(): string {

@@ -4,6 +4,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
+import { AliasDeployments } from './alias-deployments';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { NotificationsTopic } from './notifications-topic';
 import {
@@ -18,6 +19,8 @@ import {
 import { OrderEventsKey } from './order-events-key';
 import { OrderSaga } from './order-saga';
 import { OrdersApi } from './orders-api';
+import { OrdersMonitoring } from './orders-monitoring';
+import { OpsTopic } from './ops-topic';
 import { BY_CREATED_AT_INDEX, BY_STATUS_INDEX, KEY_PREFIXES, OrdersTable } from './orders-table';
 import { type DeadLetterQueue, ProcessingQueue } from './processing-queue';
 import { RustLambda } from './rust-lambda';
@@ -54,6 +57,22 @@ export class OrdersStack extends Stack {
   public readonly saga: OrderSaga;
   public readonly stockSeed?: StockSeed;
   public readonly api: OrdersApi;
+  public readonly opsTopic: OpsTopic;
+  public readonly deployments: AliasDeployments;
+  public readonly monitoring: OrdersMonitoring;
+
+  /** Every Rust function of the stage (each a `live` alias CodeDeploy shifts). */
+  public get rustFunctions(): RustLambda[] {
+    return [
+      this.createOrder,
+      this.getOrder,
+      this.listOrders,
+      this.cancelOrder,
+      this.processOrders,
+      this.notifyCustomer,
+      ...this.sagaFunctions.all,
+    ];
+  }
 
   constructor(scope: Construct, id: string, props: OrdersStackProps) {
     super(scope, id, props);
@@ -257,6 +276,34 @@ export class OrdersStack extends Stack {
       cancelOrder: this.cancelOrder.alias,
     });
 
+    // Operations: canary releases of every `live` alias, alarms and the dashboard.
+    this.opsTopic = new OpsTopic(this, 'Ops', { config, key: this.eventsKey });
+    this.deployments = new AliasDeployments(this, 'Deployments', {
+      config,
+      functions: this.rustFunctions,
+      opsTopic: this.opsTopic.topic,
+    });
+    this.monitoring = new OrdersMonitoring(this, 'Monitoring', {
+      config,
+      opsTopic: this.opsTopic.topic,
+      functions: this.rustFunctions,
+      api: this.api.restApi,
+      processingQueue: this.processingQueue.queue,
+      processingDeadLetterQueue: this.processingQueue.deadLetterQueue.queue,
+      deadLetterQueues: [
+        { name: 'notifier-dlq', queue: this.notifierDeadLetterQueue.queue },
+        { name: 'order-created-pipe-dlq', queue: this.orderCreatedPipe.deadLetterQueue.queue },
+        { name: 'status-pipe-dlq', queue: this.orderStatusChangedPipe.deadLetterQueue.queue },
+      ],
+      pipes: [
+        { name: 'order-created-pipe', pipe: this.orderCreatedPipe.pipe },
+        { name: 'status-pipe', pipe: this.orderStatusChangedPipe.pipe },
+      ],
+      table: this.table.table,
+      stateMachine: this.saga.stateMachine,
+      rollbackAlarms: this.deployments.rollbackAlarms,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Orders REST API stage' });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKey.keyId,
@@ -286,6 +333,10 @@ export class OrdersStack extends Stack {
     new CfnOutput(this, 'NotificationsDeadLetterQueueUrl', {
       value: this.notifierDeadLetterQueue.queue.queueUrl,
       description: 'Dead-letter queue of the notify-customer subscription (SNS messages SNS could not deliver)',
+    });
+    new CfnOutput(this, 'OpsTopicArn', {
+      value: this.opsTopic.topic.topicArn,
+      description: 'Ops topic: every alarm of the stage notifies it (docs/operations.md)',
     });
     new CfnOutput(this, 'NotificationsTopicArn', {
       value: this.notifications.topicArn,

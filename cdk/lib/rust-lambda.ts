@@ -1,4 +1,4 @@
-import { AssetHashType, type Duration } from 'aws-cdk-lib';
+import { AssetHashType, Duration } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias, Architecture, LoggingFormat, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -8,7 +8,7 @@ import type { StageConfig } from './config';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CARGO_MANIFEST, LAMBDAS_DIR, REPO_ROOT } from './paths';
-import { rustSourceHash } from './source-hash';
+import { rustAssetHash, type RustBuildSettings, rustSourceHash } from './source-hash';
 
 /**
  * Context key that replaces the computed source hash. Only for tests, so
@@ -31,6 +31,32 @@ export interface RustLambdaProps {
   readonly timeout?: Duration;
   /** Added to STAGE, RUST_LOG and METRICS_NAMESPACE, which every function gets. */
   readonly environment?: Record<string, string>;
+  /** Build settings (default: `DEFAULT_RUST_BUILD`: arm64, release, no features, no extra flags). */
+  readonly build?: Partial<RustLambdaBuild>;
+}
+
+/** How a function's binary is built; all of it is part of the asset hash. */
+export interface RustLambdaBuild extends Omit<RustBuildSettings, 'architecture'> {
+  /** The function's architecture, and the build target. */
+  readonly architecture: Architecture;
+}
+
+export const DEFAULT_RUST_BUILD: RustLambdaBuild = {
+  architecture: Architecture.ARM_64,
+  profile: 'release',
+  features: [],
+  cargoLambdaFlags: [],
+  environment: {},
+};
+
+/** The flags cargo lambda gets for `build` (features first, then the extra flags). */
+export function cargoLambdaFlags(build: RustLambdaBuild): string[] {
+  return [...(build.features.length > 0 ? ['--features', build.features.join(',')] : []), ...build.cargoLambdaFlags];
+}
+
+/** `build` as the asset hash sees it. */
+export function buildSettings(build: RustLambdaBuild): RustBuildSettings {
+  return { ...build, architecture: build.architecture.name };
 }
 
 /**
@@ -45,10 +71,17 @@ export class RustLambda extends Construct {
   public readonly alias: Alias;
   public readonly logGroup: LogGroup;
   public readonly role: Role;
+  /** The function crate (`lambdas/<binaryName>`), also the name alarms use. */
+  public readonly binaryName: string;
+  public readonly timeout: Duration;
+  public readonly build: RustLambdaBuild;
 
   constructor(scope: Construct, id: string, props: RustLambdaProps) {
     super(scope, id);
     const { config } = props;
+    this.binaryName = props.binaryName;
+    this.timeout = props.timeout ?? config.lambda.timeout;
+    this.build = { ...DEFAULT_RUST_BUILD, ...props.build };
     const crateManifest = join(LAMBDAS_DIR, props.binaryName, 'Cargo.toml');
     if (!existsSync(crateManifest)) {
       throw new Error(`RustLambda ${props.binaryName}: no function crate at lambdas/${props.binaryName}/Cargo.toml`);
@@ -81,16 +114,20 @@ export class RustLambda extends Construct {
       manifestPath: CARGO_MANIFEST,
       binaryName: props.binaryName,
       runtime: 'provided.al2023',
-      architecture: Architecture.ARM_64,
-      // Identical in every stage, so the asset cache bundles each binary once per synth.
+      architecture: this.build.architecture,
+      // Identical in every stage, so the asset cache bundles each binary once
+      // per synth; the hash covers the sources and every build setting.
       bundling: {
-        architecture: Architecture.ARM_64,
+        architecture: this.build.architecture,
+        profile: this.build.profile,
+        cargoLambdaFlags: cargoLambdaFlags(this.build),
+        environment: { ...this.build.environment },
         assetHashType: AssetHashType.CUSTOM,
-        assetHash: `${props.binaryName}:${sourceHash}`,
+        assetHash: rustAssetHash(props.binaryName, sourceHash, buildSettings(this.build)),
       },
       description: props.description,
       memorySize: config.lambda.memoryMb,
-      timeout: props.timeout ?? config.lambda.timeout,
+      timeout: this.timeout,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
@@ -107,6 +144,11 @@ export class RustLambda extends Construct {
       aliasName: 'live',
       version: this.function.currentVersion,
     });
+  }
+
+  /** A share of the function's timeout (alarm thresholds on its duration). */
+  public percentOfTimeout(percent: number): Duration {
+    return Duration.millis(Math.round((this.timeout.toMilliseconds() * percent) / 100));
   }
 
   /** Grant something to the function's role (explicit statements only). */

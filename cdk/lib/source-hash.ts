@@ -73,3 +73,35 @@ export function rustSourceHash(repoRoot: string): string {
   }
   return h;
 }
+
+/** What, besides the sources, decides the binary a function's build produces. */
+export interface RustBuildSettings {
+  /** `arm64` or `x86_64` (cargo lambda `--arm64` / `--x86-64`). */
+  readonly architecture: string;
+  /** The cargo profile (`--release` for `release`, else `--profile <name>`). */
+  readonly profile: string;
+  /** Cargo features of the function crate (`--features`). */
+  readonly features: readonly string[];
+  /** Further `cargo lambda build` flags, in order. */
+  readonly cargoLambdaFlags: readonly string[];
+  /** Build environment (e.g. RUSTFLAGS). */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/**
+ * The custom asset hash of one function: its binary, the source hash and a
+ * sha256 over its build settings in a canonical form (features and
+ * environment sorted; flags keep their order, which cargo sees). Equal inputs
+ * give the same hash on every synth; any other setting a different one.
+ */
+export function rustAssetHash(binaryName: string, sourceHash: string, build: RustBuildSettings): string {
+  const canonical = JSON.stringify({
+    architecture: build.architecture,
+    profile: build.profile,
+    features: [...build.features].sort(),
+    cargoLambdaFlags: [...build.cargoLambdaFlags],
+    environment: Object.entries(build.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  });
+  const settings = createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  return `${binaryName}:${sourceHash}:${settings}`;
+}

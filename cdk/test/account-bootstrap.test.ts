@@ -185,7 +185,9 @@ describe('Orders-account (once per account)', () => {
     const { stages } = buildTestApp({}, false);
     const glob = new RegExp(`^${ORDERS_TOPIC_NAME_PATTERN.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
     for (const stage of stages.values()) {
-      const topicId = onlyOne(Object.keys(resources(Template.fromStack(stage.service), 'AWS::SNS::Topic')), 'topic');
+      // The traced topic (notifications); the ops alarms topic has no active tracing.
+      const topics = resources(Template.fromStack(stage.service), 'AWS::SNS::Topic');
+      const topicId = onlyOne(Object.keys(topics).filter((id) => topics[id]?.Properties?.TracingConfig === 'Active'), 'traced topic');
       // CloudFormation: <stack name>-<logical id>-<random suffix> (no TopicName is set).
       expect(resources(Template.fromStack(stage.service), 'AWS::SNS::Topic')[topicId]?.Properties?.TopicName).toBeUndefined();
       expect(`${stage.service.stackName}-${topicId}-1A2B3C4D5E6F`).toMatch(glob);

@@ -35,8 +35,8 @@ describe('stage config', () => {
     });
   });
 
-  test('deployment style: canary only in prod', () => {
-    expect(['dev', 'staging', 'prod'].map((s) => stageConfig(s as 'dev', {}).deploymentStyle)).toEqual(['all-at-once', 'all-at-once', 'canary']);
+  test('deployment style: all at once in dev, linear in staging, canary only in prod', () => {
+    expect(['dev', 'staging', 'prod'].map((s) => stageConfig(s as 'dev', {}).deploymentStyle)).toEqual(['all-at-once', 'linear', 'canary']);
   });
 
   test('CORS origins per stage', () => {

@@ -116,3 +116,26 @@ export function parseJsonTemplate(template: string): any {
   for (const v of QUOTED_CONTEXT_VARIABLES) s = s.split(v).join(JSON.stringify(v));
   return JSON.parse(s);
 }
+
+/** A metric an alarm reads, whether the alarm names it directly or through `Metrics` (metric math). */
+export interface AlarmMetric {
+  readonly Namespace: string;
+  readonly MetricName: string;
+  readonly Dimensions: any[];
+  readonly Stat: string;
+  readonly Period: number;
+}
+
+export function alarmMetrics(alarm: Record<string, any>): AlarmMetric[] {
+  if (alarm.MetricName !== undefined) {
+    return [{ Namespace: alarm.Namespace, MetricName: alarm.MetricName, Dimensions: alarm.Dimensions ?? [], Stat: alarm.Statistic ?? alarm.ExtendedStatistic, Period: alarm.Period }];
+  }
+  return (alarm.Metrics ?? [])
+    .filter((m: any) => m.MetricStat !== undefined)
+    .map((m: any) => ({ ...m.MetricStat.Metric, Dimensions: m.MetricStat.Metric.Dimensions ?? [], Stat: m.MetricStat.Stat, Period: m.MetricStat.Period }));
+}
+
+/** The properties of every alarm of a template. */
+export function alarmsOf(t: Template): Array<Record<string, any>> {
+  return Object.values(resources(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
+}

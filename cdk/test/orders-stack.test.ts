@@ -384,6 +384,7 @@ describe('REST API', () => {
         'NotificationsDeadLetterQueueUrl',
         'StateMachineArn',
         'NotificationsTopicArn',
+        'OpsTopicArn',
       ].sort(),
     );
   });

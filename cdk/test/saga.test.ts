@@ -7,7 +7,7 @@ import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
 import { ORDER_SAGA_DEFINITION_PATH, SAGA_SUBSTITUTIONS } from '../lib/order-saga';
 import { SAGA_FUNCTION_DESCRIPTIONS } from '../lib/saga-functions';
 import { readStockSeed, SEED_UPDATED_AT } from '../lib/stock-seed';
-import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+import { alarmMetrics, alarmsOf, asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
 
 const testApp = buildTestApp({}, false);
 const t = (s: StageName) => testApp.template(s);
@@ -156,16 +156,17 @@ describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
     }
   });
 
-  test('alarms on failed executions (a compensation kept failing) and timed-out executions', () => {
-    const alarms = Object.values(ofType(stage, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+  test('alarms on failed (a compensation kept failing), timed-out and throttled executions', () => {
+    const alarms = alarmsOf(t(stage)).filter((a) => alarmMetrics(a).some((m) => m.Namespace === 'AWS/States'));
+    expect(alarms.flatMap((a) => alarmMetrics(a).map((m) => m.MetricName)).sort()).toEqual(['ExecutionThrottled', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const a of alarms) {
+      expect(alarmMetrics(a)).toEqual([
+        expect.objectContaining({ Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId(stage) } }], Stat: 'Sum' }),
+      ]);
       expect(a).toMatchObject({
-        Namespace: 'AWS/States',
-        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId(stage) } }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        // More than 0: one failed execution is enough.
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'notBreaching',
       });
     }

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { computeRustSourceHash, rustSourceFiles } from '../lib/source-hash';
+import { computeRustSourceHash, rustAssetHash, rustSourceFiles } from '../lib/source-hash';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'orders-hash-'));
@@ -85,5 +85,25 @@ describe('stable Rust source hash', () => {
 
   test('the repository itself hashes', () => {
     expect(computeRustSourceHash(join(__dirname, '..', '..'))).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('rustAssetHash: sources and build settings', () => {
+  const base = { architecture: 'arm64', profile: 'release', features: ['a', 'b'], cargoLambdaFlags: ['--locked'], environment: { A: '1', B: '2' } };
+
+  test('binary, source hash and settings; the same settings in another order give the same hash', () => {
+    const h = rustAssetHash('create-order', 'src', base);
+    expect(h).toMatch(/^create-order:src:[0-9a-f]{16}$/);
+    expect(rustAssetHash('create-order', 'src', { ...base, features: ['b', 'a'], environment: { B: '2', A: '1' } })).toBe(h);
+  });
+
+  test.each([
+    ['architecture', { architecture: 'x86_64' }],
+    ['profile', { profile: 'dev' }],
+    ['features', { features: ['a'] }],
+    ['flags', { cargoLambdaFlags: ['--locked', '--offline'] }],
+    ['environment', { environment: { A: '1', B: '3' } }],
+  ])('a different %s gives a different hash', (_name, change) => {
+    expect(rustAssetHash('create-order', 'src', { ...base, ...change })).not.toBe(rustAssetHash('create-order', 'src', base));
   });
 });

@@ -1,0 +1,38 @@
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import type { OrderEventsKey } from './order-events-key';
+
+export interface OpsTopicProps {
+  readonly config: StageConfig;
+  /** The topic is encrypted with the order events key; CloudWatch gets to use it for alarm notifications. */
+  readonly key: OrderEventsKey;
+}
+
+/**
+ * The stage's ops topic: every alarm (and every rollback alarm) notifies it
+ * on ALARM and on OK. Encrypted, TLS-only; an e-mail subscription when the
+ * stage config has `monitoring.opsEmail` (the topic exists either way, so
+ * other subscribers, chat or paging, can be added without a deploy).
+ */
+export class OpsTopic extends Construct {
+  public readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: OpsTopicProps) {
+    super(scope, id);
+    const { config, key } = props;
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `Orders ${config.stageName} ops alarms`,
+      masterKey: key.key,
+      enforceSSL: true,
+    });
+    // Like every stateful resource of the stage (a retained topic keeps its confirmed subscriptions).
+    this.topic.applyRemovalPolicy(config.removalPolicy);
+    // CloudWatch publishes alarm notifications with its service principal:
+    // an encrypted topic needs the key policy to let it (alarms of this account and region only).
+    key.allowServiceOfThisAccount('AllowCloudWatchAlarmsToNotifyTheOpsTopic', 'cloudwatch', 'alarm:*');
+    const email = config.monitoring.opsEmail;
+    if (email !== undefined) this.topic.addSubscription(new EmailSubscription(email));
+  }
+}
