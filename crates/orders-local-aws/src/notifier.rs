@@ -24,7 +24,7 @@ use orders_core::notifications::log_notification;
 use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
 use orders_sqlite::ledger::{channels_text, parse_channels};
 use orders_sqlite::{now_epoch_millis, SqliteStore};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -87,7 +87,7 @@ impl Notifier for RecordingNotifier {
         let earlier: Option<String> = self
             .store
             .with_writer(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = c.savepoint()?;
                 let earlier = tx
                     .prepare_cached(
                         "SELECT channels FROM sent_notifications \

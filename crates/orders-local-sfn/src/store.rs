@@ -6,7 +6,7 @@ use crate::engine::{Event, EventType};
 use crate::error::{ExecutorError, TaskError};
 use chrono::{DateTime, TimeZone, Utc};
 use orders_sqlite::SqliteStore;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
 pub use crate::records::{ExecutionDetail, ExecutionStatus, ExecutionSummary, HistoryEvent};
@@ -145,7 +145,7 @@ pub(crate) async fn insert(
 ) -> Result<bool, ExecutorError> {
     Ok(store
         .with_writer(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let inserted = tx
                 .prepare_cached(
                     "INSERT INTO sfn_executions (state_machine, name, status, input, started_at) \
@@ -175,7 +175,7 @@ pub(crate) async fn commit(
 ) -> Result<bool, ExecutorError> {
     Ok(store
         .with_writer(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             if apply(&tx, &sm, &name, &update, version)? == 0 {
                 return Ok(false);
             }

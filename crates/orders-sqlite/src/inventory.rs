@@ -18,7 +18,7 @@ use orders_core::error::StoreError;
 use orders_core::inventory::{
     Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome, StockLevel,
 };
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Savepoint};
 use uuid::Uuid;
 
 fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
@@ -92,7 +92,7 @@ fn get_reservation(conn: &Connection, order_id: Uuid) -> Result<Option<Reservati
 /// Moves `quantity` of each line from `available` to `reserved` (`sign` 1)
 /// or back (`sign` -1), inside the caller's transaction.
 fn move_units(
-    tx: &Transaction<'_>,
+    tx: &Savepoint<'_>,
     lines: &[ReservationLine],
     sign: i64,
     at: DateTime<Utc>,
@@ -124,9 +124,7 @@ fn reserve(
     lines: &[ReservationLine],
     at: DateTime<Utc>,
 ) -> Result<ReserveOutcome, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     if let Some(existing) = get_reservation(&tx, order_id)? {
         return Ok(ReserveOutcome::Reserved(existing));
     }
@@ -168,9 +166,7 @@ fn release(
     order_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<Reservation>, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     let Some(held) = get_reservation(&tx, order_id)? else {
         return Ok(None);
     };

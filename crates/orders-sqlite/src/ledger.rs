@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::model::OrderStatus;
 use orders_core::ports::{Channel, Claim, NotificationLedger};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -61,9 +61,7 @@ fn claim_on(
     now: DateTime<Utc>,
     lease: Duration,
 ) -> Result<Claim, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     let current: Option<(String, Option<i64>)> = tx
         .prepare_cached(
             "SELECT state, lease_until FROM notification_ledger WHERE order_id = ?1 AND status = ?2",

@@ -41,11 +41,12 @@
 //! WAL checkpoints run on a thread of their own ([`checkpoint`]), so no
 //! write waits for one.
 //!
-//! SQLite calls block, so each one runs on `tokio::task::spawn_blocking`. A
-//! file store has one writer connection (SQLite admits one writer at a time
-//! anyway, so the mutex replaces `SQLITE_BUSY` spinning with a queue) and a
-//! few reader connections that WAL lets read while the writer writes. An
-//! in-memory store has a single connection for both.
+//! A file store has one writer connection, owned by a thread of its own
+//! that commits the writes queued for it in groups ([`writer`]; SQLite
+//! admits one writer at a time anyway), and a few reader connections that
+//! WAL lets read while the writer writes; reads run on
+//! `tokio::task::spawn_blocking`. An in-memory store has a single
+//! connection for both, behind a mutex.
 
 use orders_core::error::StoreError;
 use rusqlite::{Connection, ErrorCode};
@@ -64,6 +65,7 @@ pub mod outbox;
 mod payments;
 mod schema;
 mod stock;
+mod writer;
 
 pub use outbox::{OutboxEntry, OutboxWaker};
 pub use rusqlite;
@@ -76,10 +78,17 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Number of reader connections of a file store.
 const READERS: usize = 2;
 
+/// Where writes go: a file store's writer thread (group commit,
+/// [`writer`]), or an in-memory store's one connection, shared with reads.
+enum Write {
+    Thread(writer::Writer),
+    Inline(Mutex<Connection>),
+}
+
 struct Inner {
     path: Option<PathBuf>,
-    writer: Mutex<Connection>,
-    /// Empty for an in-memory store: reads then use the writer connection.
+    write: Write,
+    /// Empty for an in-memory store: reads then use its one connection.
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     /// Named in-process wake-ups ([`SqliteStore::waker`]).
@@ -118,6 +127,7 @@ impl SqliteStore {
             .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(map_err)?;
         let checkpointer = checkpoint::Checkpointer::start(&path).map_err(map_err)?;
+        let writer = Write::Thread(writer::Writer::start(writer)?);
         let readers = (0..READERS)
             .map(|_| {
                 let conn = Connection::open(&path).map_err(map_err)?;
@@ -139,19 +149,24 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(map_err)?;
         configure(&conn, false)?;
         schema::migrate(&mut conn)?;
-        Ok(Self::from_parts(None, conn, Vec::new(), None))
+        Ok(Self::from_parts(
+            None,
+            Write::Inline(Mutex::new(conn)),
+            Vec::new(),
+            None,
+        ))
     }
 
     fn from_parts(
         path: Option<PathBuf>,
-        conn: Connection,
+        write: Write,
         readers: Vec<Mutex<Connection>>,
         checkpointer: Option<checkpoint::Checkpointer>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 path,
-                writer: Mutex::new(conn),
+                write,
                 readers,
                 next_reader: AtomicUsize::new(0),
                 wakers: Mutex::new(HashMap::new()),
@@ -196,14 +211,16 @@ impl SqliteStore {
     /// Runs `f` on the writer connection, off the async runtime. For the
     /// local stand-ins' tables (queues, sent notifications) on this file, so
     /// that all writes of a process share one connection and never contend
-    /// for SQLite's write lock.
+    /// for SQLite's write lock. On a file store `f` runs inside a group
+    /// commit's transaction ([`writer`]): for several statements that must
+    /// hold together it opens a savepoint (`Connection::savepoint`), never a
+    /// transaction, and its result comes back once the group is committed.
     pub async fn with_writer<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        blocking(move || f(&mut lock(&inner.writer)).map_err(map_err)).await
+        self.with_writer_store(move |c| f(c).map_err(map_err)).await
     }
 
     /// Runs `f` on the writer connection, off the async runtime, for this
@@ -213,8 +230,17 @@ impl SqliteStore {
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        blocking(move || f(&mut lock(&inner.writer))).await
+        match &self.inner.write {
+            Write::Thread(writer) => writer.call(f).await,
+            Write::Inline(_) => {
+                let inner = self.inner.clone();
+                blocking(move || match &inner.write {
+                    Write::Inline(conn) => f(&mut lock(conn)),
+                    Write::Thread(_) => unreachable!("an in-memory store writes inline"),
+                })
+                .await
+            }
+        }
     }
 
     /// Runs `f` on a reader connection (the writer's for an in-memory store).
@@ -234,7 +260,12 @@ impl Inner {
         f: impl FnOnce(&Connection) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         if self.readers.is_empty() {
-            return f(&lock(&self.writer));
+            return match &self.write {
+                Write::Inline(conn) => f(&lock(conn)),
+                Write::Thread(_) => Err(StoreError::Other(
+                    "a file store has reader connections".into(),
+                )),
+            };
         }
         let n = self.readers.len();
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;

@@ -10,7 +10,7 @@ use orders_core::ports::{
     CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
     SortOrder, StatusChange, TransitionOutcome,
 };
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 fn read_record(conn: &Connection, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
@@ -90,9 +90,7 @@ fn create(
 ) -> Result<CreateOutcome, StoreError> {
     let doc = encode_order(order)?;
     let order_id = order.order_id.to_string();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     if let Some(rec) = record {
         // A live record wins: nothing is written (the transaction rolls back
         // when dropped). An expired one is replaced below. "Now" is the
@@ -215,9 +213,7 @@ fn transition(
 ) -> Result<TransitionOutcome, StoreError> {
     let event = change.event()?;
     let order_id = change.order_id.to_string();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     let Some(mut order) = get(&tx, &order_id)? else {
         return Ok(TransitionOutcome::NotFound);
     };

@@ -18,7 +18,7 @@ use crate::{now_epoch_millis, SqliteStore};
 use orders_core::error::StoreError;
 use orders_core::events::{OrderCreated, OrderEvent, OrderStatusChanged};
 use orders_core::model::Order;
-use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, Savepoint};
 use tokio::sync::watch;
 
 /// One event waiting in the outbox.
@@ -99,10 +99,10 @@ impl SqliteStore {
     /// is not called then).
     pub async fn dispatch_outbox<F>(&self, max: usize, deliver: F) -> Result<usize, StoreError>
     where
-        F: FnOnce(&Transaction<'_>, &[OutboxEntry]) -> rusqlite::Result<()> + Send + 'static,
+        F: FnOnce(&Savepoint<'_>, &[OutboxEntry]) -> rusqlite::Result<()> + Send + 'static,
     {
         self.with_writer(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             let rows = pending_on(&tx, max)?;
             if rows.is_empty() {
                 return Ok(0);

@@ -10,7 +10,7 @@ use crate::{blocking, map_err, SqliteStore};
 use async_trait::async_trait;
 use orders_core::error::StoreError;
 use orders_core::payments::{AttemptCounter, Payment, PaymentLedger, PaymentStatus, Refund};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 fn encode(payment: &Payment) -> Result<String, StoreError> {
@@ -39,9 +39,7 @@ fn record_charge(conn: &mut Connection, payment: &Payment) -> Result<Payment, St
     }
     let order_id = payment.order_id.to_string();
     let doc = encode(payment)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     tx.prepare_cached(
         "INSERT INTO payments (order_id, status, created_at, doc) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (order_id) DO NOTHING",
@@ -70,9 +68,7 @@ fn record_refund(
     refund: &Refund,
 ) -> Result<Option<Payment>, StoreError> {
     let order_id = order_id.to_string();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = conn.savepoint().map_err(map_err)?;
     let Some(mut payment) = get(&tx, &order_id)? else {
         return Ok(None);
     };

@@ -5,7 +5,7 @@
 use super::Queue;
 use orders_core::error::StoreError;
 use orders_sqlite::now_epoch_millis;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 
 /// A message in the dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl Queue {
         let moved = self
             .store
             .with_writer(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = c.savepoint()?;
                 let now = now_epoch_millis();
                 let base = "UPDATE queue_messages SET queue = ?2, source_queue = NULL, \
                             receive_count = 0, receipt = NULL, visible_at = ?3, \

@@ -36,7 +36,7 @@ impl Queue {
         let receipts: Vec<String> = receipt_handles.iter().map(|r| r.to_string()).collect();
         self.store
             .with_writer(move |c| {
-                let tx = c.transaction()?;
+                let tx = c.savepoint()?;
                 let mut deleted = 0;
                 {
                     let mut stmt = tx.prepare_cached(DELETE_BY_RECEIPT)?;

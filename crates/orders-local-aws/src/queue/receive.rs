@@ -5,7 +5,7 @@
 use super::{millis, Queue, QueueConfig, MAX_BATCH, POLL_INTERVAL};
 use orders_core::error::StoreError;
 use orders_sqlite::now_epoch_millis;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -87,7 +87,7 @@ fn receive_on(
     max: usize,
     visibility: Duration,
 ) -> rusqlite::Result<(Vec<Message>, Option<i64>)> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let now = now_epoch_millis();
     let mut candidates: Vec<(i64, String, String, u32, i64, Option<i64>)> = Vec::new();
     let mut dead = 0;
