@@ -2,6 +2,9 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Period } from 'aws-cdk-lib/aws-apigateway';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
+import { MONITORING, type MonitoringConfig } from './monitoring-config';
+
+export type { MonitoringConfig } from './monitoring-config';
 
 /** The environments the Orders service is deployed to, in promotion order. */
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -48,62 +51,6 @@ export interface StageConfig {
   // --- Operations (issue 9: alarms, dashboard, ops topic, canary rollback) ---
   /** Alarm thresholds, the ops topic's e-mail subscription and the rollback alarms (docs/operations.md). */
   readonly monitoring: MonitoringConfig;
-}
-
-/**
- * Thresholds of the stage's alarms (cdk/lib/orders-monitoring.ts). A `max*`
- * value is the largest value that does not alarm: the alarm fires when the
- * metric is above it for `evaluationPeriods` consecutive periods. Alarms on
- * counts of failures treat missing data as not breaching (no data: nothing failed).
- */
-export interface MonitoringConfig {
-  /** Subscribed (e-mail) to the stage's ops topic; undefined: the topic has no subscriber yet. */
-  readonly opsEmail?: string;
-  /** The period of every alarm's metric. */
-  readonly period: Duration;
-  /** Consecutive breaching periods before an alarm fires. */
-  readonly evaluationPeriods: number;
-  /** Every Rust function (API, processor, notifier, the saga's three), all versions. */
-  readonly functions: {
-    /** `Errors` per period (the saga's functions raise TransientError on purpose: it is retried). */
-    readonly maxErrors: number;
-    readonly maxThrottles: number;
-    /** p99 `Duration` as a percentage of the function's own timeout. */
-    readonly maxP99DurationPercentOfTimeout: number;
-  };
-  /** Age of the processing queue's oldest message (orders waiting for the processor). */
-  readonly maxProcessingQueueAge: Duration;
-  readonly api: {
-    /** Share of requests answered 5XX (0..1; API Gateway's `5XXError` average). */
-    readonly max5xxRate: number;
-    /** p99 `Latency` of the REST API stage. */
-    readonly maxP99Latency: Duration;
-  };
-  /** `ExecutionFailed` of each EventBridge Pipe per period. */
-  readonly maxPipeFailedExecutions: number;
-  readonly table: {
-    /** Read plus write throttle events per period. */
-    readonly maxThrottledEvents: number;
-    readonly maxSystemErrors: number;
-  };
-  /** The order saga's executions per period. */
-  readonly workflow: {
-    readonly maxFailedExecutions: number;
-    readonly maxTimedOutExecutions: number;
-    readonly maxThrottledExecutions: number;
-  };
-  /**
-   * The alarms CodeDeploy watches while it shifts a `live` alias (metrics of
-   * the alias, i.e. of the new and old version behind it): one that fires
-   * rolls the deployment back.
-   */
-  readonly rollback: {
-    readonly period: Duration;
-    /** `Errors` of the alias per period. */
-    readonly maxErrors: number;
-    /** p99 `Duration` of the alias as a percentage of the function's timeout. */
-    readonly maxP99DurationPercentOfTimeout: number;
-  };
 }
 
 /**
@@ -208,46 +155,6 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     smsEnabled: true,
     // Real stock is set with `orders-admin stock`, never by a deploy.
     workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: false },
-  },
-};
-
-// --- Operations (issue 9): alarm thresholds per stage (docs/operations.md) ---
-const MONITORING: Readonly<Record<StageName, MonitoringConfig>> = {
-  // Alarms that tell the developer something broke; nobody is paged.
-  dev: {
-    period: Duration.minutes(5),
-    evaluationPeriods: 1,
-    functions: { maxErrors: 10, maxThrottles: 0, maxP99DurationPercentOfTimeout: 90 },
-    maxProcessingQueueAge: Duration.minutes(15),
-    api: { max5xxRate: 0.05, maxP99Latency: Duration.seconds(5) },
-    maxPipeFailedExecutions: 0,
-    table: { maxThrottledEvents: 10, maxSystemErrors: 0 },
-    workflow: { maxFailedExecutions: 0, maxTimedOutExecutions: 0, maxThrottledExecutions: 0 },
-    rollback: { period: Duration.minutes(1), maxErrors: 5, maxP99DurationPercentOfTimeout: 90 },
-  },
-  staging: {
-    opsEmail: 'ops+staging@orders.example.com',
-    period: Duration.minutes(5),
-    evaluationPeriods: 1,
-    functions: { maxErrors: 5, maxThrottles: 0, maxP99DurationPercentOfTimeout: 80 },
-    maxProcessingQueueAge: Duration.minutes(10),
-    api: { max5xxRate: 0.02, maxP99Latency: Duration.seconds(3) },
-    maxPipeFailedExecutions: 0,
-    table: { maxThrottledEvents: 5, maxSystemErrors: 0 },
-    workflow: { maxFailedExecutions: 0, maxTimedOutExecutions: 0, maxThrottledExecutions: 0 },
-    rollback: { period: Duration.minutes(1), maxErrors: 3, maxP99DurationPercentOfTimeout: 80 },
-  },
-  prod: {
-    opsEmail: 'ops@orders.example.com',
-    period: Duration.minutes(5),
-    evaluationPeriods: 1,
-    functions: { maxErrors: 5, maxThrottles: 0, maxP99DurationPercentOfTimeout: 80 },
-    maxProcessingQueueAge: Duration.minutes(5),
-    api: { max5xxRate: 0.01, maxP99Latency: Duration.seconds(2) },
-    maxPipeFailedExecutions: 0,
-    table: { maxThrottledEvents: 0, maxSystemErrors: 0 },
-    workflow: { maxFailedExecutions: 0, maxTimedOutExecutions: 0, maxThrottledExecutions: 0 },
-    rollback: { period: Duration.minutes(1), maxErrors: 2, maxP99DurationPercentOfTimeout: 80 },
   },
 };
 
