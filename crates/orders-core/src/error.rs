@@ -27,7 +27,7 @@ impl FieldError {
 }
 
 /// What a store (DynamoDB, SQLite) can fail with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// An order with this id already exists (the conditional write failed).
     #[error("order {0} already exists")]

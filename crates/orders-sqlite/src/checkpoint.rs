@@ -14,6 +14,7 @@
 //! cannot copy yet (frames a reader still needs) waits for the next round.
 //! The thread ends when the store's last clone is dropped.
 
+use orders_core::error::StoreError;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -31,9 +32,10 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts checkpointing the database at `path` on a connection of its
     /// own. The writer connection must have `wal_autocheckpoint = 0`.
-    pub(crate) fn start(path: &Path) -> rusqlite::Result<Self> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+    pub(crate) fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(super::map_err)?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)
+            .map_err(super::map_err)?;
         let (stop, stopped) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -50,10 +52,7 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| {
-                rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                    Some(format!("could not start the checkpoint thread: {e}")),
-                )
+                StoreError::Other(format!("could not start the checkpoint thread: {e}"))
             })?;
         Ok(Self { _stop: stop })
     }

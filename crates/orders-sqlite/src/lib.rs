@@ -82,7 +82,7 @@ const READERS: usize = 2;
 /// [`writer`]), or an in-memory store's one connection, shared with reads.
 enum Write {
     Thread(writer::Writer),
-    Inline(Mutex<Connection>),
+    Inline(Arc<Mutex<Connection>>),
 }
 
 struct Inner {
@@ -126,7 +126,7 @@ impl SqliteStore {
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(map_err)?;
-        let checkpointer = checkpoint::Checkpointer::start(&path).map_err(map_err)?;
+        let checkpointer = checkpoint::Checkpointer::start(&path)?;
         let writer = Write::Thread(writer::Writer::start(writer)?);
         let readers = (0..READERS)
             .map(|_| {
@@ -151,7 +151,7 @@ impl SqliteStore {
         schema::migrate(&mut conn)?;
         Ok(Self::from_parts(
             None,
-            Write::Inline(Mutex::new(conn)),
+            Write::Inline(Arc::new(Mutex::new(conn))),
             Vec::new(),
             None,
         ))
@@ -232,13 +232,9 @@ impl SqliteStore {
     {
         match &self.inner.write {
             Write::Thread(writer) => writer.call(f).await,
-            Write::Inline(_) => {
-                let inner = self.inner.clone();
-                blocking(move || match &inner.write {
-                    Write::Inline(conn) => f(&mut lock(conn)),
-                    Write::Thread(_) => unreachable!("an in-memory store writes inline"),
-                })
-                .await
+            Write::Inline(conn) => {
+                let conn = conn.clone();
+                blocking(move || f(&mut lock(&conn))).await
             }
         }
     }

@@ -113,7 +113,7 @@ fn commit_group(conn: &mut Connection, group: Vec<Job>) {
         // busy timeout): no job runs, each gets the error.
         let e = super::map_err(e);
         for job in group {
-            let (_, deliver) = job(Err(same_error(&e)));
+            let (_, deliver) = job(Err(e.clone()));
             deliver(Ok(()));
         }
         return;
@@ -129,7 +129,7 @@ fn commit_group(conn: &mut Connection, group: Vec<Job>) {
     for deliver in delivers {
         deliver(match &committed {
             Ok(()) => Ok(()),
-            Err(e) => Err(same_error(e)),
+            Err(e) => Err(e.clone()),
         });
     }
 }
@@ -149,16 +149,6 @@ fn job_in_savepoint(conn: &mut Connection, job: Job) -> (bool, Deliver) {
         tracing::error!(error = %e, "could not end a write's savepoint");
     }
     (ok, deliver)
-}
-
-/// The commit's error, once per job of the group.
-fn same_error(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::OrderExists(m) => StoreError::OrderExists(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Other(m) => StoreError::Other(m.clone()),
-    }
 }
 
 #[cfg(test)]
