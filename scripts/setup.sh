@@ -7,6 +7,7 @@
 #   Python : .venv from scripts/requirements-tools.txt (cargo-lambda + zig,
 #            cfn-lint, moto[server], openapi-spec-validator)
 #   Node   : node_modules from package-lock.json (scripts/npm-install.sh: npm ci)
+#   Browser: Debian's chromium (apt-get), for the status page's browser test
 #
 # Expects on the machine: rustup with a stable toolchain, node 20 + npm,
 # python3 (3.11), java 17 (DynamoDB Local).
@@ -81,6 +82,26 @@ if [[ -f package-lock.json ]]; then
   fi
 else
   die "package-lock.json is missing (the CDK app's pinned toolchain)"
+fi
+
+# --- Browser (the status page's test) -------------------------------------------
+# Headless Chromium from Debian's package, driven by npm playwright-core with
+# executablePath (a test tool's own browser download fails on these machines).
+# ORDERS_CHROMIUM names another binary; ORDERS_SKIP_BROWSER=1 skips the install.
+if [[ -z ${ORDERS_CHROMIUM:-} && ${ORDERS_SKIP_BROWSER:-0} != 1 && ! -x /usr/bin/chromium ]]; then
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+    log "apt-get install chromium (headless browser for the status page test)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends chromium >/dev/null ||
+      { apt-get update -qq >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; } ||
+      die "apt-get install chromium failed"
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    log "sudo apt-get install chromium (headless browser for the status page test)"
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null ||
+      die "apt-get install chromium failed"
+  else
+    log "chromium not installed and apt-get unavailable: the browser test will be skipped locally"
+  fi
 fi
 
 # --- Optional accelerators ------------------------------------------------------
