@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (`.ci/run` execs this script):
 #
-#   setup -> static checks (fmt, workflows, OpenAPI, tsc) -> clippy ->
+#   setup -> static checks (fmt, workflows, OpenAPI, Postman, tsc) -> clippy ->
 #   cargo tests (unit, contract against moto, e2e against the local host) ->
 #   schemathesis against the local host -> DynamoDB Local contract run -> CDK tests -> arm64 synth -> cfn-lint
 #
@@ -224,13 +224,22 @@ openapi() {
   .venv/bin/python scripts/check-openapi.py contracts/openapi.yaml
 }
 
+# postman/ is generated from contracts/openapi.yaml: regenerate and compare.
+postman_check() {
+  require_script scripts/postman.mjs
+  require_npm_script postman:check
+  npm run --silent postman:check
+}
+
 # Everything a later step needs is checked for up front, so a missing piece
 # fails in seconds rather than after the Rust build.
 preflight() {
   require_script scripts/setup.sh scripts/moto.sh scripts/synth.sh scripts/cfn-lint.sh \
-    scripts/lint-workflows.sh scripts/check-openapi.py scripts/schemathesis.sh scripts/schemathesis.toml
+    scripts/lint-workflows.sh scripts/check-openapi.py scripts/schemathesis.sh scripts/schemathesis.toml \
+    scripts/postman.mjs
   [[ -f package.json ]] || { echo "error: package.json is missing" >&2; return 1; }
   require_npm_script test:cdk
+  require_npm_script postman:check
   echo "all required scripts are present"
 }
 
@@ -239,6 +248,7 @@ step "setup (toolchains, .venv, node_modules)" run_script scripts/setup.sh
 step "cargo fmt --check" cargo fmt --all -- --check
 step "lint GitHub workflows (actionlint)" run_script scripts/lint-workflows.sh
 step "validate contracts/openapi.yaml" openapi
+step "Postman collection current with contracts/openapi.yaml" postman_check
 step "tsc --noEmit" typecheck
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 MOTO_STARTED=1 # from here on the EXIT trap stops it, whatever happens
