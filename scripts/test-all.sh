@@ -3,7 +3,8 @@
 #
 #   setup -> static checks (fmt, workflows, OpenAPI, Postman, tsc) -> clippy ->
 #   cargo tests (unit, contract against moto, e2e against the local host) ->
-#   schemathesis and demo.sh against the local host -> DynamoDB Local contract run -> CDK tests -> arm64 synth -> cfn-lint
+#   schemathesis and demo.sh against the local host -> DynamoDB Local contract run ->
+#   stage clean-up against moto -> CDK tests -> arm64 synth -> cfn-lint
 #
 # Fails fast, on the first failing step, and always prints a summary of the
 # steps with their durations. A step whose script is missing is a failure,
@@ -236,7 +237,8 @@ postman_check() {
 preflight() {
   require_script scripts/setup.sh scripts/moto.sh scripts/synth.sh scripts/cfn-lint.sh \
     scripts/lint-workflows.sh scripts/check-openapi.py scripts/schemathesis.sh scripts/schemathesis.toml \
-    scripts/postman.mjs scripts/local-host.sh scripts/demo.sh scripts/demo.py scripts/demo-test.sh
+    scripts/postman.mjs scripts/local-host.sh scripts/demo.sh scripts/demo.py scripts/demo-test.sh \
+    scripts/cleanup-stage.sh scripts/cleanup_stage.py scripts/cleanup-stage-test.sh scripts/cleanup_stage_test.py
   [[ -f package.json ]] || { echo "error: package.json is missing" >&2; return 1; }
   require_npm_script test:cdk
   require_npm_script postman:check
@@ -262,6 +264,8 @@ step "schemathesis vs the local host (contracts/openapi.yaml)" run_script script
 # scripts/demo.sh against the local host: every path to its terminal status.
 step "demo.sh vs the local host (every saga path)" run_script scripts/demo-test.sh
 step "DynamoDB Local contract run" dynamodb_local
+# The stage clean-up against its own moto on 127.0.0.1 (stacks from the templates).
+step "cleanup-stage.sh vs moto (retained resources)" run_script scripts/cleanup-stage-test.sh
 step "CDK tests (jest, cdk-nag)" cdk_tests
 step "cdk synth (arm64 release builds)" run_script scripts/synth.sh
 step "cfn-lint synthesized templates" run_script scripts/cfn-lint.sh
