@@ -91,7 +91,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let url = format!("http://{}", listener.local_addr()?);
     let key = state.api_key().to_string();
     println!(
-        "Orders API (local) listening on {url}
+        "Status page: {url}/#key={key}
+  (the key stays in the address's #fragment: never sent to the host, never logged)
+
+Orders API (local) listening on {url}
   database:  {db}
   API key:   {key}
 
