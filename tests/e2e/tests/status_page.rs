@@ -316,3 +316,96 @@ async fn the_redrive_endpoint_moves_the_dead_letter_back() {
     );
     host.server.stop().await.unwrap();
 }
+
+/// The repository's root (tests/e2e/../..).
+fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The browser, or why the browser test cannot run here (then it skips,
+/// unless `ORDERS_REQUIRE_BROWSER=1`, as in `.ci/run`).
+fn browser() -> Result<std::path::PathBuf, String> {
+    let chromium = std::env::var_os("ORDERS_CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/bin/chromium".into());
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Err("node is not on PATH".into());
+    }
+    let playwright = repo_root().join("node_modules/playwright-core/package.json");
+    if !playwright.is_file() {
+        return Err(format!(
+            "{} is missing (scripts/setup.sh)",
+            playwright.display()
+        ));
+    }
+    if !chromium.is_file() {
+        return Err(format!(
+            "{} is missing (scripts/setup.sh, or ORDERS_CHROMIUM)",
+            chromium.display()
+        ));
+    }
+    Ok(chromium)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_in_a_real_browser() {
+    let chromium = match browser() {
+        Ok(c) => c,
+        Err(why) if std::env::var("ORDERS_REQUIRE_BROWSER").as_deref() != Ok("1") => {
+            println!("skipped: {why}");
+            return;
+        }
+        Err(why) => panic!("ORDERS_REQUIRE_BROWSER=1 but {why}"),
+    };
+    let root = repo_root();
+    // ORDERS_SCREENSHOT=docs/img/status-page.png updates the documented one.
+    let screenshot = root.join(
+        std::env::var("ORDERS_SCREENSHOT").unwrap_or_else(|_| "target/status-page.png".into()),
+    );
+    let _ = std::fs::remove_file(&screenshot);
+    let (host, dead_lettered) = host_with_a_dead_letter(pipeline()).await;
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(root.join("tests/browser/status-page.mjs"))
+        .arg(host.server.url())
+        .arg(host.key())
+        .env("ORDERS_CHROMIUM", &chromium)
+        .env("ORDERS_SCREENSHOT", &screenshot)
+        .env("ORDERS_DEAD_LETTER_ORDER", &dead_lettered)
+        .current_dir(&root);
+    let out = tokio::time::timeout(
+        Duration::from_secs(300),
+        tokio::task::spawn_blocking(move || cmd.output()),
+    )
+    .await
+    .expect("the browser test finishes within 5 minutes")
+    .unwrap()
+    .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{log}");
+    assert!(out.status.success(), "the browser test failed:\n{log}");
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{}", screenshot.display());
+
+    // What the page did, seen from the API.
+    let c = Client::of(&host);
+    let summary = c.local("/local/summary").await;
+    assert_eq!(
+        summary["queues"][ORDER_EVENTS_QUEUE]["deadLetters"], 0,
+        "{summary}"
+    );
+    assert_eq!(c.statuses().await[&dead_lettered], "COMPLETED");
+    assert_eq!(
+        (count(&summary, "COMPLETED"), count(&summary, "FAILED")),
+        (3, 2),
+        "{summary}"
+    );
+    host.server.stop().await.unwrap();
+}
