@@ -189,6 +189,8 @@ cargo_tests() {
   # interpreter (scripts/asl-check.mjs, which validates the ASL with
   # asl-validator first); in CI that half must not be skipped.
   export ORDERS_REQUIRE_NODE=1
+  # The status page's browser test (headless Chromium, playwright-core) must run.
+  export ORDERS_REQUIRE_BROWSER=1
   # The crash test kills the real orders-local binary: build every binary
   # first (a no-op for the crates the tests already built).
   cargo build --workspace --bins --locked

@@ -2,7 +2,7 @@
 
 use crate::report::{time, Letter, Listing, Output, Redriven};
 use crate::{AdminError, Target};
-use orders_local_aws::queue::{Queue, QueueConfig, Redrive};
+use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use std::collections::BTreeMap;
 
@@ -51,32 +51,16 @@ pub async fn list(target: &Target, peek: usize) -> Result<Output, AdminError> {
 
 pub async fn redrive(target: &Target, ids: Vec<String>) -> Result<Output, AdminError> {
     let queue = open(target)?;
-    let (which, not_found) = if ids.is_empty() {
-        (Redrive::All, Vec::new())
-    } else {
-        let dead: Vec<String> = queue
-            .list_dead_letters()
-            .await?
-            .into_iter()
-            .map(|d| d.message_id)
-            .collect();
-        let missing = ids
-            .iter()
-            .filter(|id| !dead.contains(id))
-            .cloned()
-            .collect();
-        (Redrive::Ids(ids), missing)
-    };
-    let moved = queue.redrive(which).await?;
+    let done = queue.redrive_ids(ids).await?;
     Ok(Output::Redriven(Redriven {
         backend: "local",
         dead_letter_queue: queue.config().dead_letter_queue.clone(),
         method: "local",
-        moved: Some(moved),
+        moved: Some(done.moved),
         copied_not_deleted: None,
         failed: None,
         destination: Some(queue.name().to_string()),
         task: None,
-        not_found,
+        not_found: done.not_found,
     }))
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::TempDb;
-use orders_local_aws::queue::{Queue, QueueConfig, QueueStats, Redrive, MAX_BATCH};
+use orders_local_aws::queue::{Queue, QueueConfig, QueueStats, Redrive, RedriveOutcome, MAX_BATCH};
 use orders_sqlite::SqliteStore;
 use std::time::{Duration, Instant};
 
@@ -308,14 +308,20 @@ async fn dead_letter_after_three_receives_and_redrive() {
     let dlq = Queue::new(s.clone(), QueueConfig::new("orders-dlq")).unwrap();
     assert_eq!(dlq.stats().await.unwrap().visible, 1);
 
-    // Redrive by id: back with a fresh receive count.
+    // Redrive by id: back with a fresh receive count; an id that is no
+    // dead letter is reported, not moved.
     assert_eq!(
         q.redrive(Redrive::Ids(vec!["nope".into()])).await.unwrap(),
         0
     );
     assert_eq!(
-        q.redrive(Redrive::Ids(vec![poison.clone()])).await.unwrap(),
-        1
+        q.redrive_ids(vec!["nope".into(), poison.clone()])
+            .await
+            .unwrap(),
+        RedriveOutcome {
+            moved: 1,
+            not_found: vec!["nope".into()]
+        }
     );
     assert!(q.list_dead_letters().await.unwrap().is_empty());
     let m = receive_one(&q, LONG).await;

@@ -18,17 +18,19 @@
 use crate::errors::{
     body_error, error_answer, gateway_answer, internal, method_not_allowed, not_found,
 };
-use crate::local_api::{health, local_resource};
+use crate::local_api::{answer, health, local_resource};
+use crate::local_queues;
 use crate::proxy::{from_proxy_response, proxy_event, EventContext};
 use crate::routes::{invoke, model_problems, Route};
 use crate::state::AppState;
+use crate::ui;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use orders_core::OrdersError;
-use orders_http::gateway::{check_media_type, contract};
+use orders_http::gateway::{check_media_type, contract, RequestModel};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tracing::Instrument;
@@ -36,12 +38,17 @@ use tracing::Instrument;
 /// The request id header API Gateway puts on every response.
 pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
+/// The two ends of a request's connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ends {
+    pub(crate) peer: Option<SocketAddr>,
+    /// The host's address the client connected to (the status page's
+    /// `Host` check).
+    pub(crate) local: Option<SocketAddr>,
+}
+
 /// Every request: the gateway's checks, then the function.
-pub(crate) async fn dispatch(
-    state: &AppState,
-    peer: Option<SocketAddr>,
-    req: Request<Body>,
-) -> Response {
+pub(crate) async fn dispatch(state: &AppState, ends: Ends, req: Request<Body>) -> Response {
     let request_id = uuid::Uuid::now_v7().to_string();
     let span = tracing::info_span!(
         "local",
@@ -52,7 +59,7 @@ pub(crate) async fn dispatch(
     let req_headers = req.headers().clone();
     let is_head = req.method() == Method::HEAD;
     let started = std::time::Instant::now();
-    let mut resp = checks(state, peer, req, &request_id)
+    let mut resp = checks(state, ends, req, &request_id)
         .instrument(span.clone())
         .await;
     // CORS on every answer, like the gateway responses and the functions do.
@@ -100,17 +107,12 @@ fn strip_cors(headers: &mut HeaderMap) {
     }
 }
 
-async fn checks(
-    state: &AppState,
-    peer: Option<SocketAddr>,
-    req: Request<Body>,
-    request_id: &str,
-) -> Response {
+async fn checks(state: &AppState, ends: Ends, req: Request<Body>, request_id: &str) -> Response {
     let Some(route) = Route::of(req.uri().path()) else {
         return not_found(request_id);
     };
     let method = req.method().clone();
-    if method == Method::OPTIONS && !matches!(route, Route::Health) {
+    if method == Method::OPTIONS && !matches!(route, Route::Health | Route::Page(_)) {
         return preflight(state, req.headers());
     }
     let as_get = if method == Method::HEAD {
@@ -120,6 +122,13 @@ async fn checks(
     };
     let (spec, params) = match &route {
         Route::Health if as_get == Method::GET => return health(),
+        Route::Page(asset) if as_get == Method::GET => {
+            return ui::page(asset, req.headers(), ends.local, request_id)
+        }
+        Route::Redrive(queue) if as_get == Method::POST => {
+            return redrive(state, queue, req, request_id).await
+        }
+        Route::Redrive(_) => return method_not_allowed(request_id, &route.allow()),
         Route::Api { spec, params } => (*spec, params),
         _ if as_get != Method::GET => return method_not_allowed(request_id, &route.allow()),
         _ => {
@@ -136,14 +145,9 @@ async fn checks(
         return gateway_answer("INVALID_API_KEY", 403, request_id);
     }
     let (parts, body) = req.into_parts();
-    let body = match read_body(&parts.headers, body, state.timeouts.body_read).await {
+    let body = match body_or_refusal(state, &parts.headers, body, request_id).await {
         Ok(b) => b,
-        Err(BodyRefused::TooLarge(e)) => return error_answer(&e, request_id),
-        Err(BodyRefused::Unreadable(problem)) => return body_error(400, &problem, request_id),
-        Err(BodyRefused::TooSlow(after)) => {
-            let problem = format!("did not arrive within {} s", after.as_secs_f64());
-            return body_error(408, &problem, request_id);
-        }
+        Err(refused) => return refused,
     };
     if let Some(model) = &method_spec.request_model {
         if let Err(e) = check_media_type(model, &parts.headers, body.is_empty()) {
@@ -159,7 +163,7 @@ async fn checks(
         method: as_get.as_str(),
         path_parameters: params,
         request_id,
-        peer,
+        peer: ends.peer,
     };
     let event = proxy_event(&parts, &body, &ctx);
     let answer = invoke(state, method_spec, event, request_id)
@@ -170,6 +174,50 @@ async fn checks(
         Err(e) => {
             tracing::error!(error = %e, "handler failed");
             internal(request_id)
+        }
+    }
+}
+
+/// `POST /local/queues/{queue}/redrive`: the key, the body (optional, JSON),
+/// then the redrive.
+async fn redrive(state: &AppState, queue: &str, req: Request<Body>, request_id: &str) -> Response {
+    if !key_ok(state, req.headers()) {
+        return gateway_answer("INVALID_API_KEY", 403, request_id);
+    }
+    let (parts, body) = req.into_parts();
+    let body = match body_or_refusal(state, &parts.headers, body, request_id).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    let json = RequestModel {
+        content_type: orders_http::JSON.into(),
+        schema: String::new(),
+    };
+    if let Err(e) = check_media_type(&json, &parts.headers, body.is_empty()) {
+        tracing::info!(reason = %e, "media type refused");
+        return gateway_answer("UNSUPPORTED_MEDIA_TYPE", 415, request_id);
+    }
+    match local_queues::redrive(state, queue, &body).await {
+        Ok(None) => not_found(request_id),
+        other => answer(other.map(Option::unwrap_or_default), request_id),
+    }
+}
+
+/// The body, or the answer that refuses it (too large, unreadable, too
+/// slow).
+async fn body_or_refusal(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    request_id: &str,
+) -> Result<Bytes, Response> {
+    match read_body(headers, body, state.timeouts.body_read).await {
+        Ok(b) => Ok(b),
+        Err(BodyRefused::TooLarge(e)) => Err(error_answer(&e, request_id)),
+        Err(BodyRefused::Unreadable(problem)) => Err(body_error(400, &problem, request_id)),
+        Err(BodyRefused::TooSlow(after)) => {
+            let problem = format!("did not arrive within {} s", after.as_secs_f64());
+            Err(body_error(408, &problem, request_id))
         }
     }
 }

@@ -17,6 +17,10 @@
 //! - `local_api`: `/health` and the local-only resources
 //!   `GET /local/notifications[?orderId=]` (what the customer was sent) and
 //!   `GET /local/queues` (queue depths and dead letters);
+//! - `local_queues`: queue depths, dead letters and their redrive
+//!   (`/local/queues[/{queue}/dead-letters|/{queue}/redrive]`);
+//! - `ui`: the status page at `/` (files built in from `ui/`, a strict CSP,
+//!   refused to a foreign `Host`);
 //! - `errors`: the answers in the error model.
 //!
 //! CORS headers on every response come from the host's own allow-list (the
@@ -32,12 +36,14 @@ pub mod config;
 mod errors;
 mod gateway;
 mod local_api;
+mod local_queues;
 pub mod pipeline;
 mod proxy;
 mod routes;
 pub mod saga;
 mod server;
 mod state;
+mod ui;
 mod wire;
 
 pub use config::{

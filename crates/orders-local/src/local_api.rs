@@ -2,21 +2,28 @@
 //! (what the customer was sent), `GET /local/queues` (queue depths and dead
 //! letters), the saga's `GET /local/executions[?status=&limit=]` and
 //! `GET /local/executions/{orderId}` (with the state history),
-//! `GET /local/payments[?orderId=&limit=]`, `GET /local/stock`, and
-//! `GET /health`.
+//! `GET /local/payments[?orderId=&limit=]`, `GET /local/stock`,
+//! `GET /local/reservations[?orderId=&limit=]`, the status page's
+//! `GET /local/summary` (orders per status, outbox, queues) and
+//! `GET /local/orders/{orderId}` (an order with everything about it), and
+//! `GET /health`. Queues: [`crate::local_queues`].
 
-use crate::errors::{error_answer, json_answer};
-use crate::pipeline;
+use crate::errors::{error_answer, json_answer, not_found};
+use crate::local_queues;
 use crate::routes::Route;
 use crate::state::AppState;
 use axum::response::Response;
 use http::StatusCode;
 use orders_core::inventory::StockAdmin;
 use orders_core::payments::PaymentLedger;
+use orders_core::ports::OrderReader;
 use orders_core::OrdersError;
 use orders_local_aws::notifier::list_sent_notifications;
 use orders_local_sfn::{ExecutionStatus, ListFilter};
 use serde_json::{json, Map, Value};
+
+/// The notifications, reservations an order detail lists at most.
+const DETAIL_LIMIT: usize = 100;
 
 pub(crate) fn health() -> Response {
     json_answer(StatusCode::OK, r#"{"status":"ok"}"#.to_string())
@@ -34,8 +41,20 @@ pub(crate) async fn local_resource(
         Route::Execution(id) => local_execution(state, id).await,
         Route::Payments => local_payments(state, query).await,
         Route::Stock => local_stock(state).await,
-        _ => local_queues(state).await,
+        Route::Summary => local_summary(state).await,
+        Route::Reservations => local_reservations(state, query).await,
+        Route::OrderDetail(id) => local_order(state, id).await,
+        Route::DeadLetters(name) => match local_queues::dead_letters(state, name).await {
+            Ok(None) => return not_found(request_id),
+            other => other.map(Option::unwrap_or_default),
+        },
+        _ => local_queues::depths(state).await,
     };
+    answer(result, request_id)
+}
+
+/// 200 with `body`, or the error.
+pub(crate) fn answer(result: Result<Value, OrdersError>, request_id: &str) -> Response {
     match result {
         Ok(body) => json_answer(StatusCode::OK, body.to_string()),
         Err(e) => error_answer(&e, request_id),
@@ -144,16 +163,53 @@ async fn local_stock(state: &AppState) -> Result<Value, OrdersError> {
     Ok(json!({ "count": stock.len(), "stock": stock }))
 }
 
-async fn local_queues(state: &AppState) -> Result<Value, OrdersError> {
-    let (events, notifications) = pipeline::queues(&state.store)?;
-    let mut out = Map::new();
-    for q in [events, notifications] {
-        let s = q.stats().await?;
-        out.insert(
-            q.name().to_string(),
-            json!({"visible": s.visible, "inFlight": s.in_flight, "deadLetters": s.dead_letters}),
-        );
-    }
-    let outbox = state.store.outbox_pending(10_000).await?.len();
-    Ok(json!({ "outbox": outbox, "queues": out }))
+/// Orders per status (every status, zeros included), the outbox and the
+/// queues: `/local/queues` and `counts`.
+async fn local_summary(state: &AppState) -> Result<Value, OrdersError> {
+    let counts: Map<String, Value> = state
+        .store
+        .order_counts()
+        .await?
+        .into_iter()
+        .map(|(status, n)| (status.as_str().to_string(), json!(n)))
+        .collect();
+    let mut out = local_queues::depths(state).await?;
+    out["counts"] = Value::Object(counts);
+    Ok(out)
+}
+
+async fn local_reservations(state: &AppState, query: Option<&str>) -> Result<Value, OrdersError> {
+    let p = list_params(query, &[])?;
+    let reservations = state.store.list_reservations(p.order_id, p.limit).await?;
+    Ok(json!({ "count": reservations.len(), "reservations": reservations }))
+}
+
+/// The order (as `GET /orders/{id}` shows it), its saga execution with the
+/// state history (`null` before the saga started it), its payment with any
+/// refund, its reservations and the notifications sent about it.
+async fn local_order(state: &AppState, raw_id: &str) -> Result<Value, OrdersError> {
+    let id = orders_core::model::parse_order_id(raw_id)?;
+    let order = state
+        .store
+        .get_order(id)
+        .await?
+        .ok_or_else(|| OrdersError::NotFound(id.to_string()))?;
+    let execution = state
+        .executor
+        .get(&id.to_string())
+        .await
+        .map_err(executor_error)?;
+    let payment = state.store.get_payment(id).await?;
+    let reservations = state
+        .store
+        .list_reservations(Some(id), DETAIL_LIMIT)
+        .await?;
+    let notifications = list_sent_notifications(&state.store, Some(id), DETAIL_LIMIT).await?;
+    Ok(json!({
+        "order": order,
+        "execution": execution,
+        "payment": payment,
+        "reservations": reservations,
+        "notifications": notifications,
+    }))
 }

@@ -90,8 +90,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let key = state.api_key().to_string();
+    let fragment_key: String = form_urlencoded::byte_serialize(key.as_bytes()).collect();
     println!(
-        "Orders API (local) listening on {url}
+        "Status page: {url}/#key={fragment_key}
+  (the key stays in the address's #fragment: never sent to the host, never logged)
+
+Orders API (local) listening on {url}
   database:  {db}
   API key:   {key}
 

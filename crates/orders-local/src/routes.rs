@@ -3,6 +3,7 @@
 //! function.
 
 use crate::state::{AppState, BoxError};
+use crate::ui::{asset, Asset};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{service_fn, Adapter, Context, LambdaEvent, Service};
 use orders_http::gateway::{contract, MethodSpec, RouteSpec};
@@ -29,6 +30,20 @@ pub(crate) enum Route {
     Payments,
     /// Local only: stock per SKU.
     Stock,
+    /// Local only: orders per status, the outbox and queue depths (what the
+    /// status page polls).
+    Summary,
+    /// Local only: stock reservations, newest first.
+    Reservations,
+    /// Local only: one order with its execution, payment, reservations and
+    /// notifications (the status page's detail).
+    OrderDetail(String),
+    /// Local only: a queue's dead letters.
+    DeadLetters(String),
+    /// Local only: `POST` moves a queue's dead letters back.
+    Redrive(String),
+    /// The status page's files.
+    Page(&'static Asset),
 }
 
 impl Route {
@@ -44,10 +59,20 @@ impl Route {
             "/local/executions" => Some(Self::Executions),
             "/local/payments" => Some(Self::Payments),
             "/local/stock" => Some(Self::Stock),
+            "/local/summary" => Some(Self::Summary),
+            "/local/reservations" => Some(Self::Reservations),
             _ if trimmed.starts_with("/local/executions/") => {
-                let id = &trimmed["/local/executions/".len()..];
-                (!id.is_empty() && !id.contains('/')).then(|| Self::Execution(id.to_string()))
+                segment(trimmed, "/local/executions/", "").map(Self::Execution)
             }
+            _ if trimmed.starts_with("/local/orders/") => {
+                segment(trimmed, "/local/orders/", "").map(Self::OrderDetail)
+            }
+            _ if trimmed.starts_with("/local/queues/") => {
+                segment(trimmed, "/local/queues/", "/dead-letters")
+                    .map(Self::DeadLetters)
+                    .or_else(|| segment(trimmed, "/local/queues/", "/redrive").map(Self::Redrive))
+            }
+            _ if path == "/" || path.starts_with("/ui/") => asset(path).map(Self::Page),
             _ => {
                 let (spec, params) = contract().route(path)?;
                 Some(Self::Api { spec, params })
@@ -59,10 +84,17 @@ impl Route {
     pub(crate) fn allow(&self) -> String {
         match self {
             Self::Api { spec, .. } => spec.allow(),
-            Self::Health => "GET, HEAD".into(),
+            Self::Health | Self::Page(_) => "GET, HEAD".into(),
+            Self::Redrive(_) => "POST, OPTIONS".into(),
             _ => "GET, HEAD, OPTIONS".into(),
         }
     }
+}
+
+/// The one path segment between `prefix` and `suffix` of `path`.
+fn segment(path: &str, prefix: &str, suffix: &str) -> Option<String> {
+    let id = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
 /// Runs the function behind `method` on the proxy event through
@@ -165,7 +197,37 @@ mod tests {
         assert_eq!(path_of("/local/payments/").unwrap(), "Payments");
         assert_eq!(path_of("/local/stock").unwrap(), "Stock");
         assert_eq!(path_of("/health").unwrap(), "Health");
-        assert_eq!(path_of("/"), None);
+        assert_eq!(path_of("/local/summary").unwrap(), "Summary");
+        assert_eq!(path_of("/local/reservations").unwrap(), "Reservations");
+        assert_eq!(
+            path_of("/local/orders/abc").unwrap(),
+            r#"OrderDetail("abc")"#
+        );
+        assert_eq!(path_of("/local/orders/abc/x"), None);
+        assert_eq!(
+            path_of("/local/queues/q1/dead-letters").unwrap(),
+            r#"DeadLetters("q1")"#
+        );
+        assert_eq!(
+            path_of("/local/queues/q1/redrive/").unwrap(),
+            r#"Redrive("q1")"#
+        );
+        assert_eq!(path_of("/local/queues//redrive"), None);
+        assert_eq!(path_of("/local/queues/a/b/redrive"), None);
+        assert_eq!(path_of("/local/queues/q1"), None);
+        assert_eq!(path_of("/").unwrap(), "Page(Asset(index.html))");
+        assert_eq!(path_of("/ui/app.js").unwrap(), "Page(Asset(app.js))");
+        assert_eq!(path_of("/ui/nope.js"), None);
+        assert_eq!(path_of("/ui"), None);
+        assert_eq!(Route::of("/").unwrap().allow(), "GET, HEAD");
+        assert_eq!(
+            Route::of("/local/queues/q/redrive").unwrap().allow(),
+            "POST, OPTIONS"
+        );
+        assert_eq!(
+            Route::of("/local/summary").unwrap().allow(),
+            "GET, HEAD, OPTIONS"
+        );
         assert_eq!(path_of("/nope"), None);
     }
 

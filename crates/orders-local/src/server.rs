@@ -4,7 +4,7 @@
 //! graceful stop; and [`Server`], a host running in the background.
 
 use crate::config::Config;
-use crate::gateway::dispatch;
+use crate::gateway::{dispatch, Ends};
 use crate::pipeline;
 use crate::state::{AppState, BoxError};
 use crate::wire::ErrorBodies;
@@ -48,13 +48,15 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let ends = Ends {
+            peer: Some(peer),
+            local: stream.local_addr().ok(),
+        };
         let state = state.clone();
         let service =
             hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
                 let state = state.clone();
-                async move {
-                    Ok::<_, Infallible>(dispatch(&state, Some(peer), req.map(Body::new)).await)
-                }
+                async move { Ok::<_, Infallible>(dispatch(&state, ends, req.map(Body::new)).await) }
             });
         let conn = http.serve_connection(TokioIo::new(ErrorBodies::new(stream)), service);
         let conn = graceful.watch(conn);

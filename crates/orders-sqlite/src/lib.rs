@@ -58,6 +58,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{watch, Notify};
 
 mod checkpoint;
+mod counts;
 mod inventory;
 pub mod ledger;
 mod orders;

@@ -3,6 +3,7 @@
 //! build through lambda_http) that speaks to it over real TCP.
 
 pub mod client;
+pub mod dlq;
 pub mod saga;
 
 use bytes::Bytes;

@@ -4,6 +4,7 @@
 
 use http::{Method, StatusCode};
 use orders_e2e_tests::client::{wait_for, Client};
+use orders_e2e_tests::dlq::host_with_a_dead_letter;
 use orders_e2e_tests::saga::{all_settled, assert_invariants, mixed_order, stock_up};
 use orders_e2e_tests::{local_host_binary, order_body, workspace_binary, Host};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
@@ -150,48 +151,10 @@ async fn poison_messages_dead_letter_after_three_receives_and_the_rest_flows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
     // Accept an order with the pipeline off, then fail its event three times
-    // by hand so it lands in the dead-letter queue.
-    let host = Host::start().await;
-    let id = Client::of(&host).create(1).await.expect("201");
+    // by hand so it lands in the dead-letter queue; the pipeline runs and
+    // leaves the dead letter alone.
+    let (host, id) = host_with_a_dead_letter(pipeline(1)).await;
     let db = host.db();
-    host.server.stop().await.unwrap();
-    let side = SqliteStore::open(&db).unwrap();
-    let (queue, notifications) = orders_local::pipeline::queues(&side).unwrap();
-    let route = orders_local_aws::dispatcher::Route::new(queue.clone(), notifications);
-    assert_eq!(
-        orders_local_aws::dispatcher::dispatch(&route, 10)
-            .await
-            .unwrap(),
-        1
-    );
-    for _ in 0..3 {
-        let got = queue
-            .receive(10, Duration::ZERO, Duration::from_millis(1))
-            .await
-            .unwrap();
-        assert_eq!(got.len(), 1);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(queue
-        .receive(10, Duration::ZERO, Duration::from_millis(1))
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(queue.list_dead_letters().await.unwrap().len(), 1);
-
-    // The pipeline runs and leaves the dead letter alone.
-    let host = Host {
-        server: orders_local::Server::start(
-            &orders_local::Config {
-                pipeline: Some(pipeline(1)),
-                ..orders_local::Config::new(&db)
-            },
-            0,
-        )
-        .await
-        .unwrap(),
-        dir: host.dir,
-    };
     let c = Client::of(&host);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(c.statuses().await[&id], "PENDING");

@@ -26,7 +26,42 @@ pub enum Redrive {
     Ids(Vec<String>),
 }
 
+/// What a [`Queue::redrive_ids`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedriveOutcome {
+    /// How many dead letters moved back.
+    pub moved: usize,
+    /// The ids asked for that were not dead letters of this queue.
+    pub not_found: Vec<String>,
+}
+
 impl Queue {
+    /// The redrive of `orders-admin dlq redrive` and the status page: the
+    /// dead letters `ids` (every one when `ids` is empty) back to this
+    /// queue, with the asked-for ids that were not among them.
+    pub async fn redrive_ids(&self, ids: Vec<String>) -> Result<RedriveOutcome, StoreError> {
+        if ids.is_empty() {
+            let moved = self.redrive(Redrive::All).await?;
+            return Ok(RedriveOutcome {
+                moved,
+                not_found: Vec::new(),
+            });
+        }
+        let dead: Vec<String> = self
+            .list_dead_letters()
+            .await?
+            .into_iter()
+            .map(|d| d.message_id)
+            .collect();
+        let not_found = ids
+            .iter()
+            .filter(|id| !dead.contains(id))
+            .cloned()
+            .collect();
+        let moved = self.redrive(Redrive::Ids(ids)).await?;
+        Ok(RedriveOutcome { moved, not_found })
+    }
+
     /// The messages this queue dead-lettered, oldest first.
     pub async fn list_dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
         let config = self.config.clone();

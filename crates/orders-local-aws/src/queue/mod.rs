@@ -32,7 +32,7 @@ mod receive;
 mod send;
 mod stats;
 
-pub use dead_letters::{DeadLetter, Redrive};
+pub use dead_letters::{DeadLetter, Redrive, RedriveOutcome};
 pub use receive::Message;
 pub(crate) use send::enqueue_on;
 pub use stats::QueueStats;
