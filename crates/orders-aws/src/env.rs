@@ -5,10 +5,22 @@ use crate::http_client;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use aws_types::SdkConfig;
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long one attempt of an SDK call may take before the SDK gives up on
+/// it and (budget allowing) retries. DynamoDB, SQS and SNS answer in
+/// milliseconds; two seconds is a hung connection, not a slow answer.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one SDK call may take with its retries (the standard retry
+/// mode: 3 attempts with jittered backoff). Under the functions' 10 s
+/// timeout, so a hung service ends as a timeout the function answers
+/// (503 with `Retry-After`), not as a function that timed out.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The general endpoint override; `AWS_ENDPOINT_URL_<SERVICE>` wins over it.
 const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
@@ -151,8 +163,9 @@ impl AwsEnv {
     }
 
     /// The shared config for every SDK client: region, these credentials,
-    /// a new [`http_client`], the latest behaviour version, and the
-    /// endpoint overrides. Each SDK reads its own override from it when its
+    /// a new [`http_client`], the latest behaviour version (its standard
+    /// retries: 3 attempts), [`ATTEMPT_TIMEOUT`] and [`OPERATION_TIMEOUT`],
+    /// and the endpoint overrides. Each SDK reads its own override from it when its
     /// `Config` is built (`Client::new(&config)`), by its service id, then
     /// falls back to `AWS_ENDPOINT_URL`.
     pub fn sdk_config(&self) -> SdkConfig {
@@ -168,6 +181,12 @@ impl AwsEnv {
             .region(Region::new(self.region.clone()))
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .http_client(http_client())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
             .service_config(ServiceEndpoints(self.clone()));
         if let Some(url) = &self.endpoint_url {
             builder = builder.endpoint_url(url.clone());
@@ -206,6 +225,18 @@ mod tests {
         ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
         ("AWS_SECRET_ACCESS_KEY", "very-secret"),
     ];
+
+    #[test]
+    fn every_call_is_bounded_in_time() {
+        let config = AwsEnv::new("eu-west-1", "a", "b").sdk_config();
+        let t = config.timeout_config().expect("timeouts set");
+        assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
+        // Three attempts fit in the operation's budget, under the 10 s
+        // function timeout.
+        assert!(ATTEMPT_TIMEOUT * 3 <= OPERATION_TIMEOUT);
+        assert!(OPERATION_TIMEOUT < Duration::from_secs(10));
+    }
 
     #[test]
     fn reads_region_credentials_and_endpoints() {

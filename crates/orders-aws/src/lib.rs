@@ -31,7 +31,9 @@ mod env;
 mod failure;
 mod http;
 
-pub use env::{var, AwsEnv, MissingEnv, CREDENTIALS_PROVIDER_NAME};
+pub use env::{
+    var, AwsEnv, MissingEnv, ATTEMPT_TIMEOUT, CREDENTIALS_PROVIDER_NAME, OPERATION_TIMEOUT,
+};
 pub use failure::{classify, SdkFailure, RETRYABLE_CODES};
 pub use http::http_client;
 

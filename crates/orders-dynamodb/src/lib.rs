@@ -27,6 +27,8 @@ mod payments;
 pub mod stock;
 mod store;
 mod table;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 mod transitions;
 
 pub(crate) use errors::classify;

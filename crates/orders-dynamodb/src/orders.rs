@@ -4,6 +4,7 @@
 use crate::item::{self, Item};
 use crate::{classify, DynamoStore};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
@@ -21,24 +22,36 @@ use uuid::Uuid;
 const CREATE_ATTEMPTS: u32 = 4;
 
 impl DynamoStore {
+    /// A conditional `PutItem`. The SDK retries a throttled or failed
+    /// attempt; when an attempt was applied but its answer lost (a 500 or a
+    /// timeout after the write), the retry fails its condition on our own
+    /// item: the old item it returns is exactly what we wrote, so the order
+    /// was created once, not twice, and not "already existing" either.
     async fn put_order(&self, order: &Order) -> Result<CreateOutcome, StoreError> {
+        let new_item = item::order_to_item(order);
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item::order_to_item(order)))
+            .set_item(Some(new_item.clone()))
             .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(CreateOutcome::Created),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
+        let err = match result {
+            Ok(_) => return Ok(CreateOutcome::Created),
+            Err(e) => e,
+        };
+        match err.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(cond)) => {
+                if cond.item() == Some(&new_item) {
+                    tracing::info!(order_id = %order.order_id,
+                        "an earlier attempt of this create was applied");
+                    return Ok(CreateOutcome::Created);
+                }
                 Err(StoreError::OrderExists(order.order_id.to_string()))
             }
-            Err(e) => Err(classify("PutItem", &e)),
+            _ => Err(classify("PutItem", &err)),
         }
     }
 

@@ -3,8 +3,16 @@
 //! "details"}}`, contracts/openapi.yaml). The code is the domain's
 //! ([`OrdersError::code`]); the status and the words are chosen here.
 
+use lambda_http::http::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use orders_core::error::{FieldError, OrdersError, StoreError};
 use serde::Serialize;
+
+/// The `Retry-After` of every "try again" answer (503), in seconds: the
+/// store or a delivery was throttled, had a fault, timed out or was out of
+/// reach after the SDK's own retries (3 attempts with backoff) were spent.
+/// One second lets the table's capacity or the service recover without
+/// keeping a client waiting long; clients add their own jitter.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 /// The HTTP status of `err`.
 pub fn status_of(err: &OrdersError) -> u16 {
@@ -20,6 +28,20 @@ pub fn status_of(err: &OrdersError) -> u16 {
         OrdersError::Delivery(_) => 503,
         OrdersError::Store(StoreError::Unavailable(_)) => 503,
         OrdersError::Store(_) => 500,
+    }
+}
+
+/// Seconds the client should wait before retrying `err`: every 503 has
+/// [`RETRY_AFTER_SECS`], anything else none.
+pub fn retry_after_of(err: &OrdersError) -> Option<u64> {
+    (status_of(err) == 503).then_some(RETRY_AFTER_SECS)
+}
+
+/// Adds the headers `err`'s answer carries besides the body's
+/// (`Retry-After` on a 503). The functions and the local host both call it.
+pub fn add_error_headers(err: &OrdersError, headers: &mut HeaderMap) {
+    if let Some(secs) = retry_after_of(err) {
+        headers.insert(RETRY_AFTER, HeaderValue::from(secs));
     }
 }
 
@@ -122,6 +144,32 @@ mod tests {
         ];
         for (err, status) in cases {
             assert_eq!(status_of(&err), status, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn every_503_and_only_503_says_when_to_retry() {
+        use orders_core::error::DeliveryError;
+        let unavailable = [
+            OrdersError::Store(StoreError::Unavailable("throttled".into())),
+            OrdersError::Delivery(DeliveryError::Rejected("t".into())),
+        ];
+        for err in &unavailable {
+            assert_eq!(retry_after_of(err), Some(RETRY_AFTER_SECS), "{err:?}");
+            let mut headers = HeaderMap::new();
+            add_error_headers(err, &mut headers);
+            assert_eq!(headers[RETRY_AFTER], "1");
+        }
+        let others = [
+            OrdersError::Store(StoreError::Other("t".into())),
+            OrdersError::Store(StoreError::OrderExists("x".into())),
+            OrdersError::NotFound("x".into()),
+        ];
+        for err in &others {
+            assert_eq!(retry_after_of(err), None, "{err:?}");
+            let mut headers = HeaderMap::new();
+            add_error_headers(err, &mut headers);
+            assert!(headers.is_empty());
         }
     }
 

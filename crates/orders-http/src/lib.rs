@@ -20,7 +20,10 @@ pub use tracing;
 mod error;
 pub mod headers;
 
-pub use error::{error_body, status_of, ErrorBody, ErrorInner};
+pub use error::{
+    add_error_headers, error_body, retry_after_of, status_of, ErrorBody, ErrorInner,
+    RETRY_AFTER_SECS,
+};
 
 /// `content-type` of every response.
 pub const JSON: &str = "application/json";
@@ -73,7 +76,8 @@ pub fn json_response(status: u16, body: impl Into<String>) -> Response<Body> {
     resp
 }
 
-/// The error model for `err`; 5xx are logged at error level, 4xx at info.
+/// The error model for `err`, with `Retry-After` on a 503
+/// ([`add_error_headers`]); 5xx are logged at error level, 4xx at info.
 /// The body is never logged.
 pub fn error_response(err: &OrdersError, request_id: Option<&str>) -> Response<Body> {
     let status = status_of(err);
@@ -82,7 +86,9 @@ pub fn error_response(err: &OrdersError, request_id: Option<&str>) -> Response<B
     } else {
         tracing::info!(status, code = err.code(), "request rejected");
     }
-    json_response(status, error_body(err, request_id).to_json())
+    let mut resp = json_response(status, error_body(err, request_id).to_json());
+    add_error_headers(err, resp.headers_mut());
+    resp
 }
 
 /// The last step of every function: CORS (from `ALLOWED_ORIGINS`) on the way out.
@@ -139,5 +145,14 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["error"]["code"], "NOT_FOUND");
         assert_eq!(v["error"]["requestId"], "r-1");
+        assert!(resp.headers().get("retry-after").is_none());
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let err = OrdersError::Store(orders_core::StoreError::Unavailable("throttled".into()));
+        let resp = error_response(&err, Some("r-2"));
+        assert_eq!(resp.status(), 503);
+        assert_eq!(resp.headers()["retry-after"], "1");
     }
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use http::StatusCode;
 use orders_core::OrdersError;
-use orders_http::{error_body, status_of, ErrorBody};
+use orders_http::{add_error_headers, error_body, status_of, ErrorBody};
 
 pub(crate) fn json_answer(status: StatusCode, body: String) -> Response {
     let mut resp = Response::new(Body::from(body));
@@ -21,17 +21,19 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// A use-case error, as the function would answer it.
+/// A use-case error, as the function would answer it (`Retry-After` on a 503).
 pub(crate) fn error_answer(err: &OrdersError, request_id: &str) -> Response {
     tracing::info!(
         status = status_of(err),
         code = err.code(),
         "refused by the gateway"
     );
-    json_answer(
+    let mut resp = json_answer(
         status(status_of(err)),
         error_body(err, Some(request_id)).to_json(),
-    )
+    );
+    add_error_headers(err, resp.headers_mut());
+    resp
 }
 
 /// One of the deployed gateway's responses (`contracts/gateway.json`),

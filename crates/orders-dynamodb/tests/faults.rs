@@ -1,0 +1,125 @@
+//! Faults injected under the DynamoDB store through the SDK's test tooling
+//! (replay, never-answering and function HTTP clients): throttling and
+//! service faults are retried by the SDK (3 attempts, counted), persistent
+//! ones and timeouts end as `StoreError::Unavailable` (503 with
+//! `Retry-After`, see lambdas/create-order/tests/faults.rs), and a write
+//! whose answer was lost is not applied twice.
+
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use chrono::Utc;
+use orders_core::error::{OrdersError, StoreError};
+use orders_core::usecases::create_order;
+use orders_dynamodb::test_util::{
+    answer, error, operations, replay, store_on, throughput_exceeded, LostAnswers, NeverClient,
+};
+use serde_json::json;
+use std::time::Duration;
+
+const BODY: &[u8] =
+    br#"{"customerId":"cust-42","items":[{"sku":"SKU-1","quantity":2,"price":"19.99"}]}"#;
+
+#[tokio::test]
+async fn throttling_then_success_is_retried_by_the_sdk() {
+    let http = replay([
+        throughput_exceeded(),
+        error(400, "ThrottlingException"),
+        answer(200, &json!({})),
+    ]);
+    let store = store_on(http.clone(), None);
+    let created = create_order(&store, BODY, None, Utc::now())
+        .await
+        .expect("created after retries");
+    assert_eq!(created.status_code, 201);
+    assert!(!created.replayed);
+    assert_eq!(operations(&http), ["PutItem", "PutItem", "PutItem"]);
+}
+
+#[tokio::test]
+async fn persistent_throttling_and_faults_are_unavailable_after_three_attempts() {
+    for fault in [
+        throughput_exceeded,
+        || error(400, "ThrottlingException"),
+        || error(500, "InternalServerError"),
+        || error(503, "ServiceUnavailable"),
+    ] {
+        let http = replay((0..4).map(|_| fault()));
+        let store = store_on(http.clone(), None);
+        let err = create_order(&store, BODY, Some("key-1"), Utc::now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, OrdersError::Store(StoreError::Unavailable(_))),
+            "{err:?}"
+        );
+        // The SDK's standard retries: 3 attempts, then the store gives up.
+        assert_eq!(operations(&http), ["TransactWriteItems"; 3]);
+    }
+}
+
+#[tokio::test]
+async fn a_hung_service_times_out_as_unavailable() {
+    let http = NeverClient::new();
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(50))
+        .operation_timeout(Duration::from_secs(2))
+        .build();
+    let store = store_on(http.clone(), Some(timeouts));
+    let err = create_order(&store, BODY, None, Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OrdersError::Store(StoreError::Unavailable(ref d)) if d.contains("PutItem")),
+        "{err:?}"
+    );
+    // Each attempt timed out and was retried.
+    assert_eq!(http.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn a_put_whose_answer_was_lost_is_written_once() {
+    let table = LostAnswers::new(1);
+    let store = store_on(table.client(), None);
+    let created = create_order(&store, BODY, None, Utc::now())
+        .await
+        .expect("created");
+    assert_eq!(created.status_code, 201);
+    // Applied by the first attempt; the retry failed its condition on the
+    // very item it wrote, which the store recognises.
+    assert_eq!(
+        table.writes(),
+        [("PutItem".into(), true), ("PutItem".into(), false)]
+    );
+    assert_eq!(table.item_count(), 1);
+}
+
+#[tokio::test]
+async fn a_transaction_whose_answer_was_lost_is_written_once() {
+    let table = LostAnswers::new(1);
+    let store = store_on(table.client(), None);
+    let created = create_order(&store, BODY, Some("key-lost"), Utc::now())
+        .await
+        .expect("created");
+    assert_eq!(created.status_code, 201);
+    // The SDK's retry carried the same ClientRequestToken: acknowledged, not applied.
+    let t = || "TransactWriteItems".to_string();
+    assert_eq!(table.writes(), [(t(), true), (t(), false)]);
+    // The order and its idempotency record, once each.
+    assert_eq!(table.item_count(), 2);
+
+    // The client's own retry (same key, after the 503 it might have seen)
+    // gets the first order back and writes nothing.
+    let again = create_order(&store, BODY, Some("key-lost"), Utc::now())
+        .await
+        .expect("replayed");
+    assert!(again.replayed);
+    assert_eq!(again.order_id, created.order_id);
+    assert_eq!(table.item_count(), 2);
+    assert_eq!(
+        table
+            .writes()
+            .iter()
+            .filter(|(_, applied)| *applied)
+            .count(),
+        1
+    );
+}
