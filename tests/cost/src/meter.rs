@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use tracing::Instrument;
@@ -29,6 +30,9 @@ pub struct Meter {
     proxy: String,
     outcome: Mutex<String>,
     invocations: Mutex<BTreeMap<String, Vec<Invocation>>>,
+    /// An invocation is running: whoever waits for the saga stays off the
+    /// thread meanwhile, so its polling is not counted as the function's CPU.
+    busy: AtomicBool,
 }
 
 /// Size so far of what file descriptor `fd` points at (a regular file: the
@@ -53,6 +57,7 @@ impl Meter {
             proxy: proxy.to_string(),
             outcome: Mutex::new("setup".into()),
             invocations: Mutex::new(BTreeMap::new()),
+            busy: AtomicBool::new(false),
         }
     }
 
@@ -100,8 +105,10 @@ impl Meter {
             requestId = %uuid::Uuid::now_v7(),
             xrayTraceId = XRAY_TRACE_ID
         );
+        self.busy.store(true, Ordering::SeqCst);
         let (err0, out0, cpu0, wall0) = (fd_size(2), fd_size(1), thread_cpu_ms(), Instant::now());
         let out = fut.instrument(span).await;
+        self.busy.store(false, Ordering::SeqCst);
         let inv = Invocation {
             function: function.to_string(),
             stderr_bytes: fd_size(2) - err0,
@@ -112,6 +119,10 @@ impl Meter {
         self.invocations.lock().unwrap().entry(self.outcome()).or_default().push(inv);
         self.label("between");
         out
+    }
+
+    pub fn busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
     }
 
     /// Per outcome and function: invocations per order, mean log bytes per

@@ -93,6 +93,9 @@ impl Context {
     /// Waits for execution `name` to end; its transitions and history.
     pub async fn finish(&self, name: &str) -> Value {
         loop {
+            while self.meter.busy() {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
             let detail = self.executor.get(name).await.expect("executor").expect("the execution");
             if detail.execution.status != ExecutionStatus::Running {
                 let count = |t: &str| detail.history.iter().filter(|e| e.event_type.as_str() == t).count();
@@ -107,7 +110,7 @@ impl Context {
                     "visited": detail.visited_states(),
                 });
             }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
 
