@@ -14,7 +14,9 @@ measuring program sets before each function's invocation) and answers:
 
 Failed conditional writes return no ConsumedCapacity; DynamoDB still charges
 them (at least one write unit), so each is counted as one write unit, and a
-cancelled transaction as two units per item, listed apart. Binds 127.0.0.1 only. Stdlib only.
+cancelled transaction as two units per item, listed apart. A successful
+transaction is counted at no less than two units per item (see
+transaction_floor: DynamoDB Local leaves its Update actions out). Binds 127.0.0.1 only. Stdlib only.
 """
 import http.client
 import json
@@ -56,6 +58,21 @@ def item_writes(op, request):
     if op == "BatchWriteItem":
         return sum(len(v) for v in request.get("RequestItems", {}).values())
     return 0
+
+
+def transaction_floor(totals, request, consumed):
+    """DynamoDB Local (2026-01-16) reports no units for the Update actions of
+    a TransactWriteItems (a Put-only transaction reports 2 per item; the
+    inventory's Put + 2 Updates reports 2), while DynamoDB charges every
+    item of a transaction 2 units per KB. So a transaction's table units are
+    counted at no less than 2 per written item (items of at most 1 KB; a
+    larger Put is reported correctly)."""
+    floor = 2.0 * item_writes("TransactWriteItems", request)
+    reported = sum(float(c.get("Table", {}).get("CapacityUnits", 0.0)) for c in consumed)
+    if reported < floor:
+        totals["write_units"] += floor - reported
+        totals["table"]["write"] += floor - reported
+        totals["transaction_floors"] = totals.get("transaction_floors", 0) + 1
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -107,6 +124,8 @@ class Proxy(BaseHTTPRequestHandler):
             if resp.status == 200:
                 if "ConsumedCapacity" in answer:
                     add_capacity(totals, op, answer["ConsumedCapacity"])
+                if op == "TransactWriteItems":
+                    transaction_floor(totals, request, answer.get("ConsumedCapacity") or [])
                 totals["item_writes"] += item_writes(op, request)
             elif "ConditionalCheckFailed" in answer.get("__type", ""):
                 totals["failed_conditions"] += 1

@@ -20,7 +20,9 @@ use orders_core::inventory::StockAdmin;
 use orders_core::OrderReader;
 use orders_dynamodb::{AwsEnv, DynamoStore};
 use orders_local_sfn::SagaStarter;
-use orders_test_support::events::{fixture, request, sns_event, sqs_event, with_header, without_header};
+use orders_test_support::events::{
+    fixture, request, sns_event, sqs_event, with_header, without_header,
+};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -37,10 +39,30 @@ struct Outcome {
 }
 
 const OUTCOMES: [Outcome; 4] = [
-    Outcome { name: "completed", token: None, sku: "laptop", idempotency_key: true },
-    Outcome { name: "completed_without_idempotency_key", token: None, sku: "laptop", idempotency_key: false },
-    Outcome { name: "payment_declined", token: Some("tok_decline_card"), sku: "laptop", idempotency_key: true },
-    Outcome { name: "out_of_stock", token: None, sku: "sold-out", idempotency_key: true },
+    Outcome {
+        name: "completed",
+        token: None,
+        sku: "laptop",
+        idempotency_key: true,
+    },
+    Outcome {
+        name: "completed_without_idempotency_key",
+        token: None,
+        sku: "laptop",
+        idempotency_key: false,
+    },
+    Outcome {
+        name: "payment_declined",
+        token: Some("tok_decline_card"),
+        sku: "laptop",
+        idempotency_key: true,
+    },
+    Outcome {
+        name: "out_of_stock",
+        token: None,
+        sku: "sold-out",
+        idempotency_key: true,
+    },
 ];
 
 fn lambda_dir(name: &str) -> String {
@@ -50,7 +72,10 @@ fn lambda_dir(name: &str) -> String {
 /// A realistic create body: two lines, every customer field (the notifier
 /// sends e-mail and SMS), the outcome's payment token.
 fn body(n: usize, o: &Outcome) -> String {
-    let token = o.token.map(|t| format!(r#","paymentToken":"{t}""#)).unwrap_or_default();
+    let token = o
+        .token
+        .map(|t| format!(r#","paymentToken":"{t}""#))
+        .unwrap_or_default();
     format!(
         r#"{{"customerId":"cust-{n:05}","customerName":"Ada Lovelace","customerEmail":"ada@example.com","customerPhone":"+14155550100","items":[{{"sku":"{}","quantity":1,"price":"999.00"}},{{"sku":"mouse","quantity":2,"price":"19.99"}}]{token}}}"#,
         o.sku
@@ -64,8 +89,14 @@ async fn status_event(direct: &DynamoStore, id: Uuid) -> String {
         .client()
         .get_item()
         .table_name(direct.table())
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORDER#{id}")))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("ORDER".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ORDER#{id}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ORDER".into()),
+        )
         .consistent_read(true)
         .send()
         .await
@@ -85,20 +116,47 @@ async fn one_order(ctx: &saga::Context, n: usize, o: &Outcome) -> Value {
         without_header(event, "Idempotency-Key")
     };
     let response = m
-        .invoke("create-order", create_order::handler::handle(&ctx.store, request(event)))
+        .invoke(
+            "create-order",
+            create_order::handler::handle(&ctx.store, request(event)),
+        )
         .await
         .expect("create-order answers");
-    assert_eq!(response.status().as_u16(), 201, "create-order: {:?}", response.body());
+    assert_eq!(
+        response.status().as_u16(),
+        201,
+        "create-order: {:?}",
+        response.body()
+    );
     let created: Value = serde_json::from_slice(response.body()).expect("the created order");
-    let id: Uuid = created["orderId"].as_str().and_then(|s| s.parse().ok()).expect("orderId");
+    let id: Uuid = created["orderId"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("orderId");
 
     // The INSERT record through the pipe to the queue, to the processor.
-    let order = ctx.direct.get_order(id).await.expect("read").expect("the order");
+    let order = ctx
+        .direct
+        .get_order(id)
+        .await
+        .expect("read")
+        .expect("the order");
     let message = OrderEvent::from(OrderCreated::from_order(&order)).to_json();
-    let sqs = sqs_event(&fixture(&lambda_dir("process-orders"), "sqs-event.json"), &[&message]);
+    let sqs = sqs_event(
+        &fixture(&lambda_dir("process-orders"), "sqs-event.json"),
+        &[&message],
+    );
     let starter = SagaStarter::new(ctx.executor.clone());
-    let batch = m.invoke("process-orders", process_orders::handler::handle(&ctx.store, &starter, sqs)).await;
-    assert!(batch.batch_item_failures.is_empty(), "process-orders failed the record");
+    let batch = m
+        .invoke(
+            "process-orders",
+            process_orders::handler::handle(&ctx.store, &starter, sqs),
+        )
+        .await;
+    assert!(
+        batch.batch_item_failures.is_empty(),
+        "process-orders failed the record"
+    );
     let processing = status_event(&ctx.direct, id).await;
 
     // The saga, to its end.
@@ -107,32 +165,66 @@ async fn one_order(ctx: &saga::Context, n: usize, o: &Outcome) -> Value {
 
     // Each status change through the second pipe and the topic to the notifier.
     for message in [processing, settled] {
-        let sns = sns_event(&fixture(&lambda_dir("notify-customer"), "sns-event.json"), &[&message]);
-        let deps = notify_customer::handler::Deps { orders: &ctx.store, ledger: &ctx.store, notifier: &saga::Delivered };
-        m.invoke("notify-customer", notify_customer::handler::handle(&deps, sns)).await.expect("notify-customer");
+        let sns = sns_event(
+            &fixture(&lambda_dir("notify-customer"), "sns-event.json"),
+            &[&message],
+        );
+        let deps = notify_customer::handler::Deps {
+            orders: &ctx.store,
+            ledger: &ctx.store,
+            notifier: &saga::Delivered,
+        };
+        m.invoke(
+            "notify-customer",
+            notify_customer::handler::handle(&deps, sns),
+        )
+        .await
+        .expect("notify-customer");
     }
-    let status = ctx.direct.get_order(id).await.expect("read").expect("the order").status;
+    let status = ctx
+        .direct
+        .get_order(id)
+        .await
+        .expect("read")
+        .expect("the order")
+        .status;
     json!({ "status": status.as_str(), "saga": history })
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let out = std::env::args().nth(1).expect("usage: orders-cost-measure OUT.json");
-    let proxy = std::env::var("ORDERS_COST_PROXY").expect("ORDERS_COST_PROXY (host:port of the proxy)");
-    let upstream = std::env::var("ORDERS_COST_DYNAMODB").expect("ORDERS_COST_DYNAMODB (host:port of DynamoDB Local)");
+    let out = std::env::args()
+        .nth(1)
+        .expect("usage: orders-cost-measure OUT.json");
+    let proxy =
+        std::env::var("ORDERS_COST_PROXY").expect("ORDERS_COST_PROXY (host:port of the proxy)");
+    let upstream = std::env::var("ORDERS_COST_DYNAMODB")
+        .expect("ORDERS_COST_DYNAMODB (host:port of DynamoDB Local)");
     orders_telemetry::init();
     let client = |hostport: &str| {
-        orders_dynamodb::client(&AwsEnv::new("us-east-1", "test", "test").with_endpoint(format!("http://{hostport}")))
+        orders_dynamodb::client(
+            &AwsEnv::new("us-east-1", "test", "test").with_endpoint(format!("http://{hostport}")),
+        )
     };
     let table = "orders-cost";
     let direct = DynamoStore::new(client(&upstream), table);
-    orders_dynamodb::create_table(direct.client(), table).await.expect("create the table");
+    orders_dynamodb::create_table(direct.client(), table)
+        .await
+        .expect("create the table");
     let now = chrono::Utc::now();
-    for (sku, qty) in [("laptop", 1_000_000u32), ("mouse", 1_000_000), ("sold-out", 0)] {
+    for (sku, qty) in [
+        ("laptop", 1_000_000u32),
+        ("mouse", 1_000_000),
+        ("sold-out", 0),
+    ] {
         direct.seed_stock(sku, qty, now).await.expect("seed stock");
     }
     let meter = Arc::new(Meter::new(&proxy));
-    let ctx = saga::Context::new(DynamoStore::new(client(&proxy), table), direct, meter.clone());
+    let ctx = saga::Context::new(
+        DynamoStore::new(client(&proxy), table),
+        direct,
+        meter.clone(),
+    );
 
     let mut outcomes = serde_json::Map::new();
     for o in &OUTCOMES {
@@ -155,44 +247,43 @@ async fn main() {
         "dynamodb": dynamodb,
         "functions": functions,
     });
-    std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap() + "\n").expect("write the JSON");
+    std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap() + "\n")
+        .expect("write the JSON");
+}
+
+/// A JSON number divided by the orders, to three decimals.
+fn per(v: &Value, orders: f64) -> Value {
+    json!(round3(v.as_f64().unwrap_or(0.0) / orders))
+}
+
+/// Every number of a JSON tree divided by the orders (objects kept as they are).
+fn divide(v: &Value, orders: f64) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), divide(v, orders)))
+                .collect(),
+        ),
+        Value::Number(_) => per(v, orders),
+        other => other.clone(),
+    }
 }
 
 /// The proxy's totals per `<outcome>/<function>` divided by the orders.
 fn per_order(report: Value, orders: usize) -> Value {
     let mut out = serde_json::Map::new();
-    let n = orders as f64;
     for (label, t) in report.as_object().expect("report object") {
-        let Some((outcome, function)) = label.split_once('/') else { continue };
+        let Some((outcome, function)) = label.split_once('/') else {
+            continue;
+        };
         if function == "setup" || function == "between" {
             continue;
         }
-        let indexes: serde_json::Map<String, Value> = t["indexes"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), json!({ "read": round3(v["read"].as_f64().unwrap() / n), "write": round3(v["write"].as_f64().unwrap() / n) })))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let requests: serde_json::Map<String, Value> = t["requests"]
-            .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), json!(round3(v.as_f64().unwrap() / n)))).collect())
-            .unwrap_or_default();
-        let entry = json!({
-            "read_units": round3(t["read_units"].as_f64().unwrap() / n),
-            "write_units": round3(t["write_units"].as_f64().unwrap() / n),
-            "table": { "read": round3(t["table"]["read"].as_f64().unwrap() / n), "write": round3(t["table"]["write"].as_f64().unwrap() / n) },
-            "indexes": indexes,
-            "requests": requests,
-            "item_writes": round3(t["item_writes"].as_f64().unwrap() / n),
-            "failed_conditions": round3(t["failed_conditions"].as_f64().unwrap() / n),
-        });
         out.entry(outcome.to_string())
             .or_insert_with(|| json!({}))
             .as_object_mut()
             .unwrap()
-            .insert(function.to_string(), entry);
+            .insert(function.to_string(), divide(t, orders as f64));
     }
     Value::Object(out)
 }

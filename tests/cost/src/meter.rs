@@ -14,7 +14,8 @@ use std::time::Instant;
 use tracing::Instrument;
 
 /// The X-Ray trace header Lambda puts in the runtime's span (same length as a real one).
-const XRAY_TRACE_ID: &str = "Root=1-6751a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1";
+const XRAY_TRACE_ID: &str =
+    "Root=1-6751a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1";
 
 /// One invocation of one function.
 #[derive(Debug, Clone)]
@@ -38,13 +39,18 @@ pub struct Meter {
 /// Size so far of what file descriptor `fd` points at (a regular file: the
 /// script redirects both streams).
 fn fd_size(fd: i32) -> u64 {
-    std::fs::metadata(format!("/proc/self/fd/{fd}")).map(|m| m.len()).unwrap_or(0)
+    std::fs::metadata(format!("/proc/self/fd/{fd}"))
+        .map(|m| m.len())
+        .unwrap_or(0)
 }
 
 /// CPU time of the calling thread (the runtime is single-threaded, so this is
 /// the handler's work plus the SDK's: serialising, signing, HTTP).
 fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
@@ -93,7 +99,10 @@ impl Meter {
         .expect("a request to the proxy");
         let mut answer = String::new();
         s.read_to_string(&mut answer).expect("the proxy's answer");
-        answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
     }
 
     /// Runs one invocation of `function` inside the span the Lambda runtime
@@ -116,7 +125,12 @@ impl Meter {
             cpu_ms: thread_cpu_ms() - cpu0,
             wall_ms: wall0.elapsed().as_secs_f64() * 1e3,
         };
-        self.invocations.lock().unwrap().entry(self.outcome()).or_default().push(inv);
+        self.invocations
+            .lock()
+            .unwrap()
+            .entry(self.outcome())
+            .or_default()
+            .push(inv);
         self.label("between");
         out
     }

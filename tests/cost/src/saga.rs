@@ -6,8 +6,8 @@ use crate::meter::Meter;
 use async_trait::async_trait;
 use orders_core::payments::SimulatedGateway;
 use orders_core::ports::{Channel, Notification, Notifier};
-use orders_core::DeliveryError;
 use orders_core::usecases::SagaError;
+use orders_core::DeliveryError;
 use orders_dynamodb::DynamoStore;
 use orders_local_sfn::saga::saga_definition;
 use orders_local_sfn::{ExecutionStatus, Executor, ExecutorOptions, TaskError, TaskInvoker};
@@ -52,11 +52,28 @@ impl TaskInvoker for Functions {
         let (store, m) = (&self.store, &self.meter);
         let result = match function {
             "payments" => {
-                let deps = payments::handler::Deps { orders: store, ledger: store, gateway: &self.gateway };
-                m.invoke("payments", payments::handler::handle(&deps, payload)).await
+                let deps = payments::handler::Deps {
+                    orders: store,
+                    ledger: store,
+                    gateway: &self.gateway,
+                };
+                m.invoke("payments", payments::handler::handle(&deps, payload))
+                    .await
             }
-            "inventory" => m.invoke("inventory", inventory::handler::handle(store, store, payload)).await,
-            "settle-order" => m.invoke("settle-order", settle_order::handler::handle(store, payload)).await,
+            "inventory" => {
+                m.invoke(
+                    "inventory",
+                    inventory::handler::handle(store, store, payload),
+                )
+                .await
+            }
+            "settle-order" => {
+                m.invoke(
+                    "settle-order",
+                    settle_order::handler::handle(store, payload),
+                )
+                .await
+            }
             other => panic!("the saga called an unknown function {other}"),
         };
         result.map_err(task_error)
@@ -75,19 +92,33 @@ pub struct Context {
 impl Context {
     /// `store` goes through the proxy (counted), `direct` does not.
     pub fn new(store: DynamoStore, direct: DynamoStore, meter: Arc<Meter>) -> Self {
-        let functions = Functions { gateway: SimulatedGateway::new(store.clone()), store: store.clone(), meter: meter.clone() };
+        let functions = Functions {
+            gateway: SimulatedGateway::new(store.clone()),
+            store: store.clone(),
+            meter: meter.clone(),
+        };
         let executor = Executor::new(
             SqliteStore::in_memory().expect("the executor's store"),
             saga_definition().expect("the saga's definition"),
             Arc::new(functions),
-            ExecutorOptions { concurrency: 1, wait_scale: 0.001 },
+            ExecutorOptions {
+                concurrency: 1,
+                wait_scale: 0.001,
+            },
         );
         let (stop, rx) = watch::channel(false);
         let run = executor.clone();
         let runner = tokio::spawn(async move {
             run.run(rx).await.expect("the executor runs");
         });
-        Self { store, direct, meter, executor, stop, runner }
+        Self {
+            store,
+            direct,
+            meter,
+            executor,
+            stop,
+            runner,
+        }
     }
 
     /// Waits for execution `name` to end; its transitions and history.
@@ -96,10 +127,25 @@ impl Context {
             while self.meter.busy() {
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
-            let detail = self.executor.get(name).await.expect("executor").expect("the execution");
+            let detail = self
+                .executor
+                .get(name)
+                .await
+                .expect("executor")
+                .expect("the execution");
             if detail.execution.status != ExecutionStatus::Running {
-                let count = |t: &str| detail.history.iter().filter(|e| e.event_type.as_str() == t).count();
-                let history_bytes: usize = detail.history.iter().map(|e| serde_json::to_string(e).map(|s| s.len()).unwrap_or(0)).sum();
+                let count = |t: &str| {
+                    detail
+                        .history
+                        .iter()
+                        .filter(|e| e.event_type.as_str() == t)
+                        .count()
+                };
+                let history_bytes: usize = detail
+                    .history
+                    .iter()
+                    .map(|e| serde_json::to_string(e).map(|s| s.len()).unwrap_or(0))
+                    .sum();
                 return json!({
                     "execution_status": detail.execution.status.as_str(),
                     "states_entered": count("StateEntered"),
