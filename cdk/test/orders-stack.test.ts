@@ -435,8 +435,8 @@ describe('orders table (docs/data-model.md)', () => {
 describe('per-stage differences', () => {
   const expected = {
     dev: { pitr: false, policy: 'Delete', retention: 7, memory: 256 },
-    staging: { pitr: false, policy: 'Retain', retention: 30, memory: 512 },
-    prod: { pitr: true, policy: 'Retain', retention: 365, memory: 1024 },
+    staging: { pitr: false, policy: 'Retain', retention: 30, memory: 768 },
+    prod: { pitr: true, policy: 'Retain', retention: 365, memory: 768 },
   } as const;
 
   test.each(STAGE_NAMES)('%s', (stage) => {

@@ -1,0 +1,108 @@
+"""Tests of scripts/cost.py on the committed inputs (docs/cost/*.json,
+cdk/lib/config.ts): the table in docs/cost.md is what the script prints now,
+its totals add up, the target ratio holds, and the figures move the way the
+prices and quantities say. Run: python3 -m unittest discover -s scripts/cost
+"""
+import copy
+import json
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import cost  # noqa: E402
+
+
+def figures(inp=None, config_text=None):
+    inp = inp or cost.Inputs()
+    r = cost.compute(inp, config_text)
+    r["mix"] = cost.shares(inp)
+    r["not_slower_than"] = inp.model["not_slower_than"]["ms"]
+    return r
+
+
+class CostTable(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.r = figures()
+
+    def test_docs_cost_md_holds_the_current_output(self):
+        doc = cost.DOC.read_text()
+        block = doc.split(cost.BEGIN, 1)[1].split(cost.END, 1)[0].strip()
+        self.assertEqual(block, cost.render(self.r).strip(),
+                         "docs/cost.md is stale: run scripts/cost.py --markdown")
+
+    def test_totals_are_the_sum_of_the_services(self):
+        for name, col in self.r["stages"].items():
+            self.assertAlmostEqual(col["total"], sum(col["per_million"].values()), places=9, msg=name)
+        self.assertAlmostEqual(self.r["seeds"]["total"], sum(self.r["seeds"]["per_million"].values()), places=9)
+
+    def test_prod_is_at_most_a_fifth_of_the_seeds_design(self):
+        self.assertLessEqual(self.r["ratio_prod_to_seeds"], cost.TARGET_RATIO)
+        self.assertEqual(self.r["ratio_prod_to_seeds"], self.r["stages"]["prod"]["total"] / self.r["seeds"]["total"])
+
+    def test_standard_workflow_is_priced_per_transition(self):
+        inp = cost.Inputs()
+        mix = cost.shares(inp)
+        per_transition = inp.p["sfn_standard_transition"] * 1e6
+        expected = sum(share * (inp.m["outcomes"][o]["saga"]["states_entered"] + inp.m["outcomes"][o]["saga"]["retries"]) * per_transition
+                       for o, share in mix.items())
+        self.assertEqual(self.r["stages"]["dev"]["config"]["workflow"], "STANDARD")
+        self.assertAlmostEqual(self.r["stages"]["dev"]["per_million"]["Step Functions"], expected, places=6)
+        # Express is about a hundred times cheaper per order.
+        self.assertLess(self.r["stages"]["prod"]["per_million"]["Step Functions"] * 50, expected)
+
+    def test_the_chosen_memory_is_the_cheapest_that_does_not_slow_the_path(self):
+        best, limit = self.r["best_memory"], self.r["not_slower_than"]
+        self.assertIsNotNone(best)
+        self.assertLessEqual(best["max_slowdown_ms"], limit)
+        for row in self.r["memory_sweep"]:
+            if row["max_slowdown_ms"] <= limit:
+                self.assertGreaterEqual(row["per_million"], best["per_million"])
+
+    def test_prod_and_staging_run_at_the_chosen_memory(self):
+        stages = cost.stage_configs()
+        self.assertEqual(stages["prod"]["memory_mb"], self.r["best_memory"]["memory_mb"])
+        self.assertEqual(stages["staging"]["memory_mb"], stages["prod"]["memory_mb"])
+
+
+class Sensitivity(unittest.TestCase):
+    def test_more_write_units_cost_more_dynamodb(self):
+        inp = cost.Inputs()
+        base = figures(inp)["stages"]["prod"]["per_million"]["DynamoDB"]
+        measured = copy.deepcopy(inp.m)
+        for fns in measured["dynamodb"].values():
+            for t in fns.values():
+                t["write_units"] *= 2
+        doubled = figures(cost.Inputs(measured=measured))["stages"]["prod"]["per_million"]["DynamoDB"]
+        self.assertGreater(doubled, base * 1.5)
+
+    def test_memory_comes_from_config_ts(self):
+        text = cost.CONFIG_TS.read_text()
+        prod = cost.stage_configs(text)["prod"]["memory_mb"]
+        # Change prod's block only.
+        head, tail = text.split("\n  prod: {", 1)
+        tail = tail.replace(f"memoryMb: {prod},", "memoryMb: 3008,", 1)
+        bigger = head + "\n  prod: {" + tail
+        self.assertEqual(cost.stage_configs(bigger)["prod"]["memory_mb"], 3008)
+        a = figures(config_text=text)["stages"]["prod"]["per_million"]["Lambda"]
+        b = figures(config_text=bigger)["stages"]["prod"]["per_million"]["Lambda"]
+        self.assertGreater(b, a)
+
+    def test_a_price_change_moves_its_line_only(self):
+        prices = json.loads((cost.COST_DIR / "prices.json").read_text())
+        base = figures()["stages"]["prod"]["per_million"]
+        prices["prices"]["apigw_rest_request"]["usd"] *= 2
+        moved = figures(cost.Inputs(prices=prices))["stages"]["prod"]["per_million"]
+        self.assertAlmostEqual(moved["API Gateway REST"], 2 * base["API Gateway REST"], places=9)
+        for s in cost.SERVICES:
+            if s != "API Gateway REST":
+                self.assertAlmostEqual(moved[s], base[s], places=9, msg=s)
+
+    def test_duration_scales_with_cpu_share_below_a_full_vcpu(self):
+        self.assertAlmostEqual(cost.duration_ms(1.0, 1769 / 4, 1769, 10.0), 14.0)
+        self.assertAlmostEqual(cost.duration_ms(1.0, 3538, 1769, 10.0), 11.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
