@@ -28,6 +28,9 @@ pub fn render(m: &Machine, notes: &str, verdicts: &[Verdict], r: &Results) -> St
     if let Some(d) = &r.drained {
         drain(&mut s, d);
     }
+    if let Some(p) = &r.peers {
+        super::peers::section(&mut s, p);
+    }
     s
 }
 

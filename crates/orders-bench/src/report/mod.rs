@@ -12,6 +12,7 @@ mod console;
 mod doc;
 mod machine;
 mod markdown;
+mod peers;
 #[cfg(test)]
 mod sample;
 mod targets;
@@ -25,12 +26,13 @@ use serde::Deserialize;
 use crate::drain::DrainResults;
 use crate::lambda::LambdaResults;
 use crate::local::LocalResults;
+use crate::peers::PeersResults;
 use crate::Result;
 use zip::ZipResults;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where lambda.json, zip.json, local.json and drain.json are.
+    /// Where lambda.json, zip.json, local.json, drain.json and peers.json are.
     #[arg(long, default_value_os_t = crate::default_results_dir())]
     results: PathBuf,
     /// The document whose generated section is rewritten.
@@ -48,6 +50,7 @@ pub struct Results {
     pub zip: Option<ZipResults>,
     pub local: Option<LocalResults>,
     pub drained: Option<DrainResults>,
+    pub peers: Option<PeersResults>,
 }
 
 impl Results {
@@ -59,6 +62,7 @@ impl Results {
             zip: read_json(&dir.join("zip.json"))?,
             local: read_json(&dir.join("local.json"))?,
             drained: read_json(&dir.join("drain.json"))?,
+            peers: read_json(&dir.join("peers.json"))?,
         })
     }
 
@@ -67,6 +71,7 @@ impl Results {
             && self.zip.is_none()
             && self.local.is_none()
             && self.drained.is_none()
+            && self.peers.is_none()
     }
 }
 

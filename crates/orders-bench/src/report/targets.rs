@@ -29,7 +29,7 @@ impl Verdict {
     }
 }
 
-fn pass(ok: bool) -> &'static str {
+pub(super) fn pass(ok: bool) -> &'static str {
     if ok {
         "pass"
     } else {
@@ -51,6 +51,9 @@ pub fn verdicts(r: &Results) -> Vec<Verdict> {
     }
     if let Some(d) = &r.drained {
         out.push(drain(d));
+    }
+    if let Some(p) = &r.peers {
+        super::peers::verdicts(p, &mut out);
     }
     out
 }
