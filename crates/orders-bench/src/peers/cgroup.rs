@@ -13,8 +13,11 @@ use tokio::process::Command;
 
 /// Memory at which Lambda gives one full vCPU.
 pub const FULL_VCPU_MB: u32 = 1769;
-/// The CFS period the quota is spread over (Linux's default, 100 ms).
-pub const PERIOD_US: u64 = 100_000;
+/// The CFS period the quota is spread over: 20 ms, so that even a 5 ms
+/// init spans several periods at 128 MB (at Linux's default 100 ms, the
+/// 7.2 ms quota of a 128 MB function would let a Rust init finish inside
+/// its first period unthrottled). Lambda does not publish its period.
+pub const PERIOD_US: u64 = 20_000;
 
 /// The CPU time per period of a function with `memory_mb`.
 pub fn quota_us(memory_mb: u32, period_us: u64) -> u64 {
@@ -102,10 +105,11 @@ mod tests {
 
     #[test]
     fn shares_are_proportional_to_memory() {
-        assert_eq!(quota_us(1769, PERIOD_US), 100_000);
-        // 128/1769 of 100 ms = 7.2357 ms, rounded up.
-        assert_eq!(quota_us(128, PERIOD_US), 7_236);
-        assert_eq!(quota_us(256, PERIOD_US), 14_472);
-        assert_eq!(quota_us(3538, PERIOD_US), 200_000);
+        assert_eq!(quota_us(1769, PERIOD_US), 20_000);
+        // 128/1769 of 20 ms = 1.4471 ms, rounded up.
+        assert_eq!(quota_us(128, PERIOD_US), 1_448);
+        assert_eq!(quota_us(256, PERIOD_US), 2_895);
+        assert_eq!(quota_us(3538, PERIOD_US), 40_000);
+        assert_eq!(quota_us(128, 100_000), 7_236);
     }
 }

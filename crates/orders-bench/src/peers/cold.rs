@@ -20,6 +20,9 @@ pub struct Conditions<'a> {
     pub log_dir: &'a Path,
     pub warm_invokes: usize,
     pub timeout: Duration,
+    /// Pause before each spawn: under a quota, two periods, so no run
+    /// starts in a period the one before used up.
+    pub settle: Duration,
 }
 
 /// The runner of `subject` under `c`.
@@ -40,6 +43,7 @@ pub fn runner(subject: &Subject, c: &Conditions<'_>) -> Runner {
 /// One cold start, checked; the process is stopped before this returns.
 pub async fn once(subject: &Subject, c: &Conditions<'_>, round: usize) -> Result<Run> {
     let runner = runner(subject, c);
+    tokio::time::sleep(c.settle).await;
     let mut cold = runner.cold_invoke(subject.event.clone(), c.timeout).await?;
     let pid = cold.child.id();
     let cpu_ms = pid.and_then(procfs::cpu_ms);

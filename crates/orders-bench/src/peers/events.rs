@@ -22,9 +22,12 @@ pub struct Orders {
     /// Cancelled by cancel-order (the first run cancels it, later runs are
     /// refused with 409: both a conditional write on the store).
     pub cancel: String,
-    /// The order the saga steps, process-orders and notify-customer
-    /// handle; the set-up took it through the saga once.
+    /// The order process-orders, settle-order and notify-customer handle;
+    /// the set-up took it through the saga once (COMPLETED).
     pub saga: Value,
+    /// The order payments charges and inventory reserves: the set-up moved
+    /// it to PROCESSING and leaves it there, as a running saga does.
+    pub processing: Value,
 }
 
 /// `POST /orders` with a valid two-line body.

@@ -90,12 +90,22 @@ pub async fn run(args: Args) -> Result<()> {
     for path in &args.binaries {
         functions.push(FunctionBinary::locate(path)?.path);
     }
-    let pair = |v: &Option<Vec<PathBuf>>| v.as_ref().map(|v| (v[0].clone(), v[1].clone()));
+    // Absolute (a subject runs in its own directory), symlinks kept: a
+    // venv's python finds its packages through the path it was run by.
+    let pair = |v: &Option<Vec<PathBuf>>| -> Result<Option<(PathBuf, PathBuf)>> {
+        match v {
+            Some(v) => Ok(Some((
+                std::path::absolute(&v[0])?,
+                std::path::absolute(&v[1])?,
+            ))),
+            None => Ok(None),
+        }
+    };
     let at = subjects::Locations {
         functions: functions.clone(),
         floor: FunctionBinary::locate(&args.floor)?.path,
-        node: pair(&args.node),
-        python: pair(&args.python),
+        node: pair(&args.node)?,
+        python: pair(&args.python)?,
     };
     let mut conditions = Conditions {
         endpoint: &backend.endpoint,
@@ -105,6 +115,7 @@ pub async fn run(args: Args) -> Result<()> {
         log_dir: &args.log_dir,
         warm_invokes: args.warm_invokes,
         timeout: Duration::from_millis(args.timeout_ms),
+        settle: Duration::ZERO,
     };
     eprintln!(
         "orders-bench: peers: set-up (orders, saga) on {}",
@@ -131,6 +142,7 @@ pub async fn run(args: Args) -> Result<()> {
             Ok(quota) => {
                 conditions.memory_mb = mb;
                 conditions.cgroup_procs = Some(quota.procs.clone());
+                conditions.settle = Duration::from_micros(2 * cgroup::PERIOD_US);
                 let rounds = args.share_rounds.unwrap_or(args.rounds);
                 let label = format!("{mb} MB");
                 let p = profile(&subjects, &conditions, rounds, label, Some(&quota)).await;

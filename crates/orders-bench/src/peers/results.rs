@@ -26,7 +26,7 @@ pub struct ProfileResult {
     pub profile: String,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` given to the functions.
     pub memory_mb: u32,
-    /// CPU per 100 ms period under the quota, µs (`None`: no quota).
+    /// CPU per period (`cgroup::PERIOD_US`) under the quota, µs (`None`: no quota).
     pub quota_us: Option<u64>,
     /// How the quota was applied.
     pub quota: Option<String>,

@@ -4,7 +4,7 @@
 //! functions themselves, so every later event meets real records).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -49,15 +49,21 @@ pub async fn resources(moto: SocketAddr) -> Result<String> {
         .ok_or_else(|| format!("CreateStateMachine: no ARN in {created}").into())
 }
 
-/// Three orders from create-order (for get, cancel and the saga), the saga
-/// order moved through process-orders, payments, inventory and settle-order.
+/// Four orders from create-order (for get, cancel, the saga and a saga in
+/// progress); the saga order moved through process-orders, payments,
+/// inventory and settle-order, the one in progress to PROCESSING.
 pub async fn orders(functions: &[PathBuf], c: &Conditions<'_>) -> Result<Orders> {
     let find = |name: &str| functions.iter().find(|p| p.ends_with(name)).cloned();
     let create = find("create-order").ok_or("peers: create-order binary is required")?;
     let made = invoke_all(
         &create,
         "create-order",
-        &[events::create(), events::create(), events::create()],
+        &[
+            events::create(),
+            events::create(),
+            events::create(),
+            events::create(),
+        ],
         &Expect::Proxy(&[201]),
         c,
     )
@@ -71,9 +77,15 @@ pub async fn orders(functions: &[PathBuf], c: &Conditions<'_>) -> Result<Orders>
         get: id(&bodies[0]),
         cancel: id(&bodies[1]),
         saga: bodies[2].clone(),
+        processing: bodies[3].clone(),
     };
     let saga = &orders.saga;
     let steps = [
+        (
+            "process-orders",
+            events::sqs(&events::order_created(&orders.processing)),
+            Expect::BatchOk,
+        ),
         (
             "process-orders",
             events::sqs(&events::order_created(saga)),
@@ -93,7 +105,7 @@ pub async fn orders(functions: &[PathBuf], c: &Conditions<'_>) -> Result<Orders>
 
 /// One instance of `program` serves `events` in turn, each checked.
 async fn invoke_all(
-    program: &PathBuf,
+    program: &Path,
     name: &str,
     events: &[Value],
     expect: &Expect,
@@ -102,7 +114,7 @@ async fn invoke_all(
     let subject = Subject {
         name: format!("setup-{name}"),
         kind: Kind::Ours,
-        program: program.clone(),
+        program: program.to_path_buf(),
         args: Vec::new(),
         event: events[0].clone(),
         expect: expect.clone(),

@@ -112,8 +112,8 @@ pub fn function_event(name: &str, orders: &Orders) -> Option<(Value, Expect)> {
         "cancel-order" => (events::cancel(&orders.cancel), Expect::Proxy(&[200, 409])),
         "process-orders" => (events::sqs(&events::order_created(saga)), Expect::BatchOk),
         "notify-customer" => (events::sns(&events::completed(saga)), Expect::Any),
-        "payments" => (events::task("charge", saga), Expect::Any),
-        "inventory" => (events::task("reserve", saga), Expect::Any),
+        "payments" => (events::task("charge", &orders.processing), Expect::Any),
+        "inventory" => (events::task("reserve", &orders.processing), Expect::Any),
         "settle-order" => (events::task("complete", saga), Expect::Any),
         _ => return None,
     })
@@ -176,6 +176,7 @@ mod tests {
             get: "g".into(),
             cancel: "c".into(),
             saga: json!({"orderId": "s", "items": []}),
+            processing: json!({"orderId": "p", "items": []}),
         }
     }
 

@@ -28,9 +28,6 @@ pub fn render(m: &Machine, notes: &str, verdicts: &[Verdict], r: &Results) -> St
     if let Some(d) = &r.drained {
         drain(&mut s, d);
     }
-    if let Some(p) = &r.peers {
-        super::peers::section(&mut s, p);
-    }
     s
 }
 
@@ -66,7 +63,7 @@ fn header(s: &mut String, m: &Machine, notes: &str) {
     }
 }
 
-fn targets(s: &mut String, verdicts: &[Verdict]) {
+pub(super) fn targets(s: &mut String, verdicts: &[Verdict]) {
     let _ = writeln!(s, "### Against the targets\n");
     let _ = writeln!(s, "| figure | target | measured | verdict |");
     let _ = writeln!(s, "| --- | --- | --- | --- |");

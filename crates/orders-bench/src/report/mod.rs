@@ -67,11 +67,15 @@ impl Results {
     }
 
     fn is_empty(&self) -> bool {
-        self.lambda.is_none()
-            && self.zip.is_none()
-            && self.local.is_none()
-            && self.drained.is_none()
-            && self.peers.is_none()
+        !self.has_main() && self.peers.is_none()
+    }
+
+    /// Whether a step of the main Figures section left results.
+    fn has_main(&self) -> bool {
+        self.lambda.is_some()
+            || self.zip.is_some()
+            || self.local.is_some()
+            || self.drained.is_some()
     }
 }
 
@@ -93,12 +97,27 @@ pub fn run(args: &Args) -> Result<()> {
     }
     console::print_tables(&results);
     let verdicts = targets::verdicts(&results);
-    print!("{}", console::targets(&verdicts));
+    let mut peer_verdicts = Vec::new();
+    if let Some(p) = &results.peers {
+        peers::verdicts(p, &mut peer_verdicts);
+    }
+    print!(
+        "{}",
+        console::targets(&[&verdicts[..], &peer_verdicts[..]].concat())
+    );
 
     if !args.no_write {
         let notes = fs::read_to_string(args.results.join("notes.txt")).unwrap_or_default();
-        let section = markdown::render(&machine::Machine::this(), &notes, &verdicts, &results);
-        doc::write_section(&args.doc, &section)?;
+        let machine = machine::Machine::this();
+        // Each section is rewritten only by the steps that feed it.
+        if results.has_main() {
+            let section = markdown::render(&machine, &notes, &verdicts, &results);
+            doc::write_section(&args.doc, &section)?;
+        }
+        if let Some(p) = &results.peers {
+            let section = peers::document(&machine, &notes, &peer_verdicts, p);
+            doc::write_between(&args.doc, doc::PEERS_BEGIN, doc::PEERS_END, &section)?;
+        }
         eprintln!("orders-bench: updated {}", args.doc.display());
     }
     Ok(())

@@ -15,6 +15,7 @@ const P99_TARGET_MS: f64 = 20.0;
 const DRAIN_TARGET_PER_S: f64 = 500.0;
 
 /// One figure against its target.
+#[derive(Clone)]
 pub struct Verdict {
     pub figure: String,
     pub target: String,
@@ -51,9 +52,6 @@ pub fn verdicts(r: &Results) -> Vec<Verdict> {
     }
     if let Some(d) = &r.drained {
         out.push(drain(d));
-    }
-    if let Some(p) = &r.peers {
-        super::peers::verdicts(p, &mut out);
     }
     out
 }
