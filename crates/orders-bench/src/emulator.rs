@@ -116,6 +116,15 @@ impl Emulator {
 
     /// Hands one event to the function and waits for what it posts back.
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Result<(Outcome, Duration)> {
+        let started = Instant::now();
+        let pending = self.submit(event).await?;
+        let (outcome, at) = pending.wait(timeout).await?;
+        Ok((outcome, at.duration_since(started)))
+    }
+
+    /// Queues one event for the function's next `GET /next` (which may
+    /// come later: a cold start queues its first event before the spawn).
+    pub async fn submit(&self, event: Value) -> Result<Pending> {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("8f507cfc-bench-4000-8000-{n:012}");
         let (tx, rx) = oneshot::channel();
@@ -124,7 +133,6 @@ impl Emulator {
             .lock()
             .expect("pending lock")
             .insert(id.clone(), tx);
-        let started = Instant::now();
         self.queue_tx
             .send(Invocation {
                 id: id.clone(),
@@ -132,8 +140,27 @@ impl Emulator {
             })
             .await
             .map_err(|_| "emulator queue closed")?;
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(outcome)) => Ok((outcome, started.elapsed())),
+        Ok(Pending {
+            id,
+            rx,
+            shared: self.shared.clone(),
+        })
+    }
+}
+
+/// A queued invocation whose outcome has not arrived yet.
+pub struct Pending {
+    id: String,
+    rx: oneshot::Receiver<Outcome>,
+    shared: Arc<Shared>,
+}
+
+impl Pending {
+    /// What the function posted back and when it arrived.
+    pub async fn wait(self, timeout: Duration) -> Result<(Outcome, Instant)> {
+        let id = self.id;
+        match tokio::time::timeout(timeout, self.rx).await {
+            Ok(Ok(outcome)) => Ok((outcome, Instant::now())),
             Ok(Err(_)) => Err(format!("invocation {id}: emulator dropped it").into()),
             Err(_) => {
                 self.shared

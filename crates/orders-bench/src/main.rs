@@ -8,6 +8,9 @@
 //!   checks the stored order count afterwards.
 //! * `drain`: how fast the local host's pipeline takes a backlog of
 //!   accepted orders to PROCESSING and notified.
+//! * `peers`: every function, the Node 22 and Python peers of
+//!   create-order and a bare `lambda_runtime` floor, cold-started in
+//!   interleaved rounds (also under a 128/256 MB Lambda CPU share).
 //! * `report`: prints the figures against their targets and rewrites the
 //!   generated section of docs/benchmarks.md.
 //!
@@ -19,6 +22,7 @@ mod events;
 mod http_client;
 mod lambda;
 mod local;
+mod peers;
 mod procfs;
 mod proxy_response;
 mod report;
@@ -49,6 +53,9 @@ enum Command {
     Local(local::Args),
     /// Drain rate of the local host's pipeline.
     Drain(drain::Args),
+    /// Cold starts of every function side by side with the Node 22 and
+    /// Python peers and the floor, interleaved, with CPU-share runs.
+    Peers(peers::Args),
     /// Print the summary and regenerate the figures in docs/benchmarks.md.
     Report(report::Args),
 }
@@ -81,6 +88,7 @@ async fn main() {
         Command::Lambda(args) => lambda::run(args).await,
         Command::Local(args) => local::run(args).await,
         Command::Drain(args) => drain::run(args).await,
+        Command::Peers(args) => peers::run(args).await,
         Command::Report(args) => report::run(&args),
     };
     if let Err(e) = outcome {

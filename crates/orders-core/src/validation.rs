@@ -37,6 +37,18 @@ pub fn warm_up() {
     LazyLock::force(&VALIDATOR);
 }
 
+/// Compiles the schema on a thread of its own and returns at once, so a
+/// cold start does not wait for it (about 1.5 to 4 ms, more than the rest of
+/// create-order's init): it runs while the function asks the Runtime API
+/// for its first event, and the first request waits for it only if it
+/// comes before the compile is done (the [`LazyLock`] blocks until then).
+/// Where no thread can be made, the first request compiles it.
+pub fn warm_up_in_background() {
+    let _ = std::thread::Builder::new()
+        .name("schema-warm-up".into())
+        .spawn(warm_up);
+}
+
 /// Currency when the request names none.
 pub const DEFAULT_CURRENCY: &str = "USD";
 

@@ -1,4 +1,5 @@
-//! The `create-order` Lambda function: clients are built once, at cold start.
+//! The `create-order` Lambda function: clients are built once, at cold start;
+//! the request schema compiles beside the init, not inside it.
 
 use create_order::handler;
 use lambda_http::{run, service_fn, Error, Request};
@@ -9,7 +10,7 @@ async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let client = orders_dynamodb::client_from_env()?;
     let store = DynamoStore::from_env(client)?;
-    orders_core::validation::warm_up();
+    orders_core::validation::warm_up_in_background();
     let store = &store;
     run(service_fn(move |event: Request| async move {
         handler::handle(store, event).await

@@ -50,28 +50,48 @@ impl Backend {
 
 /// Creates the orders table (keys and GSIs of docs/data-model.md) in moto.
 async fn ensure_table(addr: SocketAddr) -> Result<()> {
-    let body = create_table_request();
+    create_table(addr, &create_table_request()).await
+}
+
+/// `CreateTable` with `body`; a table that exists already is fine.
+pub(crate) async fn create_table(addr: SocketAddr, body: &Value) -> Result<()> {
+    match aws_json(addr, "dynamodb", "DynamoDB_20120810.CreateTable", body).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.to_string().contains("ResourceInUseException") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// One AWS JSON-protocol call (`x-amz-target`) to moto at `addr`, signed
+/// (in name only) for `service`, which moto routes by; the response body as
+/// JSON.
+pub(crate) async fn aws_json(
+    addr: SocketAddr,
+    service: &str,
+    target: &str,
+    body: &Value,
+) -> Result<Value> {
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential=ASIABENCHBENCHBENCH0/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+    );
     let resp = http_client::send(
         addr,
         Method::POST,
         "/",
         &[
             ("content-type", "application/x-amz-json-1.0"),
-            ("x-amz-target", "DynamoDB_20120810.CreateTable"),
-            (
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=ASIABENCHBENCHBENCH0/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00",
-            ),
+            ("x-amz-target", target),
+            ("authorization", authorization.as_str()),
         ],
-        serde_json::to_vec(&body)?,
+        serde_json::to_vec(body)?,
         Duration::from_secs(10),
     )
     .await?;
     let text = String::from_utf8_lossy(&resp.body);
-    if resp.status == 200 || text.contains("ResourceInUseException") {
-        Ok(())
+    if resp.status == 200 {
+        Ok(serde_json::from_slice(&resp.body).unwrap_or(Value::Null))
     } else {
-        Err(format!("CreateTable on moto: {} {text}", resp.status).into())
+        Err(format!("{target} on moto: {} {text}", resp.status).into())
     }
 }
 

@@ -112,7 +112,7 @@ pub fn for_function(name: &str, has_backend: bool, created: &[String]) -> Vec<Ca
     cases
 }
 
-fn post_orders<'a>(body: &'a str, headers: &'a [(&'a str, &'a str)]) -> EventSpec<'a> {
+pub(crate) fn post_orders<'a>(body: &'a str, headers: &'a [(&'a str, &'a str)]) -> EventSpec<'a> {
     EventSpec {
         method: "POST",
         resource: "/orders",
@@ -124,7 +124,7 @@ fn post_orders<'a>(body: &'a str, headers: &'a [(&'a str, &'a str)]) -> EventSpe
     }
 }
 
-fn get_order<'a>(path: &'a str, params: &'a [(&'a str, &'a str)]) -> EventSpec<'a> {
+pub(crate) fn get_order<'a>(path: &'a str, params: &'a [(&'a str, &'a str)]) -> EventSpec<'a> {
     EventSpec {
         method: "GET",
         resource: "/orders/{orderId}",
@@ -136,7 +136,7 @@ fn get_order<'a>(path: &'a str, params: &'a [(&'a str, &'a str)]) -> EventSpec<'
     }
 }
 
-fn list_orders<'a>(query: &'a [(&'a str, &'a str)]) -> EventSpec<'a> {
+pub(crate) fn list_orders<'a>(query: &'a [(&'a str, &'a str)]) -> EventSpec<'a> {
     EventSpec {
         method: "GET",
         resource: "/orders",

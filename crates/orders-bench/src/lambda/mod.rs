@@ -11,12 +11,12 @@
 //! * [`cases`] and [`warm`]: the API Gateway events one warm instance serves.
 //! * [`results`] and [`table`]: lambda.json and its console table.
 
-mod backend;
-mod binary;
-mod cases;
+pub(crate) mod backend;
+pub(crate) mod binary;
+pub(crate) mod cases;
 mod cold_start;
 pub(crate) mod results;
-mod runner;
+pub(crate) mod runner;
 mod table;
 mod warm;
 
@@ -78,7 +78,10 @@ pub async fn run(args: Args) -> Result<()> {
         let _ = fs::remove_file(&log_path);
         let runner = Runner {
             binary: binary.path.clone(),
+            args: Vec::new(),
             name: binary.name.clone(),
+            memory_mb: 256,
+            cgroup_procs: None,
             endpoint: backend.endpoint.clone(),
             extra_env: args.extra_env.clone(),
             log_path,

@@ -2,24 +2,36 @@
 //! (`provided.al2023`): Lambda's environment, a Runtime API to poll, and the
 //! end of init at its first `GET /runtime/invocation/next`.
 
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
 use super::TABLE_NAME;
-use crate::emulator::{Emulator, InitSignal};
+use crate::emulator::{Emulator, InitSignal, Outcome};
 use crate::http_client;
 use crate::Result;
 
 pub struct Runner {
-    /// Absolute path of the function binary.
+    /// Absolute path of the function binary (or of the interpreter a peer
+    /// runs under).
     pub binary: PathBuf,
+    /// Its arguments (a peer's bootstrap script; none for ours).
+    pub args: Vec<OsString>,
     pub name: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+    pub memory_mb: u32,
+    /// A cgroup's `cgroup.procs`, opened: the child joins that cgroup
+    /// before it execs (a CPU quota).
+    pub cgroup_procs: Option<Arc<File>>,
     /// DynamoDB endpoint (`AWS_ENDPOINT_URL_DYNAMODB`).
     pub endpoint: String,
     pub extra_env: Vec<(String, String)>,
@@ -55,6 +67,43 @@ impl Runner {
         }
     }
 
+    /// A cold start with `event` queued before the spawn, as Lambda has the
+    /// event waiting when an on-demand init ends: spawn to first `GET
+    /// /next`, and spawn to the first response.
+    pub async fn cold_invoke(&self, event: Value, timeout: Duration) -> Result<ColdInvoke> {
+        let (emu, init_rx) = Emulator::start(&self.name).await?;
+        let pending = emu.submit(event).await?;
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)?;
+        let mut cmd = self.command(emu.addr, log)?;
+        let started = Instant::now();
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("{}: {e}", self.binary.display()))?;
+        let ready = match wait_init(&mut child, init_rx, self.init_timeout).await {
+            Ok(ready) => ready,
+            Err(e) => {
+                stop(&mut child).await;
+                return Err(format!("{e} (log: {})", self.log_path.display()).into());
+            }
+        };
+        match pending.wait(timeout).await {
+            Ok((outcome, at)) => Ok(ColdInvoke {
+                init_ms: ms_between(started, ready),
+                first_response_ms: ms_between(started, at),
+                first: outcome,
+                child,
+                emu,
+            }),
+            Err(e) => {
+                stop(&mut child).await;
+                Err(format!("{e} (log: {})", self.log_path.display()).into())
+            }
+        }
+    }
+
     /// The environment Lambda gives a `provided.al2023` function (as the CDK
     /// stack configures it), pointed at loopback only.
     fn command(&self, runtime_api: SocketAddr, log: File) -> Result<Command> {
@@ -64,7 +113,8 @@ impl Runner {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let mut cmd = Command::new(&self.binary);
-        cmd.env_clear()
+        cmd.args(&self.args)
+            .env_clear()
             .current_dir(&task_root)
             .env("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin")
             .env("LANG", "en_US.UTF-8")
@@ -74,7 +124,10 @@ impl Runner {
             .env("_HANDLER", "bootstrap")
             .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", &self.name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env(
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                self.memory_mb.to_string(),
+            )
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
             .env(
@@ -108,8 +161,24 @@ impl Runner {
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
+        if let Some(procs) = &self.cgroup_procs {
+            crate::peers::cgroup::join_before_exec(&mut cmd, procs.clone());
+        }
         Ok(cmd)
     }
+}
+
+/// What [`Runner::cold_invoke`] measured, with the live process.
+pub struct ColdInvoke {
+    pub init_ms: f64,
+    pub first_response_ms: f64,
+    pub first: Outcome,
+    pub child: Child,
+    pub emu: Emulator,
+}
+
+fn ms_between(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64() * 1e3
 }
 
 /// The instant init ended, or why it did not.
@@ -142,7 +211,10 @@ mod tests {
     fn runner(extra_env: Vec<(String, String)>) -> Runner {
         Runner {
             binary: PathBuf::from("/opt/fn/create-order"),
+            args: Vec::new(),
             name: "create-order".into(),
+            memory_mb: 256,
+            cgroup_procs: None,
             endpoint: "http://127.0.0.1:9".into(),
             extra_env,
             log_path: PathBuf::from("/dev/null"),

@@ -26,6 +26,9 @@ pub fn print_tables(r: &Results) {
         drain::print_table(d);
         println!();
     }
+    if let Some(p) = &r.peers {
+        crate::peers::print_table(p);
+    }
 }
 
 /// `Targets` and a line per verdict.

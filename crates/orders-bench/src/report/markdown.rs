@@ -63,7 +63,7 @@ fn header(s: &mut String, m: &Machine, notes: &str) {
     }
 }
 
-fn targets(s: &mut String, verdicts: &[Verdict]) {
+pub(super) fn targets(s: &mut String, verdicts: &[Verdict]) {
     let _ = writeln!(s, "### Against the targets\n");
     let _ = writeln!(s, "| figure | target | measured | verdict |");
     let _ = writeln!(s, "| --- | --- | --- | --- |");

@@ -12,6 +12,7 @@ mod console;
 mod doc;
 mod machine;
 mod markdown;
+mod peers;
 #[cfg(test)]
 mod sample;
 mod targets;
@@ -25,12 +26,13 @@ use serde::Deserialize;
 use crate::drain::DrainResults;
 use crate::lambda::LambdaResults;
 use crate::local::LocalResults;
+use crate::peers::PeersResults;
 use crate::Result;
 use zip::ZipResults;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where lambda.json, zip.json, local.json and drain.json are.
+    /// Where lambda.json, zip.json, local.json, drain.json and peers.json are.
     #[arg(long, default_value_os_t = crate::default_results_dir())]
     results: PathBuf,
     /// The document whose generated section is rewritten.
@@ -48,6 +50,7 @@ pub struct Results {
     pub zip: Option<ZipResults>,
     pub local: Option<LocalResults>,
     pub drained: Option<DrainResults>,
+    pub peers: Option<PeersResults>,
 }
 
 impl Results {
@@ -59,14 +62,20 @@ impl Results {
             zip: read_json(&dir.join("zip.json"))?,
             local: read_json(&dir.join("local.json"))?,
             drained: read_json(&dir.join("drain.json"))?,
+            peers: read_json(&dir.join("peers.json"))?,
         })
     }
 
     fn is_empty(&self) -> bool {
-        self.lambda.is_none()
-            && self.zip.is_none()
-            && self.local.is_none()
-            && self.drained.is_none()
+        !self.has_main() && self.peers.is_none()
+    }
+
+    /// Whether a step of the main Figures section left results.
+    fn has_main(&self) -> bool {
+        self.lambda.is_some()
+            || self.zip.is_some()
+            || self.local.is_some()
+            || self.drained.is_some()
     }
 }
 
@@ -88,12 +97,27 @@ pub fn run(args: &Args) -> Result<()> {
     }
     console::print_tables(&results);
     let verdicts = targets::verdicts(&results);
-    print!("{}", console::targets(&verdicts));
+    let mut peer_verdicts = Vec::new();
+    if let Some(p) = &results.peers {
+        peers::verdicts(p, &mut peer_verdicts);
+    }
+    print!(
+        "{}",
+        console::targets(&[&verdicts[..], &peer_verdicts[..]].concat())
+    );
 
     if !args.no_write {
         let notes = fs::read_to_string(args.results.join("notes.txt")).unwrap_or_default();
-        let section = markdown::render(&machine::Machine::this(), &notes, &verdicts, &results);
-        doc::write_section(&args.doc, &section)?;
+        let machine = machine::Machine::this();
+        // Each section is rewritten only by the steps that feed it.
+        if results.has_main() {
+            let section = markdown::render(&machine, &notes, &verdicts, &results);
+            doc::write_section(&args.doc, &section)?;
+        }
+        if let Some(p) = &results.peers {
+            let section = peers::document(&machine, &notes, &peer_verdicts, p);
+            doc::write_between(&args.doc, doc::PEERS_BEGIN, doc::PEERS_END, &section)?;
+        }
         eprintln!("orders-bench: updated {}", args.doc.display());
     }
     Ok(())

@@ -90,5 +90,6 @@ pub fn sample() -> Results {
             notified_per_s: 600.0,
             completed_orders: 300,
         }),
+        peers: None,
     }
 }

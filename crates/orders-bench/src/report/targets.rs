@@ -15,6 +15,7 @@ const P99_TARGET_MS: f64 = 20.0;
 const DRAIN_TARGET_PER_S: f64 = 500.0;
 
 /// One figure against its target.
+#[derive(Clone)]
 pub struct Verdict {
     pub figure: String,
     pub target: String,
@@ -29,7 +30,7 @@ impl Verdict {
     }
 }
 
-fn pass(ok: bool) -> &'static str {
+pub(super) fn pass(ok: bool) -> &'static str {
     if ok {
         "pass"
     } else {

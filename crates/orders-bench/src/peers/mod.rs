@@ -1,0 +1,264 @@
+//! `orders-bench peers`: our nine functions side by side with create-order
+//! written as the seeds write it in Node 22 and Python, and a bare
+//! `lambda_runtime` floor, all started through the same Runtime API
+//! emulator against the same moto, interleaved round by round.
+//!
+//! * [`subjects`] and [`events`]: who runs, with which event.
+//! * [`setup`]: the peers' table, a state machine, the orders the events name.
+//! * [`cold`]: one cold start, its first response and warm invocations.
+//! * [`cgroup`]: the CPU share of a 128 MB or 256 MB function.
+//! * [`summary`], [`results`] and [`table`]: ratios, peers.json and
+//!   cold-starts.json, the console table.
+
+pub mod cgroup;
+mod cold;
+mod events;
+mod results;
+mod setup;
+mod subjects;
+mod summary;
+mod table;
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use results::{PeersResults, ProfileResult};
+pub use subjects::{FLOOR, NODE_PEER};
+pub use summary::{FIRST_RESPONSE, INIT};
+pub use table::{print_table, ratio_rows, subject_rows, RATIO_HEADER, SUBJECT_HEADER};
+
+use crate::lambda::backend::Backend;
+use crate::lambda::binary::FunctionBinary;
+use crate::{http_client, Result};
+use cgroup::CpuQuota;
+use cold::Conditions;
+use results::{ColdStarts, SubjectResult};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Our function binaries (file name = function name).
+    #[arg(required = true)]
+    binaries: Vec<PathBuf>,
+    /// The floor: the bare lambda_runtime function.
+    #[arg(long)]
+    floor: PathBuf,
+    /// Node 22 binary and the Node peer's bootstrap.mjs.
+    #[arg(long, num_args = 2, value_names = ["NODE", "BOOTSTRAP"])]
+    node: Option<Vec<PathBuf>>,
+    /// The Python peer's venv python and its bootstrap.py.
+    #[arg(long, num_args = 2, value_names = ["PYTHON", "BOOTSTRAP"])]
+    python: Option<Vec<PathBuf>>,
+    /// moto on loopback: every subject does a real write there.
+    #[arg(long)]
+    dynamodb_endpoint: String,
+    /// Rounds: each cold-starts every subject once, in a rotated order.
+    #[arg(long, default_value_t = 20)]
+    rounds: usize,
+    /// Warm invocations after each cold start's first.
+    #[arg(long, default_value_t = 3)]
+    warm_invokes: usize,
+    /// Memory sizes whose Lambda CPU share is also run (cgroup quota),
+    /// comma-separated; empty for none.
+    #[arg(long, default_value = "128,256", value_delimiter = ',')]
+    cpu_shares: Vec<String>,
+    /// Rounds of each CPU-share profile (default: --rounds).
+    #[arg(long)]
+    share_rounds: Option<usize>,
+    /// Give up on one init or invocation after this long.
+    #[arg(long, default_value_t = 60_000)]
+    timeout_ms: u64,
+    #[arg(long, default_value_os_t = crate::default_results_dir())]
+    out: PathBuf,
+    #[arg(long, default_value = "target/bench/logs/peers")]
+    log_dir: PathBuf,
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    fs::create_dir_all(&args.out)?;
+    fs::create_dir_all(&args.log_dir)?;
+    let backend = Backend::connect(Some(&args.dynamodb_endpoint)).await?;
+    let moto = http_client::loopback_addr(&backend.endpoint)?;
+    let state_machine = setup::resources(moto).await?;
+    let extra_env = vec![
+        ("AWS_ENDPOINT_URL".to_string(), backend.endpoint.clone()),
+        ("STATE_MACHINE_ARN".into(), state_machine),
+        ("SMS_ENABLED".into(), "false".into()),
+        ("ORDERS_TABLE".into(), setup::PEERS_TABLE.into()),
+    ];
+    let mut functions = Vec::new();
+    for path in &args.binaries {
+        functions.push(FunctionBinary::locate(path)?.path);
+    }
+    // Absolute (a subject runs in its own directory), symlinks kept: a
+    // venv's python finds its packages through the path it was run by.
+    let pair = |v: &Option<Vec<PathBuf>>| -> Result<Option<(PathBuf, PathBuf)>> {
+        match v {
+            Some(v) => Ok(Some((
+                std::path::absolute(&v[0])?,
+                std::path::absolute(&v[1])?,
+            ))),
+            None => Ok(None),
+        }
+    };
+    let at = subjects::Locations {
+        functions: functions.clone(),
+        floor: FunctionBinary::locate(&args.floor)?.path,
+        node: pair(&args.node)?,
+        python: pair(&args.python)?,
+    };
+    let mut conditions = Conditions {
+        endpoint: &backend.endpoint,
+        extra_env: &extra_env,
+        memory_mb: 256,
+        cgroup_procs: None,
+        log_dir: &args.log_dir,
+        warm_invokes: args.warm_invokes,
+        timeout: Duration::from_millis(args.timeout_ms),
+        settle: Duration::ZERO,
+    };
+    eprintln!(
+        "orders-bench: peers: set-up (orders, saga) on {}",
+        backend.description
+    );
+    let orders = setup::orders(&functions, &conditions).await?;
+    let subjects = subjects::all(&at, &orders);
+    let mut results = PeersResults {
+        backend: backend.description.clone(),
+        rounds: args.rounds,
+        warm_invokes: args.warm_invokes,
+        profiles: Vec::new(),
+        skipped: Vec::new(),
+    };
+    results
+        .profiles
+        .push(profile(&subjects, &conditions, args.rounds, "full CPU".into(), None).await);
+    for share in args.cpu_shares.iter().filter(|s| !s.trim().is_empty()) {
+        let mb: u32 = share
+            .trim()
+            .parse()
+            .map_err(|_| format!("--cpu-shares: {share}"))?;
+        match CpuQuota::create(mb) {
+            Ok(quota) => {
+                conditions.memory_mb = mb;
+                conditions.cgroup_procs = Some(quota.procs.clone());
+                conditions.settle = Duration::from_micros(2 * cgroup::PERIOD_US);
+                let rounds = args.share_rounds.unwrap_or(args.rounds);
+                let label = format!("{mb} MB");
+                let p = profile(&subjects, &conditions, rounds, label, Some(&quota)).await;
+                results.profiles.push(p);
+            }
+            Err(e) => {
+                eprintln!("orders-bench: peers: {mb} MB CPU share not available: {e}");
+                results
+                    .skipped
+                    .push(format!("{mb} MB: not available ({e})"));
+            }
+        }
+    }
+    let path = crate::write_results(&args.out, "peers.json", &results)?;
+    crate::write_results(&args.out, "cold-starts.json", &ColdStarts::of(&results))?;
+    println!();
+    print_table(&results);
+    eprintln!("orders-bench: wrote {}", path.display());
+    Ok(())
+}
+
+/// `rounds` interleaved rounds of every subject under `c`.
+async fn profile(
+    subjects: &[subjects::Subject],
+    c: &Conditions<'_>,
+    rounds: usize,
+    label: String,
+    quota: Option<&CpuQuota>,
+) -> ProfileResult {
+    let mut out: Vec<SubjectResult> = subjects
+        .iter()
+        .map(|s| SubjectResult {
+            name: s.name.clone(),
+            kind: s.kind,
+            runs: Vec::new(),
+            failures: Vec::new(),
+            init: None,
+            first_response: None,
+            warm: None,
+            rss_peak_kb: None,
+            cpu_ms: None,
+        })
+        .collect();
+    for round in 0..rounds {
+        eprintln!("orders-bench: peers: {label}: round {}/{rounds}", round + 1);
+        for i in summary::rotation(subjects.len(), round) {
+            match cold::once(&subjects[i], c, round).await {
+                Ok(run) => out[i].runs.push(run),
+                Err(e) => {
+                    eprintln!(
+                        "orders-bench: peers: {}: round {}: {e}",
+                        subjects[i].name,
+                        round + 1
+                    );
+                    out[i].failures.push(format!("round {}: {e}", round + 1));
+                }
+            }
+        }
+    }
+    out.iter_mut().for_each(summary::summarise);
+    ProfileResult {
+        profile: label,
+        memory_mb: c.memory_mb,
+        quota_us: quota.map(|q| q.quota_us),
+        quota: quota.map(|q| format!("{} = {} per {} us", q.how, q.quota_us, cgroup::PERIOD_US)),
+        ratios: summary::ratios(&out),
+        subjects: out,
+    }
+}
+
+/// One round of create-order, the Node peer and the floor, for the
+/// report's tests.
+#[cfg(test)]
+pub fn results_for_tests() -> PeersResults {
+    use results::Run;
+    use subjects::Kind;
+    let subject = |name: &str, kind: Kind, init: f64, first: f64| {
+        let mut s = SubjectResult {
+            name: name.into(),
+            kind,
+            runs: vec![Run {
+                round: 0,
+                init_ms: init,
+                first_response_ms: first,
+                warm_ms: vec![1.0],
+                rss_peak_kb: Some(8192),
+                cpu_ms: Some(init),
+                status: "ok".into(),
+            }],
+            failures: Vec::new(),
+            init: None,
+            first_response: None,
+            warm: None,
+            rss_peak_kb: None,
+            cpu_ms: None,
+        };
+        summary::summarise(&mut s);
+        s
+    };
+    let subjects = vec![
+        subject("create-order", Kind::Ours, 3.0, 4.0),
+        subject(NODE_PEER, Kind::Peer, 90.0, 100.0),
+        subject(FLOOR, Kind::Floor, 2.0, 2.5),
+    ];
+    PeersResults {
+        backend: "moto http://127.0.0.1:1".into(),
+        rounds: 1,
+        warm_invokes: 1,
+        profiles: vec![ProfileResult {
+            profile: "full CPU".into(),
+            memory_mb: 256,
+            quota_us: None,
+            quota: None,
+            ratios: summary::ratios(&subjects),
+            subjects,
+        }],
+        skipped: vec!["128 MB: not available (test)".into()],
+    }
+}

@@ -1,0 +1,180 @@
+//! From runs to summaries and same-round ratios.
+
+use super::results::{Ratio, Run, SubjectResult};
+use super::subjects::{Kind, FLOOR, NODE_PEER, PYTHON_PEER};
+use crate::stats::Summary;
+
+/// The figures a ratio can be taken of.
+pub const INIT: &str = "init";
+pub const FIRST_RESPONSE: &str = "first response";
+pub const WARM: &str = "warm invoke";
+pub const CPU: &str = "CPU to first response";
+pub const RSS: &str = "peak RSS";
+
+/// One figure of a run (`None` when not measured).
+fn figure(run: &Run, name: &str) -> Option<f64> {
+    match name {
+        INIT => Some(run.init_ms),
+        FIRST_RESPONSE => Some(run.first_response_ms),
+        WARM => Summary::of(&run.warm_ms).map(|s| s.median),
+        CPU => run.cpu_ms,
+        RSS => run.rss_peak_kb.map(|kb| kb as f64),
+        _ => None,
+    }
+}
+
+/// Fills in a subject's summaries from its runs.
+pub fn summarise(s: &mut SubjectResult) {
+    let of = |name: &str| -> Option<Summary> {
+        Summary::of(
+            &s.runs
+                .iter()
+                .filter_map(|r| figure(r, name))
+                .collect::<Vec<_>>(),
+        )
+    };
+    s.init = of(INIT);
+    s.first_response = of(FIRST_RESPONSE);
+    s.cpu_ms = of(CPU);
+    s.rss_peak_kb = of(RSS);
+    s.warm = Summary::of(
+        &s.runs
+            .iter()
+            .flat_map(|r| r.warm_ms.iter().copied())
+            .collect::<Vec<_>>(),
+    );
+}
+
+/// `a / b` of `figure` for every round both have a run in.
+pub fn paired_ratios(a: &SubjectResult, b: &SubjectResult, figure_name: &str) -> Vec<f64> {
+    a.runs
+        .iter()
+        .filter_map(|ra| {
+            let rb = b.runs.iter().find(|rb| rb.round == ra.round)?;
+            let (x, y) = (figure(ra, figure_name)?, figure(rb, figure_name)?);
+            (y > 0.0).then(|| x / y)
+        })
+        .collect()
+}
+
+fn ratio(a: &SubjectResult, b: &SubjectResult, figure_name: &str) -> Ratio {
+    Ratio {
+        figure: figure_name.into(),
+        numerator: a.name.clone(),
+        denominator: b.name.clone(),
+        per_round: Summary::of(&paired_ratios(a, b, figure_name)),
+    }
+}
+
+/// Peer / create-order for every figure, and each of ours / the floor for
+/// init and first response.
+pub fn ratios(subjects: &[SubjectResult]) -> Vec<Ratio> {
+    let find = |name: &str| subjects.iter().find(|s| s.name == name);
+    let mut out = Vec::new();
+    if let Some(ours) = find("create-order") {
+        for peer in [NODE_PEER, PYTHON_PEER].into_iter().filter_map(find) {
+            for f in [INIT, FIRST_RESPONSE, WARM, CPU, RSS] {
+                out.push(ratio(peer, ours, f));
+            }
+        }
+    }
+    if let Some(floor) = find(FLOOR) {
+        for s in subjects.iter().filter(|s| s.kind == Kind::Ours) {
+            for f in [INIT, FIRST_RESPONSE] {
+                out.push(ratio(s, floor, f));
+            }
+        }
+    }
+    out
+}
+
+/// The order of round `round`: `n` subjects rotated by the round, so each
+/// runs first, second, ... equally often and drift hits all alike.
+pub fn rotation(n: usize, round: usize) -> Vec<usize> {
+    (0..n).map(|i| (i + round) % n.max(1)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(round: usize, init: f64, first: f64) -> Run {
+        Run {
+            round,
+            init_ms: init,
+            first_response_ms: first,
+            warm_ms: vec![1.0, 3.0, 2.0],
+            rss_peak_kb: Some(1000),
+            cpu_ms: Some(init / 2.0),
+            status: "ok".into(),
+        }
+    }
+
+    fn subject(name: &str, kind: Kind, runs: Vec<Run>) -> SubjectResult {
+        let mut s = SubjectResult {
+            name: name.into(),
+            kind,
+            runs,
+            failures: Vec::new(),
+            init: None,
+            first_response: None,
+            warm: None,
+            rss_peak_kb: None,
+            cpu_ms: None,
+        };
+        summarise(&mut s);
+        s
+    }
+
+    #[test]
+    fn ratios_pair_runs_of_the_same_round() {
+        let ours = subject(
+            "create-order",
+            Kind::Ours,
+            vec![run(0, 4.0, 8.0), run(1, 5.0, 10.0), run(2, 6.0, 12.0)],
+        );
+        // Round 1 of the peer failed: only rounds 0 and 2 pair.
+        let node = subject(
+            NODE_PEER,
+            Kind::Peer,
+            vec![run(0, 400.0, 800.0), run(2, 300.0, 1200.0)],
+        );
+        assert_eq!(paired_ratios(&node, &ours, INIT), vec![100.0, 50.0]);
+        assert_eq!(
+            paired_ratios(&node, &ours, FIRST_RESPONSE),
+            vec![100.0, 100.0]
+        );
+        let floor = subject(
+            FLOOR,
+            Kind::Floor,
+            vec![run(0, 2.0, 2.5), run(1, 2.5, 2.5), run(2, 2.0, 3.0)],
+        );
+        let all = ratios(&[ours, node, floor]);
+        assert_eq!(all.len(), 5 + 2);
+        let init_floor = all
+            .iter()
+            .find(|r| r.figure == INIT && r.denominator == FLOOR)
+            .unwrap();
+        assert_eq!(init_floor.numerator, "create-order");
+        let s = init_floor.per_round.as_ref().unwrap();
+        assert_eq!((s.n, s.median, s.max), (3, 2.0, 3.0));
+    }
+
+    #[test]
+    fn summaries_of_runs() {
+        let s = subject("x", Kind::Ours, vec![run(0, 4.0, 8.0), run(1, 6.0, 9.0)]);
+        assert_eq!(s.init.as_ref().unwrap().median, 5.0);
+        assert_eq!(s.warm.as_ref().unwrap().n, 6);
+        assert_eq!(s.warm.as_ref().unwrap().median, 2.0);
+        assert_eq!(s.cpu_ms.as_ref().unwrap().max, 3.0);
+        assert_eq!(s.rss_peak_kb.as_ref().unwrap().median, 1000.0);
+    }
+
+    #[test]
+    fn rotation_starts_each_round_one_later() {
+        assert_eq!(rotation(3, 0), vec![0, 1, 2]);
+        assert_eq!(rotation(3, 1), vec![1, 2, 0]);
+        assert_eq!(rotation(3, 5), vec![2, 0, 1]);
+        assert!(rotation(0, 1).is_empty());
+    }
+}

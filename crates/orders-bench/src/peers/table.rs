@@ -1,0 +1,121 @@
+//! The console and Markdown tables of the comparison.
+
+use std::fmt::Write as _;
+
+use super::results::{PeersResults, ProfileResult};
+use crate::stats::Summary;
+
+fn ms(s: &Option<Summary>) -> String {
+    s.as_ref()
+        .map_or("-".into(), |s| format!("{:.1}", s.median))
+}
+
+fn p90(s: &Option<Summary>) -> String {
+    s.as_ref().map_or("-".into(), |s| format!("{:.1}", s.p90))
+}
+
+fn mib(s: &Option<Summary>) -> String {
+    s.as_ref()
+        .map_or("-".into(), |s| format!("{:.1}", s.median / 1024.0))
+}
+
+/// One row per subject: medians and p90 of init and first response, warm
+/// median, peak RSS and CPU medians, runs.
+pub fn subject_rows(p: &ProfileResult) -> Vec<[String; 10]> {
+    p.subjects
+        .iter()
+        .map(|s| {
+            [
+                s.name.clone(),
+                format!("{:?}", s.kind).to_lowercase(),
+                ms(&s.init),
+                p90(&s.init),
+                ms(&s.first_response),
+                p90(&s.first_response),
+                ms(&s.warm),
+                mib(&s.rss_peak_kb),
+                ms(&s.cpu_ms),
+                format!("{}/{}", s.runs.len(), s.runs.len() + s.failures.len()),
+            ]
+        })
+        .collect()
+}
+
+pub const SUBJECT_HEADER: [&str; 10] = [
+    "subject",
+    "kind",
+    "init p50 ms",
+    "init p90",
+    "first resp p50 ms",
+    "first p90",
+    "warm p50 ms",
+    "peak RSS MiB",
+    "CPU p50 ms",
+    "runs",
+];
+
+/// One row per ratio: figure, numerator / denominator, median, p90, n.
+pub fn ratio_rows(p: &ProfileResult) -> Vec<[String; 5]> {
+    p.ratios
+        .iter()
+        .map(|r| {
+            let (m, q, n) = r
+                .per_round
+                .as_ref()
+                .map_or(("-".into(), "-".into(), 0), |s| {
+                    (format!("{:.2}x", s.median), format!("{:.2}x", s.p90), s.n)
+                });
+            [
+                r.figure.clone(),
+                format!("{} / {}", r.numerator, r.denominator),
+                m,
+                q,
+                n.to_string(),
+            ]
+        })
+        .collect()
+}
+
+pub const RATIO_HEADER: [&str; 5] = ["figure", "ratio", "median", "p90", "rounds"];
+
+/// What `peers` and `report` print.
+pub fn print_table(r: &PeersResults) {
+    print!("{}", console(r));
+}
+
+pub fn console(r: &PeersResults) -> String {
+    let mut s = String::new();
+    for p in &r.profiles {
+        let _ = writeln!(
+            s,
+            "Cold starts side by side: {} ({} rounds, {} warm invokes each{})",
+            p.profile,
+            r.rounds,
+            r.warm_invokes,
+            p.quota
+                .as_deref()
+                .map(|q| format!("; {q}"))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            s,
+            "{}",
+            SUBJECT_HEADER.map(|h| format!("{h:>12}")).join(" ")
+        );
+        for row in subject_rows(p) {
+            let _ = writeln!(s, "{}", row.map(|c| format!("{c:>12}")).join(" "));
+        }
+        for row in ratio_rows(p) {
+            let _ = writeln!(
+                s,
+                "  {:<22} {:<40} median {:>9} p90 {:>9} n={}",
+                row[0], row[1], row[2], row[3], row[4]
+            );
+        }
+        let _ = writeln!(s);
+    }
+    for skipped in &r.skipped {
+        let _ = writeln!(s, "CPU share {skipped}");
+    }
+    s
+}
