@@ -30,6 +30,17 @@ pub fn fast_retries() -> RetryConfig {
     RetryConfig::standard().with_initial_backoff(Duration::from_millis(1))
 }
 
+/// The store on a client that never answers (`NeverClient`), with 50 ms
+/// attempts: every call times out, three attempts in all.
+pub fn hung_store() -> (DynamoStore, NeverClient) {
+    let http = NeverClient::new();
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(50))
+        .operation_timeout(Duration::from_secs(2))
+        .build();
+    (store_on(http.clone(), Some(timeouts)), http)
+}
+
 /// The store on `http`, configured as in production except for
 /// [`fast_retries`] and, when given, `timeouts`.
 pub fn store_on(http: impl HttpClient + 'static, timeouts: Option<TimeoutConfig>) -> DynamoStore {

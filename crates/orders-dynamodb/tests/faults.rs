@@ -5,15 +5,13 @@
 //! `Retry-After`, see lambdas/create-order/tests/faults.rs), and a write
 //! whose answer was lost is not applied twice.
 
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use chrono::Utc;
 use orders_core::error::{OrdersError, StoreError};
 use orders_core::usecases::create_order;
 use orders_dynamodb::test_util::{
-    answer, error, operations, replay, store_on, throughput_exceeded, LostAnswers, NeverClient,
+    answer, error, hung_store, operations, replay, store_on, throughput_exceeded, LostAnswers,
 };
 use serde_json::json;
-use std::time::Duration;
 
 const BODY: &[u8] =
     br#"{"customerId":"cust-42","items":[{"sku":"SKU-1","quantity":2,"price":"19.99"}]}"#;
@@ -58,12 +56,7 @@ async fn persistent_throttling_and_faults_are_unavailable_after_three_attempts()
 
 #[tokio::test]
 async fn a_hung_service_times_out_as_unavailable() {
-    let http = NeverClient::new();
-    let timeouts = TimeoutConfig::builder()
-        .operation_attempt_timeout(Duration::from_millis(50))
-        .operation_timeout(Duration::from_secs(2))
-        .build();
-    let store = store_on(http.clone(), Some(timeouts));
+    let (store, http) = hung_store();
     let err = create_order(&store, BODY, None, Utc::now())
         .await
         .unwrap_err();

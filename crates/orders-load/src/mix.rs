@@ -8,6 +8,15 @@ pub const PLENTIFUL: &str = "widget";
 /// The SKU an order may find out of stock.
 pub const SCARCE: &str = "gadget";
 
+/// Every terminal path a mixed run takes, as the outcome tallies name them
+/// (status, then the failure reason).
+pub const PATHS: [&str; 4] = [
+    "COMPLETED",
+    "FAILED PAYMENT_DECLINED",
+    "FAILED OUT_OF_STOCK",
+    "FAILED PROCESSING_ERROR",
+];
+
 /// The payment token of order `i` (`None`: no token, approved): approved,
 /// declined (two ways), transient then approved (1 and 2 failures), and
 /// transient always (PROCESSING_ERROR after the saga's retries).

@@ -50,6 +50,16 @@ impl TaskError {
         }
     }
 
+    /// A saga handler's error as Lambda reports it to Step Functions: the
+    /// error name is the function's `errorType`, the cause its error
+    /// document.
+    pub fn of_handler(e: &orders_core::usecases::saga::SagaError) -> Self {
+        let error = e.error_name().to_string();
+        let cause =
+            serde_json::json!({ "errorType": error, "errorMessage": e.to_string() }).to_string();
+        Self { error, cause }
+    }
+
     pub(crate) fn runtime(cause: impl Into<String>) -> Self {
         Self::new(names::RUNTIME, cause)
     }

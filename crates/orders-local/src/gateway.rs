@@ -141,12 +141,8 @@ async fn checks(state: &AppState, ends: Ends, req: Request<Body>, request_id: &s
     let Some(method_spec) = spec.methods.get(as_get.as_str()) else {
         return method_not_allowed(request_id, &route.allow());
     };
-    if !key_ok(state, req.headers()) {
-        return gateway_answer("INVALID_API_KEY", 403, request_id);
-    }
-    let (parts, body) = req.into_parts();
-    let body = match body_or_refusal(state, &parts.headers, body, request_id).await {
-        Ok(b) => b,
+    let (parts, body) = match keyed_body(state, req, request_id).await {
+        Ok(read) => read,
         Err(refused) => return refused,
     };
     if let Some(model) = &method_spec.request_model {
@@ -181,12 +177,8 @@ async fn checks(state: &AppState, ends: Ends, req: Request<Body>, request_id: &s
 /// `POST /local/queues/{queue}/redrive`: the key, the body (optional, JSON),
 /// then the redrive.
 async fn redrive(state: &AppState, queue: &str, req: Request<Body>, request_id: &str) -> Response {
-    if !key_ok(state, req.headers()) {
-        return gateway_answer("INVALID_API_KEY", 403, request_id);
-    }
-    let (parts, body) = req.into_parts();
-    let body = match body_or_refusal(state, &parts.headers, body, request_id).await {
-        Ok(b) => b,
+    let (parts, body) = match keyed_body(state, req, request_id).await {
+        Ok(read) => read,
         Err(refused) => return refused,
     };
     let json = RequestModel {
@@ -203,16 +195,20 @@ async fn redrive(state: &AppState, queue: &str, req: Request<Body>, request_id: 
     }
 }
 
-/// The body, or the answer that refuses it (too large, unreadable, too
-/// slow).
-async fn body_or_refusal(
+/// The request's head and body once its `x-api-key` is right, or the
+/// answer that refuses it: the key (403), then the body (too large,
+/// unreadable, too slow).
+async fn keyed_body(
     state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
+    req: Request<Body>,
     request_id: &str,
-) -> Result<Bytes, Response> {
-    match read_body(headers, body, state.timeouts.body_read).await {
-        Ok(b) => Ok(b),
+) -> Result<(http::request::Parts, Bytes), Response> {
+    if !key_ok(state, req.headers()) {
+        return Err(gateway_answer("INVALID_API_KEY", 403, request_id));
+    }
+    let (parts, body) = req.into_parts();
+    match read_body(&parts.headers, body, state.timeouts.body_read).await {
+        Ok(b) => Ok((parts, b)),
         Err(BodyRefused::TooLarge(e)) => Err(error_answer(&e, request_id)),
         Err(BodyRefused::Unreadable(problem)) => Err(body_error(400, &problem, request_id)),
         Err(BodyRefused::TooSlow(after)) => {

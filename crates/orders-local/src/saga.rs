@@ -5,11 +5,10 @@
 
 use async_trait::async_trait;
 use orders_core::payments::SimulatedGateway;
-use orders_core::usecases::SagaError;
 use orders_local_sfn::saga::saga_definition;
 use orders_local_sfn::{Executor, ExecutorOptions, TaskError, TaskInvoker};
 use orders_sqlite::SqliteStore;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// The saga's executor on `store`, its tasks run by [`LocalFunctions`]. The
@@ -41,14 +40,6 @@ impl LocalFunctions {
     }
 }
 
-/// A handler's error as Lambda reports it to Step Functions: the error name
-/// is the function's `errorType`, the cause its error document.
-fn task_error(e: SagaError) -> TaskError {
-    let error = e.error_name().to_string();
-    let cause = json!({ "errorType": error, "errorMessage": e.to_string() }).to_string();
-    TaskError { error, cause }
-}
-
 #[async_trait]
 impl TaskInvoker for LocalFunctions {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskError> {
@@ -71,6 +62,6 @@ impl TaskInvoker for LocalFunctions {
                 })
             }
         };
-        result.map_err(task_error)
+        result.map_err(|e| TaskError::of_handler(&e))
     }
 }

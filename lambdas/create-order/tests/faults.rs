@@ -3,15 +3,13 @@
 //! retries, a throttled, failing or hung table is a 503 with `Retry-After`,
 //! never a 500; a create whose answer was lost is answered once, as created.
 
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use create_order::handler::handle;
 use orders_dynamodb::test_util::{
-    error, operations, replay, store_on, throughput_exceeded, LostAnswers, NeverClient,
+    error, hung_store, operations, replay, store_on, throughput_exceeded, LostAnswers,
 };
 use orders_dynamodb::DynamoStore;
 use orders_test_support::events::{self, request, with_header, Answer};
 use serde_json::Value;
-use std::time::Duration;
 
 fn post(key: &str) -> Value {
     let v = events::fixture(env!("CARGO_MANIFEST_DIR"), "post-orders.json");
@@ -54,12 +52,7 @@ async fn persistent_throttling_and_faults_answer_503_with_retry_after() {
 
 #[tokio::test]
 async fn a_hung_table_answers_503_with_retry_after() {
-    let http = NeverClient::new();
-    let timeouts = TimeoutConfig::builder()
-        .operation_attempt_timeout(Duration::from_millis(50))
-        .operation_timeout(Duration::from_secs(2))
-        .build();
-    let store = store_on(http.clone(), Some(timeouts));
+    let (store, http) = hung_store();
     assert_retry_later(&call(&store, "k-hung").await);
     assert_eq!(http.num_calls(), 3);
 }

@@ -6,7 +6,6 @@ use crate::meter::Meter;
 use async_trait::async_trait;
 use orders_core::payments::SimulatedGateway;
 use orders_core::ports::{Channel, Notification, Notifier};
-use orders_core::usecases::SagaError;
 use orders_core::DeliveryError;
 use orders_dynamodb::DynamoStore;
 use orders_local_sfn::saga::saga_definition;
@@ -40,12 +39,6 @@ struct Functions {
     meter: Arc<Meter>,
 }
 
-fn task_error(e: SagaError) -> TaskError {
-    let error = e.error_name().to_string();
-    let cause = json!({ "errorType": error, "errorMessage": e.to_string() }).to_string();
-    TaskError { error, cause }
-}
-
 #[async_trait]
 impl TaskInvoker for Functions {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskError> {
@@ -76,7 +69,7 @@ impl TaskInvoker for Functions {
             }
             other => panic!("the saga called an unknown function {other}"),
         };
-        result.map_err(task_error)
+        result.map_err(|e| TaskError::of_handler(&e))
     }
 }
 

@@ -36,12 +36,7 @@ fn three_hundred_mixed_orders_lose_nothing_and_charge_once() {
     }
     assert_eq!(j["accepted"], j["terminal"], "{j}");
     assert_eq!(j["accepted"], 300, "{j}");
-    for path in [
-        "COMPLETED",
-        "FAILED PAYMENT_DECLINED",
-        "FAILED OUT_OF_STOCK",
-        "FAILED PROCESSING_ERROR",
-    ] {
+    for path in orders_load::mix::PATHS {
         assert!(
             j["outcomes"][path].as_u64().unwrap_or(0) > 0,
             "no {path}: {j}"

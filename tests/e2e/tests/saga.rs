@@ -51,12 +51,7 @@ async fn a_thousand_orders_with_every_token_settle_and_keep_the_invariants() {
     let outcomes = assert_invariants(&c, &initial).await;
     println!("outcomes: {outcomes:?}");
     // Every path was taken.
-    for path in [
-        "COMPLETED",
-        "FAILED PAYMENT_DECLINED",
-        "FAILED OUT_OF_STOCK",
-        "FAILED PROCESSING_ERROR",
-    ] {
+    for path in orders_load::mix::PATHS {
         assert!(
             outcomes.get(path).copied().unwrap_or(0) > 0,
             "no order took {path}: {outcomes:?}"
