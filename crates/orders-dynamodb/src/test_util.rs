@@ -30,6 +30,17 @@ pub fn fast_retries() -> RetryConfig {
     RetryConfig::standard().with_initial_backoff(Duration::from_millis(1))
 }
 
+/// The answers the SDK retries and the store then reports as
+/// unavailable: throughput exceeded, throttled, 500, 503.
+pub fn retryable_faults() -> [fn() -> http::Response<SdkBody>; 4] {
+    [
+        throughput_exceeded,
+        || error(400, "ThrottlingException"),
+        || error(500, "InternalServerError"),
+        || error(503, "ServiceUnavailable"),
+    ]
+}
+
 /// The store on a client that never answers (`NeverClient`), with 50 ms
 /// attempts: every call times out, three attempts in all.
 pub fn hung_store() -> (DynamoStore, NeverClient) {

@@ -9,7 +9,8 @@ use chrono::Utc;
 use orders_core::error::{OrdersError, StoreError};
 use orders_core::usecases::create_order;
 use orders_dynamodb::test_util::{
-    answer, error, hung_store, operations, replay, store_on, throughput_exceeded, LostAnswers,
+    answer, error, hung_store, operations, replay, retryable_faults, store_on, throughput_exceeded,
+    LostAnswers,
 };
 use serde_json::json;
 
@@ -34,12 +35,7 @@ async fn throttling_then_success_is_retried_by_the_sdk() {
 
 #[tokio::test]
 async fn persistent_throttling_and_faults_are_unavailable_after_three_attempts() {
-    for fault in [
-        throughput_exceeded,
-        || error(400, "ThrottlingException"),
-        || error(500, "InternalServerError"),
-        || error(503, "ServiceUnavailable"),
-    ] {
+    for fault in retryable_faults() {
         let http = replay((0..4).map(|_| fault()));
         let store = store_on(http.clone(), None);
         let err = create_order(&store, BODY, Some("key-1"), Utc::now())

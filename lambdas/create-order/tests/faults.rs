@@ -5,7 +5,7 @@
 
 use create_order::handler::handle;
 use orders_dynamodb::test_util::{
-    error, hung_store, operations, replay, store_on, throughput_exceeded, LostAnswers,
+    hung_store, operations, replay, retryable_faults, store_on, LostAnswers,
 };
 use orders_dynamodb::DynamoStore;
 use orders_test_support::events::{self, request, with_header, Answer};
@@ -38,11 +38,7 @@ fn assert_retry_later(a: &Answer) {
 
 #[tokio::test]
 async fn persistent_throttling_and_faults_answer_503_with_retry_after() {
-    for fault in [
-        throughput_exceeded,
-        || error(400, "ThrottlingException"),
-        || error(500, "InternalServerError"),
-    ] {
+    for fault in retryable_faults() {
         let http = replay((0..3).map(|_| fault()));
         let store = store_on(http.clone(), None);
         assert_retry_later(&call(&store, "k-throttled").await);

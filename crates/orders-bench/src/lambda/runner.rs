@@ -45,15 +45,7 @@ impl Runner {
     /// ms with the running process and its emulator.
     pub async fn cold_start(&self) -> Result<(f64, Child, Emulator)> {
         let (emu, init_rx) = Emulator::start(&self.name).await?;
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_path)?;
-        let mut cmd = self.command(emu.addr, log)?;
-        let started = Instant::now();
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.binary.display()))?;
+        let (started, mut child) = self.spawn(&emu)?;
         match wait_init(&mut child, init_rx, self.init_timeout).await {
             Ok(ready) => Ok((
                 ready.duration_since(started).as_secs_f64() * 1e3,
@@ -73,15 +65,7 @@ impl Runner {
     pub async fn cold_invoke(&self, event: Value, timeout: Duration) -> Result<ColdInvoke> {
         let (emu, init_rx) = Emulator::start(&self.name).await?;
         let pending = emu.submit(event).await?;
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_path)?;
-        let mut cmd = self.command(emu.addr, log)?;
-        let started = Instant::now();
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.binary.display()))?;
+        let (started, mut child) = self.spawn(&emu)?;
         let ready = match wait_init(&mut child, init_rx, self.init_timeout).await {
             Ok(ready) => ready,
             Err(e) => {
@@ -102,6 +86,21 @@ impl Runner {
                 Err(format!("{e} (log: {})", self.log_path.display()).into())
             }
         }
+    }
+
+    /// Spawns the function against `emu`, its output appended to the log;
+    /// returns the instant just before the spawn and the process.
+    fn spawn(&self, emu: &Emulator) -> Result<(Instant, Child)> {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)?;
+        let mut cmd = self.command(emu.addr, log)?;
+        let started = Instant::now();
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("{}: {e}", self.binary.display()))?;
+        Ok((started, child))
     }
 
     /// The environment Lambda gives a `provided.al2023` function (as the CDK

@@ -174,17 +174,7 @@ async fn profile(
 ) -> ProfileResult {
     let mut out: Vec<SubjectResult> = subjects
         .iter()
-        .map(|s| SubjectResult {
-            name: s.name.clone(),
-            kind: s.kind,
-            runs: Vec::new(),
-            failures: Vec::new(),
-            init: None,
-            first_response: None,
-            warm: None,
-            rss_peak_kb: None,
-            cpu_ms: None,
-        })
+        .map(|s| SubjectResult::new(s.name.clone(), s.kind, Vec::new()))
         .collect();
     for round in 0..rounds {
         eprintln!("orders-bench: peers: {label}: round {}/{rounds}", round + 1);
@@ -220,10 +210,10 @@ pub fn results_for_tests() -> PeersResults {
     use results::Run;
     use subjects::Kind;
     let subject = |name: &str, kind: Kind, init: f64, first: f64| {
-        let mut s = SubjectResult {
-            name: name.into(),
+        let mut s = SubjectResult::new(
+            name,
             kind,
-            runs: vec![Run {
+            vec![Run {
                 round: 0,
                 init_ms: init,
                 first_response_ms: first,
@@ -232,13 +222,7 @@ pub fn results_for_tests() -> PeersResults {
                 cpu_ms: Some(init),
                 status: "ok".into(),
             }],
-            failures: Vec::new(),
-            init: None,
-            first_response: None,
-            warm: None,
-            rss_peak_kb: None,
-            cpu_ms: None,
-        };
+        );
         summary::summarise(&mut s);
         s
     };

@@ -50,6 +50,23 @@ pub struct SubjectResult {
     pub cpu_ms: Option<Summary>,
 }
 
+impl SubjectResult {
+    /// `runs` of a subject, not summarised yet.
+    pub fn new(name: impl Into<String>, kind: Kind, runs: Vec<Run>) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            runs,
+            failures: Vec::new(),
+            init: None,
+            first_response: None,
+            warm: None,
+            rss_peak_kb: None,
+            cpu_ms: None,
+        }
+    }
+}
+
 /// One cold start and its warm invocations.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {

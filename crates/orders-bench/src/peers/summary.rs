@@ -111,17 +111,7 @@ mod tests {
     }
 
     fn subject(name: &str, kind: Kind, runs: Vec<Run>) -> SubjectResult {
-        let mut s = SubjectResult {
-            name: name.into(),
-            kind,
-            runs,
-            failures: Vec::new(),
-            init: None,
-            first_response: None,
-            warm: None,
-            rss_peak_kb: None,
-            cpu_ms: None,
-        };
+        let mut s = SubjectResult::new(name, kind, runs);
         summarise(&mut s);
         s
     }
