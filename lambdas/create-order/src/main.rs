@@ -1,5 +1,6 @@
 //! The `create-order` Lambda function: clients are built once, at cold start;
-//! the request schema compiles beside the init, not inside it.
+//! the request schema compiles beside the init, not inside it, starting
+//! first so that it is done before the first event is.
 
 use create_order::handler;
 use lambda_http::{run, service_fn, Error, Request};
@@ -7,10 +8,10 @@ use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    orders_core::validation::warm_up_in_background();
     orders_telemetry::init();
     let client = orders_dynamodb::client_from_env()?;
     let store = DynamoStore::from_env(client)?;
-    orders_core::validation::warm_up_in_background();
     let store = &store;
     run(service_fn(move |event: Request| async move {
         handler::handle(store, event).await
