@@ -7,6 +7,7 @@
 #   scripts/bench.sh --skip-build         # reuse target/release, target/local
 #   scripts/bench.sh --only lambda,zip    # some steps: lambda, zip, local, drain, peers
 #   scripts/bench.sh --only peers --moto  # every function vs Node 22 / Python peers and the floor
+#   scripts/bench.sh --only peers --dynamodb-local  # the same, DynamoDB calls to DynamoDB Local
 #   scripts/bench.sh --only peers --rounds 20 --cpu-shares 128,256 --share-rounds 10
 #   scripts/bench.sh --duration 10 --connections 16,64 --cold-starts 20
 #   scripts/bench.sh --only drain --drain-orders 5000
@@ -16,8 +17,10 @@
 # DynamoDB for the function invocations: the moto server of scripts/moto.sh
 # when .local/moto.endpoint exists and answers (or with --moto, which starts
 # it), otherwise a closed loopback port (store calls then fail fast with 5xx,
-# which is still checked as a well-formed proxy response). Every endpoint is
-# on 127.0.0.1; nothing leaves the machine.
+# which is still checked as a well-formed proxy response). With
+# --dynamodb-local, the peers step runs in a private network namespace with
+# DynamoDB Local (Java 17) for DynamoDB and a moto of its own for the rest.
+# Every endpoint is on 127.0.0.1; nothing leaves the machine.
 #
 # The machine is shared: builds run under `nice`, and each measurement first
 # waits (up to BENCH_IDLE_TIMEOUT seconds, default 900) until no compiler is
@@ -26,6 +29,22 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=lib/dynamodb-local.sh
+source scripts/lib/dynamodb-local.sh
+
+# Inside the peers' network namespace (--dynamodb-local): DynamoDB Local on
+# 127.0.0.1:8000 for every DynamoDB call, a moto of its own for the other
+# services, then `orders-bench peers` ("$@") pointed at both.
+if [[ "${1:-}" == "--peers-netns" ]]; then
+  shift
+  ddb_local_start 8000 target/bench/logs/peers/dynamodb-local.log
+  MOTO_STATE_DIR="$(mktemp -d)"
+  export MOTO_STATE_DIR
+  trap 'scripts/moto.sh stop 2>/dev/null; kill "$DDB_PID" 2>/dev/null; wait "$DDB_PID" 2>/dev/null; rm -rf "$MOTO_STATE_DIR"' EXIT
+  moto="$(scripts/moto.sh start)"
+  "$@" --dynamodb-endpoint http://127.0.0.1:8000 --dynamodb-name "DynamoDB Local $(ddb_local_release)" --aws-endpoint "$moto"
+  exit $?
+fi
 
 # API functions: cold start, memory and proxy responses (API Gateway events).
 FUNCTIONS=(create-order get-order list-orders)
@@ -37,6 +56,7 @@ DRAIN_ORDERS=20000
 BUILD=1
 DOC=1
 MOTO=0
+DDB_LOCAL=0
 ARM64_FROM="auto"
 DURATION=30
 CONNECTIONS="16,64"
@@ -47,7 +67,7 @@ SHARE_ROUNDS=""
 PEERS_DIR="target/bench/peers"
 IDLE_TIMEOUT="${BENCH_IDLE_TIMEOUT:-900}"
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -62,6 +82,7 @@ while [[ $# -gt 0 ]]; do
     --drain-orders) DRAIN_ORDERS="$2"; shift ;;
     --arm64-from) ARM64_FROM="$2"; shift ;;
     --moto) MOTO=1 ;;
+    --dynamodb-local) DDB_LOCAL=1 ;;
     --no-doc) DOC=0 ;;
     --no-wait) IDLE_TIMEOUT=0 ;;
     -h|--help) usage; exit 0 ;;
@@ -294,29 +315,36 @@ install_peers() {
 
 if step peers; then
   rm -f "$RESULTS/peers.json" "$RESULTS/cold-starts.json"
-  (( MOTO )) && scripts/moto.sh start >/dev/null
-  if [[ -f .local/moto.endpoint ]] && scripts/moto.sh status >/dev/null 2>&1; then
+  (( MOTO )) && ! (( DDB_LOCAL )) && scripts/moto.sh start >/dev/null
+  if (( DDB_LOCAL )) && ! ddb_local_install; then
+    note "peers: DynamoDB Local could not be installed"
+    status=1
+  elif ! (( DDB_LOCAL )) && ! { [[ -f .local/moto.endpoint ]] && scripts/moto.sh status >/dev/null 2>&1; }; then
+    note "peers: needs moto (scripts/moto.sh start, or --moto) or --dynamodb-local"
+    status=1
+  else
     log "peers: installing Node 22 and the Python peer under $PEERS_DIR"
     if install_peers; then
       bins=()
       for f in "${ZIP_FUNCTIONS[@]}"; do bins+=("target/release/$f"); done
-      share_args=(--cpu-shares "$CPU_SHARES")
-      [[ -n "$SHARE_ROUNDS" ]] && share_args+=(--share-rounds "$SHARE_ROUNDS")
+      peers=("$BENCH" peers --rounds "$ROUNDS" --cpu-shares "$CPU_SHARES")
+      [[ -n "$SHARE_ROUNDS" ]] && peers+=(--share-rounds "$SHARE_ROUNDS")
+      peers+=(--floor target/release/lambda-hello
+        --node "$PEERS_DIR/node/node_modules/.bin/node" "$PEERS_DIR/node/bootstrap.mjs"
+        --python "$PEERS_DIR/python/venv/bin/python" "$PEERS_DIR/python/app/bootstrap.py"
+        "${bins[@]}")
       wait_idle "peers"
-      log "peers: ${ROUNDS} interleaved rounds, CPU shares ${CPU_SHARES:-none}"
-      "$BENCH" peers --rounds "$ROUNDS" "${share_args[@]}" \
-        --dynamodb-endpoint "$(cat .local/moto.endpoint)" \
-        --floor target/release/lambda-hello \
-        --node "$PEERS_DIR/node/node_modules/.bin/node" "$PEERS_DIR/node/bootstrap.mjs" \
-        --python "$PEERS_DIR/python/venv/bin/python" "$PEERS_DIR/python/app/bootstrap.py" \
-        "${bins[@]}" || status=1
+      if (( DDB_LOCAL )); then
+        log "peers: ${ROUNDS} interleaved rounds on DynamoDB Local (private network namespace), CPU shares ${CPU_SHARES:-none}"
+        (netns_exec --root-first bash "$0" --peers-netns "${peers[@]}") || status=1
+      else
+        log "peers: ${ROUNDS} interleaved rounds on moto, CPU shares ${CPU_SHARES:-none}"
+        "${peers[@]}" --dynamodb-endpoint "$(cat .local/moto.endpoint)" || status=1
+      fi
     else
       note "peers: could not install the Node 22 / Python peers"
       status=1
     fi
-  else
-    note "peers: needs moto (scripts/moto.sh start, or --moto)"
-    status=1
   fi
 fi
 

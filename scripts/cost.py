@@ -54,14 +54,33 @@ def stage_configs(text=None):
     return stages
 
 
+def optional(name):
+    path = COST_DIR / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 class Inputs:
-    def __init__(self, prices=None, measured=None, model=None):
+    def __init__(self, prices=None, measured=None, model=None, cold_starts=None):
         self.p = {k: v["usd"] for k, v in (prices or load("prices.json"))["prices"].items()}
         self.m = measured or load("measured.json")
         self.model = model or load("model.json")
+        self.cold_starts = cold_starts if cold_starts is not None else optional("cold-starts.json")
 
     def rtt(self, service):
         return self.model["round_trip_ms"][service]
+
+    def node_cpu_ms(self):
+        """The Node 22 peer's CPU per warm invocation at full CPU, measured by
+        `scripts/bench.sh --only peers` (docs/cost/cold-starts.json), and where
+        it comes from; None when that file has no such figure."""
+        s = self.model["seeds"]
+        for p in (self.cold_starts or {}).get("profiles", []):
+            if p["profile"] != "full CPU":
+                continue
+            for f in p["functions"]:
+                if f["name"] == s["cpu_peer"] and (f.get("warm_cpu_ms") or {}).get("median"):
+                    return f["warm_cpu_ms"]["median"], self.cold_starts["source"]
+        return None
 
 
 def duration_ms(cpu_ms, mem_mb, full_mb, calls_ms):
@@ -174,16 +193,20 @@ def seeds(inp):
     full = model["full_vcpu_mb"]["value"]
     log_bytes = model["apigw_access_log_bytes"]["value"]
     durations = {}
+    measured_cpu = inp.node_cpu_ms()
     for f, v in s["functions"].items():
         calls = sum(n * inp.rtt(svc) for svc, n in v["calls"].items())
-        # Node's CPU figure is at 1,024 MB already: no scaling at the seeds' own setting.
-        dur = v["cpu_ms"] * max(1.0, 1024 / mem) + calls
+        if measured_cpu:
+            # Measured at a full CPU: scaled to the seeds' memory like ours.
+            dur = duration_ms(measured_cpu[0], mem, full, calls)
+        else:
+            # The assumed figure is at 1,024 MB already.
+            dur = v["cpu_ms"] * max(1.0, 1024 / mem) + calls
         durations[f] = dur
         inv = v["invocations_per_order"]
         requests = inv / v.get("batch", 1)
         c["Lambda"] += lambda_cost(requests, inv, mem, dur, gbs_price, p["lambda_request"])
         log_bytes += inv * (v["log_bytes"] + s["log_bytes_per_invocation_platform"])
-    del full
     c["API Gateway REST"] = s["apigw_requests"] * p["apigw_rest_request"]
     c["DynamoDB"] = s["dynamodb"]["write_units"] * p["dynamodb_write_request_unit"] + s["dynamodb"]["read_units"] * p["dynamodb_read_request_unit"]
     c["DynamoDB Streams"] = s["streams_read_units"] * p["dynamodb_streams_read_request_unit"]
@@ -234,7 +257,8 @@ def compute(inp=None, config_text=None):
                          "outcomes": {o: sum(c.values()) * 1e6 for o, c in per_outcome.items()}}
         columns[name]["total"] = sum(columns[name]["per_million"].values())
     seed_cost, seed_durations = seeds(inp)
-    seed = {"per_million": {k: v * 1e6 for k, v in seed_cost.items()}, "durations_ms": seed_durations}
+    seed = {"per_million": {k: v * 1e6 for k, v in seed_cost.items()}, "durations_ms": seed_durations,
+            "node_cpu": inp.node_cpu_ms()}
     seed["total"] = sum(seed["per_million"].values())
     seed["total_without_workflow"] = seed["total"] - seed["per_million"]["Step Functions"]
     rows, best = memory_sweep(inp)
@@ -261,6 +285,12 @@ def render(r):
     out.append(f"Ratio prod / seeds' design: **{r['ratio_prod_to_seeds']:.3f}** (target ≤ {r['target_ratio']}: "
                + ("met" if r["ratio_prod_to_seeds"] <= r["target_ratio"] else "**MISSED**") + ").")
     out.append(f"(The seeds' design without its Step Functions workflow, i.e. no payment or stock step at all: {money(r['seeds']['total_without_workflow'])}.)")
+    node = r["seeds"]["node_cpu"]
+    if node:
+        out += ["", f"Node's CPU per invocation in the seeds' design: **{node[0]:.2f} ms at a full vCPU** (x 1769/1024 at "
+                f"their 1,024 MB), the Node 22 peer's median per warm invocation ({node[1]})."]
+    else:
+        out += ["", "Node's CPU per invocation in the seeds' design: assumed (model.json `seeds.cpu_note`), no measured peer figure."]
     out += ["", "Per outcome (total per million orders of that outcome):", "",
             "| outcome | " + " | ".join(st) + " |", "|---|" + "---|" * len(st)]
     for o in r["mix"]:

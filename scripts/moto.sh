@@ -11,11 +11,13 @@
 #
 # moto comes from .venv (created here from scripts/requirements-tools.txt when
 # .venv/bin/moto_server is missing). It only ever listens on loopback.
+# MOTO_STATE_DIR moves the pid, endpoint and log files out of .local (a
+# second moto, inside a private network namespace: scripts/bench.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-STATE="$ROOT/.local"
+STATE="${MOTO_STATE_DIR:-$ROOT/.local}"
 PID_FILE="$STATE/moto.pid"
 ENDPOINT_FILE="$STATE/moto.endpoint"
 LOG_FILE="$STATE/moto.log"

@@ -103,6 +103,25 @@ class Sensitivity(unittest.TestCase):
         self.assertAlmostEqual(cost.duration_ms(1.0, 1769 / 4, 1769, 10.0), 14.0)
         self.assertAlmostEqual(cost.duration_ms(1.0, 3538, 1769, 10.0), 11.0)
 
+    def test_the_seeds_node_cpu_is_the_peers_measured_figure(self):
+        def cold_starts(warm_cpu_ms):
+            return {"source": "test", "profiles": [{"profile": "full CPU", "functions": [
+                {"name": "node22-create-order", "warm_cpu_ms": {"median": warm_cpu_ms}}]}]}
+        model = cost.load("model.json")
+        mem, full = model["seeds"]["memory_mb"], model["full_vcpu_mb"]["value"]
+        measured = figures(cost.Inputs(cold_starts=cold_starts(2.0)))["seeds"]
+        self.assertEqual(measured["node_cpu"], (2.0, "test"))
+        calls = sum(n * model["round_trip_ms"][svc] for svc, n in model["seeds"]["functions"]["create-order"]["calls"].items())
+        self.assertAlmostEqual(measured["durations_ms"]["create-order"], 2.0 * full / mem + calls)
+        slower = figures(cost.Inputs(cold_starts=cold_starts(8.0)))["seeds"]
+        self.assertGreater(slower["per_million"]["Lambda"], measured["per_million"]["Lambda"])
+        # Without a measured figure (no file, or no warm CPU in it): model.json's assumption at 1,024 MB.
+        for none in ({}, {"source": "old", "profiles": [{"profile": "full CPU", "functions": [{"name": "node22-create-order"}]}]}):
+            assumed = figures(cost.Inputs(cold_starts=none))["seeds"]
+            self.assertIsNone(assumed["node_cpu"])
+            self.assertAlmostEqual(assumed["durations_ms"]["create-order"],
+                                   model["seeds"]["functions"]["create-order"]["cpu_ms"] + calls)
+
 
 if __name__ == "__main__":
     unittest.main()

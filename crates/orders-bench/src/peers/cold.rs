@@ -1,5 +1,6 @@
 //! One cold start of a subject: spawn with its event queued, the first
-//! response, then warm invocations; peak RSS and CPU time from /proc.
+//! response, then warm invocations; peak RSS and CPU time from /proc (to
+//! the first response, and per warm invocation).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub async fn once(subject: &Subject, c: &Conditions<'_>, round: usize) -> Result
     }
     .await;
     let rss_peak_kb = pid.and_then(procfs::vm_hwm_kb);
+    let warm_cpu_ms = per_warm_invoke(cpu_ms, pid.and_then(procfs::cpu_ms), c.warm_invokes);
     stop(&mut cold.child).await;
     let (status, warm_ms) = outcome?;
     Ok(Run {
@@ -72,6 +74,27 @@ pub async fn once(subject: &Subject, c: &Conditions<'_>, round: usize) -> Result
         warm_ms,
         rss_peak_kb,
         cpu_ms,
+        warm_cpu_ms,
         status,
     })
+}
+
+/// CPU per warm invocation: what the process spent after its first
+/// response (`at_first`) until after the warm invocations (`after_warm`).
+fn per_warm_invoke(at_first: Option<f64>, after_warm: Option<f64>, invokes: usize) -> Option<f64> {
+    let spent = after_warm? - at_first?;
+    (invokes > 0).then(|| spent.max(0.0) / invokes as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::per_warm_invoke;
+
+    #[test]
+    fn warm_cpu_is_spread_over_the_warm_invocations() {
+        assert_eq!(per_warm_invoke(Some(4.0), Some(10.0), 3), Some(2.0));
+        assert_eq!(per_warm_invoke(Some(4.0), Some(10.0), 0), None);
+        assert_eq!(per_warm_invoke(None, Some(10.0), 3), None);
+        assert_eq!(per_warm_invoke(Some(4.0), None, 3), None);
+    }
 }

@@ -1,7 +1,8 @@
 //! `orders-bench peers`: our nine functions side by side with create-order
 //! written as the seeds write it in Node 22 and Python, and a bare
 //! `lambda_runtime` floor, all started through the same Runtime API
-//! emulator against the same moto, interleaved round by round.
+//! emulator against the same DynamoDB (moto or DynamoDB Local),
+//! interleaved round by round.
 //!
 //! * [`subjects`] and [`events`]: who runs, with which event.
 //! * [`setup`]: the peers' table, a state machine, the orders the events name.
@@ -23,7 +24,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use results::{PeersResults, ProfileResult};
+pub use results::{ColdStarts, PeersResults, ProfileResult};
 pub use subjects::{FLOOR, NODE_PEER};
 pub use summary::{FIRST_RESPONSE, INIT};
 pub use table::{print_table, ratio_rows, subject_rows, RATIO_HEADER, SUBJECT_HEADER};
@@ -33,7 +34,7 @@ use crate::lambda::binary::FunctionBinary;
 use crate::{http_client, Result};
 use cgroup::CpuQuota;
 use cold::Conditions;
-use results::{ColdStarts, SubjectResult};
+use results::SubjectResult;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,9 +50,18 @@ pub struct Args {
     /// The Python peer's venv python and its bootstrap.py.
     #[arg(long, num_args = 2, value_names = ["PYTHON", "BOOTSTRAP"])]
     python: Option<Vec<PathBuf>>,
-    /// moto on loopback: every subject does a real write there.
+    /// moto or DynamoDB Local on loopback: every subject does a real write
+    /// there (`AWS_ENDPOINT_URL_DYNAMODB`).
     #[arg(long)]
     dynamodb_endpoint: String,
+    /// What serves `--dynamodb-endpoint`, for the results (`moto`,
+    /// `DynamoDB Local 2026-01-16`).
+    #[arg(long, default_value = "moto")]
+    dynamodb_name: String,
+    /// moto on loopback for every other service (Step Functions, SNS, SES:
+    /// `AWS_ENDPOINT_URL`); default: `--dynamodb-endpoint`.
+    #[arg(long)]
+    aws_endpoint: Option<String>,
     /// Rounds: each cold-starts every subject once, in a rotated order.
     #[arg(long, default_value_t = 20)]
     rounds: usize,
@@ -78,10 +88,19 @@ pub async fn run(args: Args) -> Result<()> {
     fs::create_dir_all(&args.out)?;
     fs::create_dir_all(&args.log_dir)?;
     let backend = Backend::connect(Some(&args.dynamodb_endpoint)).await?;
-    let moto = http_client::loopback_addr(&backend.endpoint)?;
-    let state_machine = setup::resources(moto).await?;
+    let dynamodb = http_client::loopback_addr(&backend.endpoint)?;
+    let aws = args.aws_endpoint.as_deref().unwrap_or(&backend.endpoint);
+    let moto = http_client::loopback_addr(aws)?;
+    let state_machine = setup::resources(dynamodb, moto).await?;
+    let description = match &args.aws_endpoint {
+        Some(aws) => format!(
+            "{} {} (other services: moto {aws})",
+            args.dynamodb_name, backend.endpoint
+        ),
+        None => format!("{} {}", args.dynamodb_name, backend.endpoint),
+    };
     let extra_env = vec![
-        ("AWS_ENDPOINT_URL".to_string(), backend.endpoint.clone()),
+        ("AWS_ENDPOINT_URL".to_string(), format!("http://{moto}")),
         ("STATE_MACHINE_ARN".into(), state_machine),
         ("SMS_ENABLED".into(), "false".into()),
         ("ORDERS_TABLE".into(), setup::PEERS_TABLE.into()),
@@ -117,14 +136,11 @@ pub async fn run(args: Args) -> Result<()> {
         timeout: Duration::from_millis(args.timeout_ms),
         settle: Duration::ZERO,
     };
-    eprintln!(
-        "orders-bench: peers: set-up (orders, saga) on {}",
-        backend.description
-    );
+    eprintln!("orders-bench: peers: set-up (orders, saga) on {description}");
     let orders = setup::orders(&functions, &conditions).await?;
     let subjects = subjects::all(&at, &orders);
     let mut results = PeersResults {
-        backend: backend.description.clone(),
+        backend: description,
         rounds: args.rounds,
         warm_invokes: args.warm_invokes,
         profiles: Vec::new(),
@@ -220,6 +236,7 @@ pub fn results_for_tests() -> PeersResults {
                 warm_ms: vec![1.0],
                 rss_peak_kb: Some(8192),
                 cpu_ms: Some(init),
+                warm_cpu_ms: Some(init / 10.0),
                 status: "ok".into(),
             }],
         );

@@ -8,7 +8,7 @@ use crate::stats::Summary;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeersResults {
-    /// `moto <endpoint>`.
+    /// `moto <endpoint>`, or `DynamoDB Local <endpoint> (other services: moto <endpoint>)`.
     pub backend: String,
     pub rounds: usize,
     /// Warm invocations after each cold start's first.
@@ -48,6 +48,9 @@ pub struct SubjectResult {
     pub rss_peak_kb: Option<Summary>,
     /// CPU time (all threads) from spawn to the first response, ms.
     pub cpu_ms: Option<Summary>,
+    /// CPU time (all threads) per warm invocation, ms, one per run.
+    #[serde(default)]
+    pub warm_cpu_ms: Option<Summary>,
 }
 
 impl SubjectResult {
@@ -63,6 +66,7 @@ impl SubjectResult {
             warm: None,
             rss_peak_kb: None,
             cpu_ms: None,
+            warm_cpu_ms: None,
         }
     }
 }
@@ -78,6 +82,9 @@ pub struct Run {
     pub warm_ms: Vec<f64>,
     pub rss_peak_kb: Option<u64>,
     pub cpu_ms: Option<f64>,
+    /// CPU time per warm invocation (after the first response), ms.
+    #[serde(default)]
+    pub warm_cpu_ms: Option<f64>,
     /// The first response's status (`201`, `ok`).
     pub status: String,
 }
@@ -131,9 +138,18 @@ pub struct ColdStartFigures {
     pub warm_ms: Option<Summary>,
     pub rss_peak_kb: Option<Summary>,
     pub cpu_ms: Option<Summary>,
+    #[serde(default)]
+    pub warm_cpu_ms: Option<Summary>,
 }
 
 impl ColdStarts {
+    /// The same, saying which commit and when (the copy committed for
+    /// scripts/cost.py).
+    pub fn made_at(mut self, commit: &str, date: &str) -> Self {
+        self.source = format!("{} at commit {commit}, {date}", self.source);
+        self
+    }
+
     pub fn of(r: &PeersResults) -> Self {
         Self {
             source: "orders-bench peers (scripts/bench.sh --only peers)".into(),
@@ -155,6 +171,7 @@ impl ColdStarts {
                             warm_ms: s.warm.clone(),
                             rss_peak_kb: s.rss_peak_kb.clone(),
                             cpu_ms: s.cpu_ms.clone(),
+                            warm_cpu_ms: s.warm_cpu_ms.clone(),
                         })
                         .collect(),
                 })

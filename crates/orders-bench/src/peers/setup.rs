@@ -1,4 +1,4 @@
-//! What the comparison needs on moto before its rounds: the peers' table,
+//! What the comparison needs before its rounds: the peers' table,
 //! a state machine for process-orders to start, and the orders the events
 //! name (made by create-order and taken once through the saga by the
 //! functions themselves, so every later event meets real records).
@@ -20,10 +20,11 @@ use crate::Result;
 /// seeds' table is.
 pub const PEERS_TABLE: &str = "orders-bench-peers";
 
-/// Creates the peers' table and a state machine; the state machine's ARN.
-pub async fn resources(moto: SocketAddr) -> Result<String> {
+/// Creates the peers' table (at `dynamodb`) and a state machine (at
+/// `moto`); the state machine's ARN.
+pub async fn resources(dynamodb: SocketAddr, moto: SocketAddr) -> Result<String> {
     create_table(
-        moto,
+        dynamodb,
         &json!({
             "TableName": PEERS_TABLE,
             "BillingMode": "PAY_PER_REQUEST",
@@ -49,25 +50,20 @@ pub async fn resources(moto: SocketAddr) -> Result<String> {
         .ok_or_else(|| format!("CreateStateMachine: no ARN in {created}").into())
 }
 
+/// Creates served by one warm create-order before the rounds: DynamoDB
+/// Local is a JVM, and its first few hundred requests are slower while its
+/// JIT compiles them; the rounds should measure the subjects, not that.
+const BACKEND_WARM_UP: usize = 300;
+
 /// Four orders from create-order (for get, cancel, the saga and a saga in
-/// progress); the saga order moved through process-orders, payments,
-/// inventory and settle-order, the one in progress to PROCESSING.
+/// progress), after [`BACKEND_WARM_UP`] more; the saga order moved through
+/// process-orders, payments, inventory and settle-order, the one in
+/// progress to PROCESSING.
 pub async fn orders(functions: &[PathBuf], c: &Conditions<'_>) -> Result<Orders> {
     let find = |name: &str| functions.iter().find(|p| p.ends_with(name)).cloned();
     let create = find("create-order").ok_or("peers: create-order binary is required")?;
-    let made = invoke_all(
-        &create,
-        "create-order",
-        &[
-            events::create(),
-            events::create(),
-            events::create(),
-            events::create(),
-        ],
-        &Expect::Proxy(&[201]),
-        c,
-    )
-    .await?;
+    let creates = vec![events::create(); 4 + BACKEND_WARM_UP];
+    let made = invoke_all(&create, "create-order", &creates, &Expect::Proxy(&[201]), c).await?;
     let mut bodies = Vec::new();
     for outcome in &made {
         bodies.push(proxy_body(outcome)?);

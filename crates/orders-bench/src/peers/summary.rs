@@ -9,6 +9,7 @@ pub const INIT: &str = "init";
 pub const FIRST_RESPONSE: &str = "first response";
 pub const WARM: &str = "warm invoke";
 pub const CPU: &str = "CPU to first response";
+pub const WARM_CPU: &str = "CPU per warm invoke";
 pub const RSS: &str = "peak RSS";
 
 /// One figure of a run (`None` when not measured).
@@ -18,6 +19,7 @@ fn figure(run: &Run, name: &str) -> Option<f64> {
         FIRST_RESPONSE => Some(run.first_response_ms),
         WARM => Summary::of(&run.warm_ms).map(|s| s.median),
         CPU => run.cpu_ms,
+        WARM_CPU => run.warm_cpu_ms,
         RSS => run.rss_peak_kb.map(|kb| kb as f64),
         _ => None,
     }
@@ -36,6 +38,7 @@ pub fn summarise(s: &mut SubjectResult) {
     s.init = of(INIT);
     s.first_response = of(FIRST_RESPONSE);
     s.cpu_ms = of(CPU);
+    s.warm_cpu_ms = of(WARM_CPU);
     s.rss_peak_kb = of(RSS);
     s.warm = Summary::of(
         &s.runs
@@ -73,7 +76,7 @@ pub fn ratios(subjects: &[SubjectResult]) -> Vec<Ratio> {
     let mut out = Vec::new();
     if let Some(ours) = find("create-order") {
         for peer in [NODE_PEER, PYTHON_PEER].into_iter().filter_map(find) {
-            for f in [INIT, FIRST_RESPONSE, WARM, CPU, RSS] {
+            for f in [INIT, FIRST_RESPONSE, WARM, CPU, WARM_CPU, RSS] {
                 out.push(ratio(peer, ours, f));
             }
         }
@@ -106,6 +109,7 @@ mod tests {
             warm_ms: vec![1.0, 3.0, 2.0],
             rss_peak_kb: Some(1000),
             cpu_ms: Some(init / 2.0),
+            warm_cpu_ms: Some(init / 4.0),
             status: "ok".into(),
         }
     }
@@ -140,7 +144,7 @@ mod tests {
             vec![run(0, 2.0, 2.5), run(1, 2.5, 2.5), run(2, 2.0, 3.0)],
         );
         let all = ratios(&[ours, node, floor]);
-        assert_eq!(all.len(), 5 + 2);
+        assert_eq!(all.len(), 6 + 2);
         let init_floor = all
             .iter()
             .find(|r| r.figure == INIT && r.denominator == FLOOR)
@@ -157,6 +161,7 @@ mod tests {
         assert_eq!(s.warm.as_ref().unwrap().n, 6);
         assert_eq!(s.warm.as_ref().unwrap().median, 2.0);
         assert_eq!(s.cpu_ms.as_ref().unwrap().max, 3.0);
+        assert_eq!(s.warm_cpu_ms.as_ref().unwrap().median, 1.25);
         assert_eq!(s.rss_peak_kb.as_ref().unwrap().median, 1000.0);
     }
 

@@ -10,6 +10,12 @@ fn ms(s: &Option<Summary>) -> String {
         .map_or("-".into(), |s| format!("{:.1}", s.median))
 }
 
+/// Two decimals: a warm invocation's CPU is a fraction of a millisecond.
+fn ms2(s: &Option<Summary>) -> String {
+    s.as_ref()
+        .map_or("-".into(), |s| format!("{:.2}", s.median))
+}
+
 fn p90(s: &Option<Summary>) -> String {
     s.as_ref().map_or("-".into(), |s| format!("{:.1}", s.p90))
 }
@@ -20,8 +26,9 @@ fn mib(s: &Option<Summary>) -> String {
 }
 
 /// One row per subject: medians and p90 of init and first response, warm
-/// median, peak RSS and CPU medians, runs.
-pub fn subject_rows(p: &ProfileResult) -> Vec<[String; 10]> {
+/// median, peak RSS, CPU to the first response and per warm invocation
+/// medians, runs.
+pub fn subject_rows(p: &ProfileResult) -> Vec<[String; 11]> {
     p.subjects
         .iter()
         .map(|s| {
@@ -35,13 +42,14 @@ pub fn subject_rows(p: &ProfileResult) -> Vec<[String; 10]> {
                 ms(&s.warm),
                 mib(&s.rss_peak_kb),
                 ms(&s.cpu_ms),
+                ms2(&s.warm_cpu_ms),
                 format!("{}/{}", s.runs.len(), s.runs.len() + s.failures.len()),
             ]
         })
         .collect()
 }
 
-pub const SUBJECT_HEADER: [&str; 10] = [
+pub const SUBJECT_HEADER: [&str; 11] = [
     "subject",
     "kind",
     "init p50 ms",
@@ -51,6 +59,7 @@ pub const SUBJECT_HEADER: [&str; 10] = [
     "warm p50 ms",
     "peak RSS MiB",
     "CPU p50 ms",
+    "warm CPU ms",
     "runs",
 ];
 

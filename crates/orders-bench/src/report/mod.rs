@@ -26,7 +26,7 @@ use serde::Deserialize;
 use crate::drain::DrainResults;
 use crate::lambda::LambdaResults;
 use crate::local::LocalResults;
-use crate::peers::PeersResults;
+use crate::peers::{ColdStarts, PeersResults};
 use crate::Result;
 use zip::ZipResults;
 
@@ -38,6 +38,10 @@ pub struct Args {
     /// The document whose generated section is rewritten.
     #[arg(long, default_value = "docs/benchmarks.md")]
     doc: PathBuf,
+    /// Where the peers' summaries (cold-starts.json) go for scripts/cost.py,
+    /// with the document (not with --no-write): the Node peer's measured CPU.
+    #[arg(long, default_value = "docs/cost")]
+    cost_dir: PathBuf,
     /// Print only; leave the document alone.
     #[arg(long)]
     no_write: bool,
@@ -117,6 +121,9 @@ pub fn run(args: &Args) -> Result<()> {
         if let Some(p) = &results.peers {
             let section = peers::document(&machine, &notes, &peer_verdicts, p);
             doc::write_between(&args.doc, doc::PEERS_BEGIN, doc::PEERS_END, &section)?;
+            let extract = ColdStarts::of(p).made_at(&machine.commit, &machine.date);
+            let path = crate::write_results(&args.cost_dir, "cold-starts.json", &extract)?;
+            eprintln!("orders-bench: updated {}", path.display());
         }
         eprintln!("orders-bench: updated {}", args.doc.display());
     }
