@@ -101,8 +101,8 @@ pub fn section(s: &mut String, r: &PeersResults) {
          {} interleaved rounds (each cold-starts every subject once, the order rotated by one per round), \
          {} warm invocations after each first one; every subject writes to {}. Init = spawn to first \
          `GET /next`; first response = spawn to the first response posted (the event was queued before \
-         the spawn); CPU = all threads, spawn to first response; ratios are taken per round, then the \
-         median and p90 of those.\n",
+         the spawn); CPU = all threads, spawn to first response; warm CPU = all threads, per warm \
+         invocation; ratios are taken per round, then the median and p90 of those.\n",
         r.rounds, r.warm_invokes, r.backend
     );
     for p in &r.profiles {
