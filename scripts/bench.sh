@@ -40,7 +40,9 @@ if [[ "${1:-}" == "--peers-netns" ]]; then
   ddb_local_start 8000 target/bench/logs/peers/dynamodb-local.log
   MOTO_STATE_DIR="$(mktemp -d)"
   export MOTO_STATE_DIR
-  trap 'scripts/moto.sh stop 2>/dev/null; kill "$DDB_PID" 2>/dev/null; wait "$DDB_PID" 2>/dev/null; rm -rf "$MOTO_STATE_DIR"' EXIT
+  # Each `|| true`: under `set -e` a failing command in an EXIT trap
+  # replaces the exit status (`wait` on the killed jar returns 143).
+  trap 'scripts/moto.sh stop 2>/dev/null || true; kill "$DDB_PID" 2>/dev/null || true; wait "$DDB_PID" 2>/dev/null || true; rm -rf "$MOTO_STATE_DIR"' EXIT
   moto="$(scripts/moto.sh start)"
   "$@" --dynamodb-endpoint http://127.0.0.1:8000 --dynamodb-name "DynamoDB Local $(ddb_local_release)" --aws-endpoint "$moto"
   exit $?
