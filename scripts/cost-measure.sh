@@ -21,10 +21,7 @@ inside() {
   "$PY" "$ROOT/scripts/cost/ddb_proxy.py" 8001 8000 >"$logdir/proxy.log" 2>&1 &
   PROXY_PID=$!
   trap 'kill "$DDB_PID" "$PROXY_PID" 2>/dev/null || true; wait "$DDB_PID" "$PROXY_PID" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/8001") 2>/dev/null; then break; fi
-    sleep 0.2
-  done
+  wait_port 8001 "$PROXY_PID" || { echo "the proxy did not start; see $logdir/proxy.log" >&2; return 1; }
   ORDERS_COST_PROXY=127.0.0.1:8001 ORDERS_COST_DYNAMODB=127.0.0.1:8000 RUST_LOG=info \
     STAGE=prod METRICS_NAMESPACE=Orders AWS_LAMBDA_FUNCTION_NAME=orders-cost-measure \
     "$ROOT/target/${ORDERS_COST_PROFILE:-release}/orders-cost-measure" "$OUT" >"$logdir/stdout.log" 2>"$logdir/stderr.log" || {

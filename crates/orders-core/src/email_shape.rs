@@ -101,7 +101,6 @@ impl<'i> Keyword<'i> for EmailShape {
 }
 
 /// The factory `jsonschema` builds [`KEYWORD`] with.
-#[allow(clippy::unnecessary_wraps)] // the signature `with_keyword` takes
 pub fn keyword<'a>(
     _parent: &'a Map<String, Value>,
     _value: &'a Value,
