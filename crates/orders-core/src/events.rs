@@ -267,6 +267,7 @@ mod tests {
             status_reason: None,
             status_detail: None,
             payment_token: None,
+            compensation_started_at: None,
             created_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
             updated_at: parse_timestamp("2026-11-22T02:01:33.123Z").unwrap(),
         }

@@ -101,6 +101,9 @@ pub enum ReserveOutcome {
     /// Nothing was reserved: these SKUs (sorted) have too little available
     /// stock or no stock record.
     OutOfStock { skus: Vec<String> },
+    /// Nothing was reserved: the order is not PROCESSING, or its
+    /// compensation has begun (the saga's fence).
+    Fenced,
 }
 
 /// Reserves and releases stock, per order.
@@ -109,7 +112,10 @@ pub trait Inventory: Send + Sync {
     /// Reserves every line or none, atomically and conditionally: no
     /// SKU's `available` goes below zero. Of concurrent reservations of the
     /// last units exactly one succeeds. A second call for the same order
-    /// changes nothing and returns the stored reservation.
+    /// changes nothing and returns the stored reservation. A new
+    /// reservation is written only while the order is PROCESSING with its
+    /// compensation not begun, in the same transaction
+    /// ([`ReserveOutcome::Fenced`] otherwise).
     async fn reserve(
         &self,
         order_id: Uuid,

@@ -26,8 +26,8 @@ pub mod validation;
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
 pub use ports::{
-    Channel, Claim, CreateOutcome, ListPage, ListQuery, Notification, NotificationLedger, Notifier,
-    OrderLister, OrderReader, OrderStatusUpdater, OrderWriter, SortOrder, StartOutcome,
+    Channel, Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, Notification, NotificationLedger, Notifier,
+    OrderLister, OrderReader, OrderStatusUpdater, OrderWriter, SagaFence, SortOrder, StartOutcome,
     StatusChange, TransitionOutcome, WorkflowStarter,
 };
 

@@ -57,6 +57,14 @@ impl OrderStatus {
     }
 }
 
+impl Order {
+    /// Whether the saga may still move money or stock forward for this
+    /// order: it is PROCESSING and its compensation has not begun.
+    pub fn accepts_saga_progress(&self) -> bool {
+        self.status == OrderStatus::Processing && self.compensation_started_at.is_none()
+    }
+}
+
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -119,6 +127,12 @@ pub struct Order {
     /// The payment token the order is charged with (`tok_approve` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_token: Option<String>,
+    /// When the saga began to compensate the order (release, refund): the
+    /// saga's fence. Set once, only while PROCESSING; from then on the order
+    /// cannot complete and no charge or reservation is recorded for it
+    /// (docs/saga.md, "The fence"). Internal: never in responses or events.
+    #[serde(skip)]
+    pub compensation_started_at: Option<DateTime<Utc>>,
     #[serde(with = "timestamp")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "timestamp")]

@@ -181,20 +181,37 @@ pub enum PaymentError {
     Store(#[from] StoreError),
 }
 
+/// What cancelling a charge by its idempotency key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidOutcome {
+    /// The refund of the charge the key had made; `None`: it had charged nothing.
+    pub refund_ref: Option<String>,
+}
+
 /// A payment provider.
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     async fn charge(&self, request: &ChargeRequest) -> Result<ProviderCharge, PaymentError>;
     /// Refunds the charge; returns the provider's refund reference.
     async fn refund(&self, request: &RefundRequest) -> Result<String, PaymentError>;
+    /// Cancels whatever the request's idempotency key charged, refunding it,
+    /// and refuses any later charge with the key (a provider's cancel by
+    /// reference, for a charge whose answer was lost). Repeatable.
+    async fn void(&self, request: &ChargeRequest) -> Result<VoidOutcome, PaymentError>;
 }
 
-/// Counts calls per idempotency key, durably: what lets the simulated
-/// provider fail `tok_transient_N` exactly N times across processes.
+/// The simulated provider's durable memory per idempotency key: calls
+/// counted (what lets it fail `tok_transient_N` exactly N times across
+/// processes), and whether the key was voided.
 #[async_trait]
 pub trait AttemptCounter: Send + Sync {
-    /// Adds one to the key's count and returns the new count (1 the first time).
-    async fn count_attempt(&self, key: &str) -> Result<u32, StoreError>;
+    /// Adds one to the key's count and returns the new count (1 the first
+    /// time); `None`, and nothing counted, once the key is voided.
+    async fn count_attempt(&self, key: &str) -> Result<Option<u32>, StoreError>;
+
+    /// Voids the key (for good) and returns its count at that moment. A
+    /// count and a void of one key are atomic with respect to each other.
+    async fn void_key(&self, key: &str) -> Result<u32, StoreError>;
 }
 
 /// A provider in test mode, deterministic: the token decides the answer,
@@ -210,28 +227,44 @@ impl<C> SimulatedGateway<C> {
     }
 }
 
+/// How many first attempts of a charge with `token` fail transiently.
+fn transient_failures(token: PaymentToken) -> u32 {
+    match token {
+        PaymentToken::Transient1 => 1,
+        PaymentToken::Transient2 => 2,
+        PaymentToken::TransientAlways => u32::MAX,
+        _ => 0,
+    }
+}
+
+/// Whether the provider approves a charge with `token` that gets through.
+fn approves(token: PaymentToken) -> bool {
+    !matches!(
+        token,
+        PaymentToken::DeclineInsufficientFunds | PaymentToken::DeclineCard
+    )
+}
+
+fn charge_key(request: &ChargeRequest) -> String {
+    format!("charge#{}", request.idempotency_key)
+}
+
 #[async_trait]
 impl<C: AttemptCounter> PaymentGateway for SimulatedGateway<C> {
     async fn charge(&self, request: &ChargeRequest) -> Result<ProviderCharge, PaymentError> {
-        let failures = match request.token {
-            PaymentToken::Transient1 => Some(1),
-            PaymentToken::Transient2 => Some(2),
-            PaymentToken::TransientAlways => Some(u32::MAX),
-            _ => None,
-        };
-        if let Some(failures) = failures {
-            let attempt = self
-                .attempts
-                .count_attempt(&format!("charge#{}", request.idempotency_key))
-                .await?;
-            if attempt <= failures {
-                return Err(PaymentError::Transient(format!(
-                    "simulated provider outage (attempt {attempt})"
-                )));
-            }
-        }
         if request.amount_minor < 0 {
             return Err(PaymentError::Rejected("negative amount".into()));
+        }
+        let Some(attempt) = self.attempts.count_attempt(&charge_key(request)).await? else {
+            return Err(PaymentError::Rejected(format!(
+                "charge {} was cancelled",
+                request.idempotency_key
+            )));
+        };
+        if attempt <= transient_failures(request.token) {
+            return Err(PaymentError::Transient(format!(
+                "simulated provider outage (attempt {attempt})"
+            )));
         }
         Ok(match request.token {
             PaymentToken::DeclineInsufficientFunds => ProviderCharge::Declined {
@@ -249,6 +282,17 @@ impl<C: AttemptCounter> PaymentGateway for SimulatedGateway<C> {
     async fn refund(&self, request: &RefundRequest) -> Result<String, PaymentError> {
         Ok(format!("re_sim_{}", simple_ref(&request.idempotency_key)))
     }
+
+    async fn void(&self, request: &ChargeRequest) -> Result<VoidOutcome, PaymentError> {
+        let attempts = self.attempts.void_key(&charge_key(request)).await?;
+        let charged = approves(request.token)
+            && request.amount_minor >= 0
+            && attempts > transient_failures(request.token);
+        Ok(VoidOutcome {
+            refund_ref: charged
+                .then(|| format!("re_sim_{}", simple_ref(&format!("void#{}", request.idempotency_key)))),
+        })
+    }
 }
 
 fn simple_ref(key: &str) -> String {
@@ -261,20 +305,30 @@ fn simple_ref(key: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentStatus {
+    /// The charge is about to be, or is being, asked of the provider: the
+    /// intent, recorded before the provider call, so a compensation that
+    /// finds it knows the provider may hold a charge (docs/saga.md).
+    Charging,
     /// Charged and not refunded.
     Charged,
     /// The provider declined; nothing was charged.
     Declined,
     /// Charged, then refunded in full.
     Refunded,
+    /// The intent was cancelled at the provider by its idempotency key
+    /// before an answer was recorded: a charge it had made was refunded
+    /// (`refund`), and it refuses any later charge with the key.
+    Voided,
 }
 
 impl PaymentStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Charging => "CHARGING",
             Self::Charged => "CHARGED",
             Self::Declined => "DECLINED",
             Self::Refunded => "REFUNDED",
+            Self::Voided => "VOIDED",
         }
     }
 }
@@ -283,9 +337,11 @@ impl FromStr for PaymentStatus {
     type Err = StoreError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "CHARGING" => Ok(Self::Charging),
             "CHARGED" => Ok(Self::Charged),
             "DECLINED" => Ok(Self::Declined),
             "REFUNDED" => Ok(Self::Refunded),
+            "VOIDED" => Ok(Self::Voided),
             other => Err(StoreError::Corrupt(format!(
                 "unknown payment status {other}"
             ))),
@@ -352,13 +408,32 @@ impl Payment {
     }
 }
 
+/// What recording a charge intent did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeStart {
+    /// The intent (status CHARGING) is recorded: the provider may be asked.
+    Begun(Payment),
+    /// The order has a payment already: the stored one, unchanged.
+    Exists(Payment),
+    /// The order is not PROCESSING, or its compensation has begun (the
+    /// saga's fence): nothing was written and nothing may be charged.
+    Fenced,
+}
+
 /// The payment records, one per order.
 #[async_trait]
 pub trait PaymentLedger: Send + Sync {
     async fn get_payment(&self, order_id: Uuid) -> Result<Option<Payment>, StoreError>;
 
-    /// Writes `payment` (status CHARGED or DECLINED) unless the order has a
-    /// payment already; returns the stored one either way (first result wins).
+    /// Records the intent to charge (`intent`, status CHARGING) before the
+    /// provider is asked, atomically with the fence: only if the order has
+    /// no payment, is PROCESSING and its compensation has not begun.
+    async fn begin_charge(&self, intent: &Payment) -> Result<ChargeStart, StoreError>;
+
+    /// Records the provider's answer: moves the order's CHARGING payment to
+    /// `payment` (status CHARGED or DECLINED, with its reference or decline
+    /// code). Returns the stored payment: this one, or whatever another
+    /// call recorded first (the first answer wins).
     async fn record_charge(&self, payment: &Payment) -> Result<Payment, StoreError>;
 
     /// Records the refund of the order's CHARGED payment (status becomes
@@ -379,14 +454,24 @@ mod tests {
     use std::sync::Mutex;
 
     #[derive(Default)]
-    struct Counts(Mutex<HashMap<String, u32>>);
+    struct Counts(Mutex<HashMap<String, (u32, bool)>>);
 
     #[async_trait]
     impl AttemptCounter for Counts {
-        async fn count_attempt(&self, key: &str) -> Result<u32, StoreError> {
+        async fn count_attempt(&self, key: &str) -> Result<Option<u32>, StoreError> {
             let mut m = self.0.lock().unwrap();
-            let n = m.entry(key.to_string()).or_default();
+            let (n, voided) = m.entry(key.to_string()).or_default();
+            if *voided {
+                return Ok(None);
+            }
             *n += 1;
+            Ok(Some(*n))
+        }
+
+        async fn void_key(&self, key: &str) -> Result<u32, StoreError> {
+            let mut m = self.0.lock().unwrap();
+            let (n, voided) = m.entry(key.to_string()).or_default();
+            *voided = true;
             Ok(*n)
         }
     }
@@ -444,6 +529,29 @@ mod tests {
                 Err(PaymentError::Transient(_))
             ));
         }
+    }
+
+    #[tokio::test]
+    async fn a_voided_key_refunds_what_it_charged_and_charges_nothing_more() {
+        let gw = SimulatedGateway::new(Counts::default());
+        // Charged, then voided: refunded.
+        assert!(gw.charge(&req(PaymentToken::Approve, "a")).await.is_ok());
+        assert!(gw.void(&req(PaymentToken::Approve, "a")).await.unwrap().refund_ref.is_some());
+        // Never asked, or only failed or declined: nothing to refund.
+        assert_eq!(gw.void(&req(PaymentToken::Approve, "b")).await.unwrap().refund_ref, None);
+        let _ = gw.charge(&req(PaymentToken::Transient1, "c")).await;
+        assert_eq!(gw.void(&req(PaymentToken::Transient1, "c")).await.unwrap().refund_ref, None);
+        let _ = gw.charge(&req(PaymentToken::DeclineCard, "d")).await;
+        assert_eq!(gw.void(&req(PaymentToken::DeclineCard, "d")).await.unwrap().refund_ref, None);
+        // After a void every charge with the key is refused, and a second
+        // void answers as the first.
+        for key in ["a", "b", "c", "d"] {
+            assert!(matches!(
+                gw.charge(&req(PaymentToken::Approve, key)).await,
+                Err(PaymentError::Rejected(_))
+            ));
+        }
+        assert!(gw.void(&req(PaymentToken::Approve, "a")).await.unwrap().refund_ref.is_some());
     }
 
     #[test]

@@ -122,9 +122,42 @@ pub enum TransitionOutcome {
 /// Moves orders between statuses, conditionally and atomically: of any
 /// number of concurrent calls for the same order and `from`, exactly one
 /// sees [`TransitionOutcome::Moved`].
+///
+/// A move to COMPLETED also requires that the order's compensation has not
+/// begun ([`SagaFence`]); an order whose compensation began is returned
+/// [`TransitionOutcome::Unchanged`], still PROCESSING.
 #[async_trait]
 pub trait OrderStatusUpdater: Send + Sync {
     async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError>;
+}
+
+/// What beginning an order's compensation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompensationStart {
+    /// The order is PROCESSING with its compensation begun (now, or by an
+    /// earlier call, whose time is kept): it can no longer complete.
+    Begun(Order),
+    /// The order is not PROCESSING (COMPLETED, FAILED, ...): nothing was
+    /// written.
+    NotProcessing(Order),
+    NotFound,
+}
+
+/// The saga's fence on the order's own record: compensation (release,
+/// refund) begins with [`SagaFence::begin_compensation`], a conditional
+/// write; completing the order, recording a charge intent and writing a
+/// reservation are conditional on it not having begun. So of a completion
+/// and a compensation racing for one order exactly one wins, whichever
+/// executions run them and however late.
+#[async_trait]
+pub trait SagaFence: Send + Sync {
+    /// Marks a PROCESSING order's compensation as begun at `at` (an earlier
+    /// mark is kept). Writes no status event.
+    async fn begin_compensation(
+        &self,
+        order_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<CompensationStart, StoreError>;
 }
 
 /// What starting an order's saga did.

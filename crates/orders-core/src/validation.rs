@@ -149,6 +149,7 @@ impl CreateOrderRequest {
             status_reason: None,
             status_detail: None,
             payment_token: self.payment_token,
+            compensation_started_at: None,
             created_at: now,
             updated_at: now,
         }

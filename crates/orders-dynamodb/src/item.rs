@@ -69,6 +69,10 @@ pub(crate) fn all_partition(shard: u8) -> String {
     format!("ORDERS#{shard:02}")
 }
 
+/// The order item's saga fence ([`Order::compensation_started_at`]): set
+/// once, by the conditional `UpdateItem` that begins compensation.
+pub const COMPENSATION_STARTED_AT: &str = "compensationStartedAt";
+
 pub(crate) fn order_to_item(o: &Order) -> Item {
     let shard = o.shard();
     let sort_key = o.sort_key();
@@ -123,6 +127,9 @@ pub(crate) fn order_to_item(o: &Order) -> Item {
     }
     if let Some(reason) = &o.status_reason {
         item.insert("statusReason".into(), s(reason));
+    }
+    if let Some(at) = o.compensation_started_at {
+        item.insert(COMPENSATION_STARTED_AT.into(), s(format_timestamp(at)));
     }
     item.insert("createdAt".into(), s(format_timestamp(o.created_at)));
     item.insert("updatedAt".into(), s(format_timestamp(o.updated_at)));
@@ -222,6 +229,10 @@ pub(crate) fn order_from_item(item: &Item) -> Result<Order, StoreError> {
         status_reason: opt_s(item, "statusReason")?,
         status_detail: opt_s(item, "statusDetail")?,
         payment_token: opt_s(item, "paymentToken")?,
+        compensation_started_at: item
+            .contains_key(COMPENSATION_STARTED_AT)
+            .then(|| get_time(item, COMPENSATION_STARTED_AT))
+            .transpose()?,
         created_at: get_time(item, "createdAt")?,
         updated_at: get_time(item, "updatedAt")?,
     })
@@ -269,6 +280,7 @@ mod tests {
             status_reason: Some("OUT_OF_STOCK".into()),
             status_detail: Some("out of stock: A".into()),
             payment_token: Some("tok_approve".into()),
+            compensation_started_at: None,
             created_at: at,
             updated_at: at,
         };

@@ -48,6 +48,7 @@ impl TaskInvoker for LocalFunctions {
             "payments" => {
                 let deps = payments::handler::Deps {
                     orders: store,
+                    fence: store,
                     ledger: store,
                     gateway: &self.gateway,
                 };

@@ -117,6 +117,7 @@ pub fn order(order_id: Uuid, created_at: DateTime<Utc>, status: OrderStatus) -> 
         status_reason: (status == OrderStatus::Failed).then(|| "OUT_OF_STOCK".to_string()),
         status_detail: None,
         payment_token: None,
+        compensation_started_at: None,
         created_at,
         updated_at: created_at,
     }

@@ -7,13 +7,14 @@ use chrono::Utc;
 use orders_core::inventory::Inventory;
 use orders_core::usecases::saga::{parse_task, run_inventory_task, InventoryTask};
 use orders_core::usecases::SagaError;
-use orders_core::OrderReader;
+use orders_core::{OrderReader, SagaFence};
 use serde_json::Value;
 
-/// One saga step: `orders` gives the order's lines, `inventory` holds them.
+/// One saga step: `orders` gives the order's lines and holds its fence
+/// (a release begins the order's compensation), `inventory` holds the stock.
 pub async fn handle<R, I>(orders: &R, inventory: &I, payload: Value) -> Result<Value, SagaError>
 where
-    R: OrderReader + ?Sized,
+    R: OrderReader + SagaFence + ?Sized,
     I: Inventory + ?Sized,
 {
     let task: InventoryTask = parse_task(payload)?;

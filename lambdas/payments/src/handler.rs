@@ -5,15 +5,16 @@
 
 use chrono::Utc;
 use orders_core::payments::{PaymentGateway, PaymentLedger};
-use orders_core::usecases::saga::{parse_task, run_payment_task, PaymentTask};
+use orders_core::usecases::saga::{parse_task, run_payment_task, PaymentDeps, PaymentTask};
 use orders_core::usecases::SagaError;
-use orders_core::OrderReader;
+use orders_core::{OrderReader, SagaFence};
 use serde_json::Value;
 
-/// What the function uses: the orders (to read the total), the payment
-/// records, and the provider.
+/// What the function uses: the orders (to read the total, and the fence a
+/// refund begins), the payment records, and the provider.
 pub struct Deps<'a> {
     pub orders: &'a (dyn OrderReader + 'a),
+    pub fence: &'a (dyn SagaFence + 'a),
     pub ledger: &'a (dyn PaymentLedger + 'a),
     pub gateway: &'a (dyn PaymentGateway + 'a),
 }
@@ -21,5 +22,11 @@ pub struct Deps<'a> {
 /// One saga step.
 pub async fn handle(deps: &Deps<'_>, payload: Value) -> Result<Value, SagaError> {
     let task: PaymentTask = parse_task(payload)?;
-    run_payment_task(deps.orders, deps.ledger, deps.gateway, task, Utc::now()).await
+    let deps = PaymentDeps {
+        orders: deps.orders,
+        fence: deps.fence,
+        ledger: deps.ledger,
+        gateway: deps.gateway,
+    };
+    run_payment_task(&deps, task, Utc::now()).await
 }

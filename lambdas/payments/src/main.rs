@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let gateway = SimulatedGateway::new(store.clone());
     let deps = Deps {
         orders: &store,
+        fence: &store,
         ledger: &store,
         gateway: &gateway,
     };

@@ -47,6 +47,7 @@ impl TaskInvoker for Functions {
             "payments" => {
                 let deps = payments::handler::Deps {
                     orders: store,
+                    fence: store,
                     ledger: store,
                     gateway: &self.gateway,
                 };

@@ -4,6 +4,17 @@
 //! workflows' at-least-once, a local execution resumed after a crash)
 //! changes nothing the first call did.
 //!
+//! Two executions of one order may run at once (Express does not
+//! deduplicate by name, a redelivered `OrderCreated` starts another) and a
+//! step may have committed its effect before its invocation failed. So the
+//! order's own record decides, not an execution's memory ([`SagaFence`]):
+//! compensation begins with a conditional write that only a PROCESSING
+//! order takes, and completing, charging and reserving are conditional on
+//! it not having begun. Once COMPLETED nothing undoes the order; once
+//! compensation began it cannot complete. A step that finds the order past
+//! it fails with [`SagaError::Superseded`], which the workflow turns into a
+//! successful end with no side effects (docs/saga.md, "Failure model").
+//!
 //! A step's input is what the state machine's `Parameters.Payload` builds
 //! (`{"action": "charge", "orderId": "..."}`); its output is the JSON the
 //! states' `ResultSelector`s read. Errors carry the name the workflow's
@@ -13,7 +24,8 @@
 use crate::error::StoreError;
 use crate::model::{Order, OrderStatus};
 use crate::payments::PaymentError;
-use crate::ports::OrderReader;
+use crate::ports::{CompensationStart, OrderReader, SagaFence};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::fmt;
@@ -88,33 +100,53 @@ pub enum SagaError {
         status: OrderStatus,
         action: &'static str,
     },
-    #[error("order {0} was compensated already: its stock was released")]
-    AlreadyCompensated(Uuid),
+    /// The order's compensation has begun (the fence): this execution must
+    /// not move it forward; its compensation path finishes the job (every
+    /// compensation step is idempotent).
+    #[error("order {0} is being compensated: it cannot go forward")]
+    Compensating(Uuid),
+    /// Another execution of this order (a duplicate start, a late retry)
+    /// already decided it: this one ends without side effects.
+    #[error("order {order_id} is {status}: another execution decided it")]
+    Superseded { order_id: Uuid, status: OrderStatus },
     #[error(transparent)]
     Payment(#[from] PaymentError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+/// The error names the workflow's Retry and Catch match
+/// (`contracts/workflows/order-saga.asl.json`).
+pub mod error_names {
+    /// Worth a retry: the store or the provider was unavailable.
+    pub const TRANSIENT: &str = "TransientError";
+    /// The order's compensation has begun: caught into compensation.
+    pub const COMPENSATING: &str = "OrderCompensating";
+    /// Another execution decided the order: caught into `Superseded`, a
+    /// successful end with no side effects.
+    pub const SUPERSEDED: &str = "OrderSuperseded";
+}
+
 impl SagaError {
     /// The error name the workflow sees (the Lambda function's `errorType`):
-    /// `TransientError` for what is worth a retry.
+    /// [`error_names::TRANSIENT`] for what is worth a retry.
     pub fn error_name(&self) -> &'static str {
         match self {
             Self::Payment(PaymentError::Transient(_))
             | Self::Payment(PaymentError::Store(StoreError::Unavailable(_)))
-            | Self::Store(StoreError::Unavailable(_)) => "TransientError",
+            | Self::Store(StoreError::Unavailable(_)) => error_names::TRANSIENT,
             Self::OrderNotFound(_) => "OrderNotFound",
             Self::InvalidInput(_) => "InvalidTaskInput",
             Self::InvalidOrderState { .. } => "InvalidOrderState",
-            Self::AlreadyCompensated(_) => "AlreadyCompensated",
+            Self::Compensating(_) => error_names::COMPENSATING,
+            Self::Superseded { .. } => error_names::SUPERSEDED,
             Self::Payment(_) => "PaymentRejected",
             Self::Store(_) => "StoreError",
         }
     }
 
     pub fn is_transient(&self) -> bool {
-        self.error_name() == "TransientError"
+        self.error_name() == error_names::TRANSIENT
     }
 }
 
@@ -165,31 +197,58 @@ pub fn saga_input(order_id: Uuid) -> Value {
     json!({ "orderId": order_id })
 }
 
-/// The order, which must be PROCESSING for a step that moves money or stock
-/// for the first time.
-pub(super) async fn processing_order<R: OrderReader + ?Sized>(
+/// The order, which a forward step (charge, reserve) may move on only
+/// while it is PROCESSING with its compensation not begun.
+pub(super) async fn order_going_forward<R: OrderReader + ?Sized>(
     reader: &R,
     order_id: Uuid,
-    action: &'static str,
 ) -> Result<Order, SagaError> {
     let order = reader
         .get_order(order_id)
         .await?
         .ok_or(SagaError::OrderNotFound(order_id))?;
-    if order.status != OrderStatus::Processing {
-        return Err(SagaError::InvalidOrderState {
+    forward_gate(&order)?;
+    Ok(order)
+}
+
+/// Why the saga may not move `order` forward, if it may not.
+pub(super) fn forward_gate(order: &Order) -> Result<(), SagaError> {
+    if order.accepts_saga_progress() {
+        Ok(())
+    } else if order.status == OrderStatus::Processing {
+        Err(SagaError::Compensating(order.order_id))
+    } else {
+        Err(SagaError::Superseded {
+            order_id: order.order_id,
+            status: order.status,
+        })
+    }
+}
+
+/// Begins the order's compensation (the fence) before a step gives money
+/// or stock back. A COMPLETED order is never compensated: the step is
+/// superseded. A FAILED order was compensated by another execution; the
+/// step goes on and finds nothing left to give back.
+pub(super) async fn begin_compensation<F: SagaFence + ?Sized>(
+    fence: &F,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Order, SagaError> {
+    match fence.begin_compensation(order_id, now).await? {
+        CompensationStart::Begun(order) => Ok(order),
+        CompensationStart::NotProcessing(order) if order.status == OrderStatus::Failed => Ok(order),
+        CompensationStart::NotProcessing(order) => Err(SagaError::Superseded {
             order_id,
             status: order.status,
-            action,
-        });
+        }),
+        CompensationStart::NotFound => Err(SagaError::OrderNotFound(order_id)),
     }
-    Ok(order)
 }
 
 mod payment;
 mod settle;
 mod stock;
 
-pub use payment::{charge, refund, run_payment_task};
+pub use payment::{charge, refund, run_payment_task, PaymentDeps};
 pub use settle::run_settle_task;
 pub use stock::run_inventory_task;

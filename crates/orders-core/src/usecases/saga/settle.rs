@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 /// Settle: PROCESSING to COMPLETED or to FAILED with a reason, through the
 /// same conditional transition as every status change. Repeating a step
-/// that already happened is a success; any other status is an error.
+/// that already happened is a success. An order whose compensation began
+/// cannot complete ([`SagaError::Compensating`]: the execution compensates
+/// too); an order another execution settled otherwise supersedes this one.
 pub async fn run_settle_task<U>(
     updater: &U,
     task: SettleTask,
@@ -63,7 +65,21 @@ where
             tracing::info!(order_id = %order_id, status = %order.status, reason = order.status_reason.as_deref().unwrap_or(""), "order settled");
             order
         }
-        TransitionOutcome::Unchanged(order) if order.status == to => order,
+        TransitionOutcome::Unchanged(order)
+            if order.status == to && order.status_reason == change.reason =>
+        {
+            order
+        }
+        TransitionOutcome::Unchanged(order) if order.status == OrderStatus::Processing => {
+            return Err(SagaError::Compensating(order_id))
+        }
+        TransitionOutcome::Unchanged(order) if order.status.is_final() => {
+            tracing::info!(order_id = %order_id, status = %order.status, action, "order settled by another execution");
+            return Err(SagaError::Superseded {
+                order_id,
+                status: order.status,
+            });
+        }
         TransitionOutcome::Unchanged(order) => {
             return Err(SagaError::InvalidOrderState {
                 order_id,
