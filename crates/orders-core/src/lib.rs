@@ -26,9 +26,9 @@ pub mod validation;
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
 pub use ports::{
-    Channel, Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, Notification, NotificationLedger, Notifier,
-    OrderLister, OrderReader, OrderStatusUpdater, OrderWriter, SagaFence, SortOrder, StartOutcome,
-    StatusChange, TransitionOutcome, WorkflowStarter,
+    Channel, Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, Notification,
+    NotificationLedger, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    SagaFence, SortOrder, StartOutcome, StatusChange, TransitionOutcome, WorkflowStarter,
 };
 
 /// Largest accepted request body, in bytes (a bigger one is a 413).

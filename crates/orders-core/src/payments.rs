@@ -289,8 +289,12 @@ impl<C: AttemptCounter> PaymentGateway for SimulatedGateway<C> {
             && request.amount_minor >= 0
             && attempts > transient_failures(request.token);
         Ok(VoidOutcome {
-            refund_ref: charged
-                .then(|| format!("re_sim_{}", simple_ref(&format!("void#{}", request.idempotency_key)))),
+            refund_ref: charged.then(|| {
+                format!(
+                    "re_sim_{}",
+                    simple_ref(&format!("void#{}", request.idempotency_key))
+                )
+            }),
         })
     }
 }
@@ -536,13 +540,36 @@ mod tests {
         let gw = SimulatedGateway::new(Counts::default());
         // Charged, then voided: refunded.
         assert!(gw.charge(&req(PaymentToken::Approve, "a")).await.is_ok());
-        assert!(gw.void(&req(PaymentToken::Approve, "a")).await.unwrap().refund_ref.is_some());
+        assert!(gw
+            .void(&req(PaymentToken::Approve, "a"))
+            .await
+            .unwrap()
+            .refund_ref
+            .is_some());
         // Never asked, or only failed or declined: nothing to refund.
-        assert_eq!(gw.void(&req(PaymentToken::Approve, "b")).await.unwrap().refund_ref, None);
+        assert_eq!(
+            gw.void(&req(PaymentToken::Approve, "b"))
+                .await
+                .unwrap()
+                .refund_ref,
+            None
+        );
         let _ = gw.charge(&req(PaymentToken::Transient1, "c")).await;
-        assert_eq!(gw.void(&req(PaymentToken::Transient1, "c")).await.unwrap().refund_ref, None);
+        assert_eq!(
+            gw.void(&req(PaymentToken::Transient1, "c"))
+                .await
+                .unwrap()
+                .refund_ref,
+            None
+        );
         let _ = gw.charge(&req(PaymentToken::DeclineCard, "d")).await;
-        assert_eq!(gw.void(&req(PaymentToken::DeclineCard, "d")).await.unwrap().refund_ref, None);
+        assert_eq!(
+            gw.void(&req(PaymentToken::DeclineCard, "d"))
+                .await
+                .unwrap()
+                .refund_ref,
+            None
+        );
         // After a void every charge with the key is refused, and a second
         // void answers as the first.
         for key in ["a", "b", "c", "d"] {
@@ -551,7 +578,12 @@ mod tests {
                 Err(PaymentError::Rejected(_))
             ));
         }
-        assert!(gw.void(&req(PaymentToken::Approve, "a")).await.unwrap().refund_ref.is_some());
+        assert!(gw
+            .void(&req(PaymentToken::Approve, "a"))
+            .await
+            .unwrap()
+            .refund_ref
+            .is_some());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! `TransactWriteItems` conditions). The `CHECK (available >= 0)` on the
 //! table is a second line of defence, not the mechanism.
 
+use crate::orders::accepts_saga_progress;
 use crate::{blocking, map_err, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -127,6 +128,9 @@ fn reserve(
     let tx = conn.savepoint().map_err(map_err)?;
     if let Some(existing) = get_reservation(&tx, order_id)? {
         return Ok(ReserveOutcome::Reserved(existing));
+    }
+    if !accepts_saga_progress(&tx, order_id)? {
+        return Ok(ReserveOutcome::Fenced);
     }
     let mut short = Vec::new();
     for line in lines {

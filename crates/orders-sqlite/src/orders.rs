@@ -3,12 +3,13 @@
 //! and the conditional status move.
 
 use crate::{blocking, map_err, outbox, SqliteStore};
+use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::idempotency::IdempotencyRecord;
-use orders_core::model::Order;
+use orders_core::model::{Order, OrderStatus};
 use orders_core::ports::{
-    CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
-    SortOrder, StatusChange, TransitionOutcome,
+    CompensationStart, CreateOutcome, ListPage, ListQuery, OrderLister, OrderReader,
+    OrderStatusUpdater, OrderWriter, SagaFence, SortOrder, StatusChange, TransitionOutcome,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
@@ -49,15 +50,17 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IdempotencyRecord>
     .transpose()
 }
 
-/// The customer's contacts, kept in their own columns: the JSON document of
-/// an order never holds them (`Order` skips them when serializing).
+/// What an order row keeps in its own columns, outside its JSON document
+/// (`Order` skips these when serializing): the customer's contacts, and the
+/// saga's fence (epoch milliseconds).
 pub(crate) struct Contacts {
     pub(crate) email: Option<String>,
     pub(crate) phone: Option<String>,
+    pub(crate) compensation_started_at: Option<i64>,
 }
 
 /// The columns every order read selects, in this order; see [`order_row`].
-const ORDER_COLUMNS: &str = "doc, customer_email, customer_phone";
+const ORDER_COLUMNS: &str = "doc, customer_email, customer_phone, compensation_started_at";
 
 /// Reads the [`ORDER_COLUMNS`] of a row.
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Contacts)> {
@@ -66,6 +69,7 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Contacts)> {
         Contacts {
             email: r.get(1)?,
             phone: r.get(2)?,
+            compensation_started_at: r.get(3)?,
         },
     ))
 }
@@ -75,6 +79,13 @@ pub(crate) fn decode_order(doc: &str, contacts: Contacts) -> Result<Order, Store
         .map_err(|e| StoreError::Corrupt(format!("order document: {e}")))?;
     order.customer_email = contacts.email;
     order.customer_phone = contacts.phone;
+    order.compensation_started_at = contacts
+        .compensation_started_at
+        .map(|ms| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .ok_or_else(|| StoreError::Corrupt(format!("compensation time {ms}")))
+        })
+        .transpose()?;
     Ok(order)
 }
 
@@ -217,7 +228,9 @@ fn transition(
     let Some(mut order) = get(&tx, &order_id)? else {
         return Ok(TransitionOutcome::NotFound);
     };
-    if order.status != change.from {
+    // The saga's fence: an order whose compensation began never completes.
+    let fenced = change.to == OrderStatus::Completed && order.compensation_started_at.is_some();
+    if order.status != change.from || fenced {
         return Ok(TransitionOutcome::Unchanged(order));
     }
     order.status = change.to;
@@ -251,6 +264,56 @@ fn transition(
         .ok_or_else(|| StoreError::Other(format!("order {order_id} vanished in its update")))?;
     tx.commit().map_err(map_err)?;
     Ok(TransitionOutcome::Moved(stored))
+}
+
+/// Begins the order's compensation: sets `compensation_started_at` once, on
+/// a PROCESSING order only. No outbox row: it is no status change.
+fn begin_compensation(
+    conn: &mut Connection,
+    order_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<CompensationStart, StoreError> {
+    let id = order_id.to_string();
+    let tx = conn.savepoint().map_err(map_err)?;
+    let Some(order) = get(&tx, &id)? else {
+        return Ok(CompensationStart::NotFound);
+    };
+    if order.status != OrderStatus::Processing {
+        return Ok(CompensationStart::NotProcessing(order));
+    }
+    if order.compensation_started_at.is_some() {
+        return Ok(CompensationStart::Begun(order));
+    }
+    tx.prepare_cached(
+        "UPDATE orders SET compensation_started_at = ?2 \
+         WHERE order_id = ?1 AND status = 'PROCESSING' AND compensation_started_at IS NULL",
+    )
+    .and_then(|mut s| s.execute(params![id, at.timestamp_millis()]))
+    .map_err(map_err)?;
+    let stored = get(&tx, &id)?
+        .ok_or_else(|| StoreError::Other(format!("order {id} vanished in its update")))?;
+    tx.commit().map_err(map_err)?;
+    Ok(CompensationStart::Begun(stored))
+}
+
+/// Whether the saga may record a charge intent or a reservation for the
+/// order: PROCESSING, compensation not begun. Read inside the caller's
+/// transaction, which holds the write lock, so the answer stands until it
+/// commits.
+pub(crate) fn accepts_saga_progress(conn: &Connection, order_id: Uuid) -> Result<bool, StoreError> {
+    Ok(get(conn, &order_id.to_string())?.is_some_and(|o| o.accepts_saga_progress()))
+}
+
+#[async_trait::async_trait]
+impl SagaFence for SqliteStore {
+    async fn begin_compensation(
+        &self,
+        order_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<CompensationStart, StoreError> {
+        self.with_writer_store(move |c| begin_compensation(c, order_id, at))
+            .await
+    }
 }
 
 #[async_trait::async_trait]

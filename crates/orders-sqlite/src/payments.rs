@@ -2,14 +2,18 @@
 //! `payments` table (one row per order: the payment as a JSON document, its
 //! status and creation time as columns) and [`AttemptCounter`] on
 //! `payment_attempts`. Each write is one IMMEDIATE transaction on the writer
-//! connection, so of concurrent charges of one order the first write wins
-//! and every caller gets that one back, as with the conditional `PutItem` on
-//! DynamoDB.
+//! connection, so of concurrent charges of one order the first intent wins
+//! (and only while the order's fence allows it, checked in the same
+//! transaction), and the first answer recorded for it wins, as with the
+//! conditional writes on DynamoDB.
 
+use crate::orders::accepts_saga_progress;
 use crate::{blocking, map_err, SqliteStore};
 use async_trait::async_trait;
 use orders_core::error::StoreError;
-use orders_core::payments::{AttemptCounter, Payment, PaymentLedger, PaymentStatus, Refund};
+use orders_core::payments::{
+    AttemptCounter, ChargeStart, Payment, PaymentLedger, PaymentStatus, Refund,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
@@ -30,32 +34,63 @@ fn get(conn: &Connection, order_id: &str) -> Result<Option<Payment>, StoreError>
     doc.as_deref().map(decode).transpose()
 }
 
-/// Inserts `payment` unless its order has one; returns the stored payment.
-fn record_charge(conn: &mut Connection, payment: &Payment) -> Result<Payment, StoreError> {
-    if payment.status == PaymentStatus::Refunded {
+/// Inserts the charge intent unless the order has a payment, and only while
+/// the order accepts saga progress (the fence), in one transaction.
+fn begin_charge(conn: &mut Connection, intent: &Payment) -> Result<ChargeStart, StoreError> {
+    if intent.status != PaymentStatus::Charging {
         return Err(StoreError::Other(
-            "a payment is recorded CHARGED or DECLINED, never REFUNDED".into(),
+            "a charge begins with a CHARGING intent".into(),
+        ));
+    }
+    let order_id = intent.order_id.to_string();
+    let doc = encode(intent)?;
+    let tx = conn.savepoint().map_err(map_err)?;
+    if let Some(existing) = get(&tx, &order_id)? {
+        return Ok(ChargeStart::Exists(existing));
+    }
+    if !accepts_saga_progress(&tx, intent.order_id)? {
+        return Ok(ChargeStart::Fenced);
+    }
+    tx.prepare_cached(
+        "INSERT INTO payments (order_id, status, created_at, doc) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            order_id,
+            intent.status.as_str(),
+            intent.created_at.timestamp_millis(),
+            doc
+        ])
+    })
+    .map_err(map_err)?;
+    // Read back: timestamps as stored (milliseconds).
+    let stored = get(&tx, &order_id)?
+        .ok_or_else(|| StoreError::Other(format!("payment of {order_id} vanished")))?;
+    tx.commit().map_err(map_err)?;
+    Ok(ChargeStart::Begun(stored))
+}
+
+/// Moves the order's CHARGING payment to `payment` (CHARGED, DECLINED or
+/// VOIDED); a payment no longer CHARGING is returned as stored.
+fn record_charge(conn: &mut Connection, payment: &Payment) -> Result<Payment, StoreError> {
+    if !matches!(
+        payment.status,
+        PaymentStatus::Charged | PaymentStatus::Declined | PaymentStatus::Voided
+    ) {
+        return Err(StoreError::Other(
+            "a charge is answered CHARGED, DECLINED or VOIDED".into(),
         ));
     }
     let order_id = payment.order_id.to_string();
     let doc = encode(payment)?;
     let tx = conn.savepoint().map_err(map_err)?;
     tx.prepare_cached(
-        "INSERT INTO payments (order_id, status, created_at, doc) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (order_id) DO NOTHING",
+        "UPDATE payments SET status = ?2, doc = ?3 WHERE order_id = ?1 AND status = 'CHARGING'",
     )
-    .and_then(|mut s| {
-        s.execute(params![
-            order_id,
-            payment.status.as_str(),
-            payment.created_at.timestamp_millis(),
-            doc
-        ])
-    })
+    .and_then(|mut s| s.execute(params![order_id, payment.status.as_str(), doc]))
     .map_err(map_err)?;
-    // Read back: the first payment, with timestamps as stored (milliseconds).
     let stored = get(&tx, &order_id)?
-        .ok_or_else(|| StoreError::Other(format!("payment of {order_id} vanished")))?;
+        .ok_or_else(|| StoreError::Other(format!("payment of {order_id} is not recorded")))?;
     tx.commit().map_err(map_err)?;
     Ok(stored)
 }
@@ -96,6 +131,12 @@ impl PaymentLedger for SqliteStore {
         blocking(move || inner.read(|c| get(c, &order_id.to_string()))).await
     }
 
+    async fn begin_charge(&self, intent: &Payment) -> Result<ChargeStart, StoreError> {
+        let intent = intent.clone();
+        self.with_writer_store(move |c| begin_charge(c, &intent))
+            .await
+    }
+
     async fn record_charge(&self, payment: &Payment) -> Result<Payment, StoreError> {
         let payment = payment.clone();
         self.with_writer_store(move |c| record_charge(c, &payment))
@@ -115,13 +156,32 @@ impl PaymentLedger for SqliteStore {
 
 #[async_trait]
 impl AttemptCounter for SqliteStore {
-    async fn count_attempt(&self, key: &str) -> Result<u32, StoreError> {
+    async fn count_attempt(&self, key: &str) -> Result<Option<u32>, StoreError> {
+        let key = key.to_string();
+        self.with_writer_store(move |c| {
+            let n: Option<i64> = c
+                .prepare_cached(
+                    "INSERT INTO payment_attempts (key, attempts) VALUES (?1, 1) \
+                     ON CONFLICT (key) DO UPDATE SET attempts = attempts + 1 WHERE voided = 0 \
+                     RETURNING attempts",
+                )
+                .and_then(|mut s| s.query_row([&key], |r| r.get(0)).optional())
+                .map_err(map_err)?;
+            n.map(|n| {
+                u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("attempt count {n}")))
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn void_key(&self, key: &str) -> Result<u32, StoreError> {
         let key = key.to_string();
         self.with_writer_store(move |c| {
             let n: i64 = c
                 .prepare_cached(
-                    "INSERT INTO payment_attempts (key, attempts) VALUES (?1, 1) \
-                     ON CONFLICT (key) DO UPDATE SET attempts = attempts + 1 \
+                    "INSERT INTO payment_attempts (key, attempts, voided) VALUES (?1, 0, 1) \
+                     ON CONFLICT (key) DO UPDATE SET voided = 1 \
                      RETURNING attempts",
                 )
                 .and_then(|mut s| s.query_row([&key], |r| r.get(0)))

@@ -15,8 +15,9 @@ use rusqlite::{Connection, TransactionBehavior};
 /// 3: the customer's phone, the notification ledger and the local record of
 /// sent notifications. 4: payments, payment attempts, stock and
 /// reservations (the saga's stores). 5: the local ASL executor's executions
-/// and their history (`orders-local-sfn`).
-pub const SCHEMA_VERSION: i64 = 5;
+/// and their history (`orders-local-sfn`). 6: the saga's fence on the order,
+/// charge intents and voided payments, voided provider keys.
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
@@ -176,6 +177,35 @@ CREATE TABLE IF NOT EXISTS sfn_history (
 ) WITHOUT ROWID;
 ";
 
+/// Version 6: the saga's fence (`orders.compensation_started_at`, epoch
+/// milliseconds, set once when compensation begins), the payment statuses
+/// CHARGING (the intent recorded before the provider call) and VOIDED (an
+/// intent cancelled at the provider), and the simulated provider's voided
+/// keys. SQLite cannot alter a CHECK, so `payments` and `payment_attempts`
+/// are rebuilt.
+const SCHEMA_V6: &str = "
+ALTER TABLE orders ADD COLUMN compensation_started_at INTEGER;
+CREATE TABLE payments_v6 (
+    order_id   TEXT PRIMARY KEY NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('CHARGING', 'CHARGED', 'DECLINED', 'REFUNDED', 'VOIDED')),
+    created_at INTEGER NOT NULL,
+    doc        TEXT NOT NULL
+);
+INSERT INTO payments_v6 (order_id, status, created_at, doc)
+    SELECT order_id, status, created_at, doc FROM payments;
+DROP TABLE payments;
+ALTER TABLE payments_v6 RENAME TO payments;
+CREATE INDEX IF NOT EXISTS payments_by_created_at ON payments (created_at, order_id);
+CREATE TABLE payment_attempts_v6 (
+    key      TEXT PRIMARY KEY NOT NULL,
+    attempts INTEGER NOT NULL CHECK (attempts >= 0),
+    voided   INTEGER NOT NULL DEFAULT 0 CHECK (voided IN (0, 1))
+) WITHOUT ROWID;
+INSERT INTO payment_attempts_v6 (key, attempts) SELECT key, attempts FROM payment_attempts;
+DROP TABLE payment_attempts;
+ALTER TABLE payment_attempts_v6 RENAME TO payment_attempts;
+";
+
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -206,6 +236,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if version < 5 {
         tx.execute_batch(SCHEMA_V5).map_err(map_err)?;
     }
+    if version < 6 {
+        tx.execute_batch(SCHEMA_V6).map_err(map_err)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
     tx.commit().map_err(map_err)
@@ -228,7 +261,14 @@ fn backfill_outbox(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let mut n = 0usize;
     for row in rows {
         let (doc, email) = row.map_err(map_err)?;
-        let order = decode_order(&doc, Contacts { email, phone: None })?;
+        let order = decode_order(
+            &doc,
+            Contacts {
+                email,
+                phone: None,
+                compensation_started_at: None,
+            },
+        )?;
         outbox::write_order_created(tx, &order).map_err(map_err)?;
         n += 1;
     }
@@ -421,7 +461,9 @@ mod tests {
         use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin};
         use orders_core::payments::AttemptCounter;
         let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
-        let old = sample(Uuid::now_v7());
+        let mut old = sample(Uuid::now_v7());
+        // A reservation needs a PROCESSING order (the saga's fence).
+        old.status = orders_core::model::OrderStatus::Processing;
         old_database(&db.0, 3, std::slice::from_ref(&old));
 
         let s = SqliteStore::open(&db.0).unwrap();
@@ -436,14 +478,51 @@ mod tests {
             s.reserve(old.order_id, &lines, at).await.unwrap(),
             ReserveOutcome::Reserved(_)
         ));
-        assert_eq!(s.count_attempt("k").await.unwrap(), 1);
+        assert_eq!(s.count_attempt("k").await.unwrap(), Some(1));
         drop(s);
         // Reopening migrates nothing twice and keeps the new tables' rows.
         let s = SqliteStore::open(&db.0).unwrap();
-        assert_eq!(s.count_attempt("k").await.unwrap(), 2);
+        assert_eq!(s.count_attempt("k").await.unwrap(), Some(2));
         let level = s.get_stock("A").await.unwrap().unwrap();
         assert_eq!((level.available, level.reserved), (0, 2));
         assert!(s.get_reservation(old.order_id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_v5_database_migrates_to_v6_keeping_payments_and_attempts() {
+        use orders_core::payments::{AttemptCounter, PaymentLedger};
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v5-{}.db", Uuid::now_v7())));
+        let old = sample(Uuid::now_v7());
+        old_database(&db.0, 3, std::slice::from_ref(&old));
+        {
+            let conn = Connection::open(&db.0).unwrap();
+            conn.execute_batch(SCHEMA_V4).unwrap();
+            conn.execute_batch(SCHEMA_V5).unwrap();
+            let doc = serde_json::json!({
+                "paymentId": "pay_1", "orderId": old.order_id, "amount": "1.00",
+                "currency": "USD", "status": "CHARGED", "providerRef": "ch_1",
+                "createdAt": "2026-11-22T02:01:33.123Z"
+            });
+            conn.execute(
+                "INSERT INTO payments (order_id, status, created_at, doc) VALUES (?1, 'CHARGED', 1, ?2)",
+                params![old.order_id.to_string(), doc.to_string()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO payment_attempts (key, attempts) VALUES ('k', 2)",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 5).unwrap();
+        }
+        let s = SqliteStore::open(&db.0).unwrap();
+        let kept = s.get_payment(old.order_id).await.unwrap().unwrap();
+        assert_eq!(kept.provider_ref.as_deref(), Some("ch_1"));
+        assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old));
+        assert_eq!(s.count_attempt("k").await.unwrap(), Some(3));
+        assert_eq!(s.void_key("k").await.unwrap(), 3);
+        assert_eq!(s.count_attempt("k").await.unwrap(), None);
+        assert_eq!(s.void_key("never-counted").await.unwrap(), 0);
     }
 
     #[test]

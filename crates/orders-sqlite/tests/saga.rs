@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use orders_core::inventory::{Inventory, ReservationLine, StockAdmin};
-use orders_core::payments::{payment_id, Payment, PaymentLedger, PaymentStatus};
+use orders_core::model::Order;
+use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentLedger, PaymentStatus};
+use orders_core::OrderWriter;
 use orders_sqlite::SqliteStore;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -13,18 +15,31 @@ fn at(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(1_795_000_000_000 + ms).unwrap()
 }
 
-fn payment(order_id: Uuid, ms: i64) -> Payment {
+fn payment(order_id: Uuid, ms: i64, status: PaymentStatus) -> Payment {
     Payment {
         payment_id: payment_id(order_id),
         order_id,
         amount: Decimal::new(1999, 2),
         currency: "EUR".into(),
-        status: PaymentStatus::Charged,
-        provider_ref: Some("ch_sim_x".into()),
+        status,
+        provider_ref: (status == PaymentStatus::Charged).then(|| "ch_sim_x".into()),
         decline_code: None,
         refund: None,
         created_at: at(ms),
     }
+}
+
+/// A PROCESSING order with id `order_id`: what the saga's charges and
+/// reservations are written for (the fence refuses any other).
+async fn processing_order(s: &SqliteStore, order_id: Uuid) {
+    let order: Order = serde_json::from_value(serde_json::json!({
+        "orderId": order_id, "customerId": "c1",
+        "items": [{"sku": "A", "quantity": 1, "price": "19.99", "lineTotal": "19.99"}],
+        "total": "19.99", "currency": "EUR", "status": "PROCESSING",
+        "createdAt": "2026-11-22T02:01:33.123Z", "updatedAt": "2026-11-22T02:01:33.123Z"
+    }))
+    .unwrap();
+    s.create_order(&order, None).await.unwrap();
 }
 
 #[tokio::test]
@@ -32,7 +47,13 @@ async fn payments_and_reservations_for_inspection() {
     let s = SqliteStore::in_memory().unwrap();
     let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
     for (i, id) in ids.iter().enumerate() {
-        s.record_charge(&payment(*id, i as i64 * 1000))
+        processing_order(&s, *id).await;
+        let started = s
+            .begin_charge(&payment(*id, i as i64 * 1000, PaymentStatus::Charging))
+            .await
+            .unwrap();
+        assert!(matches!(started, ChargeStart::Begun(_)), "{started:?}");
+        s.record_charge(&payment(*id, i as i64 * 1000, PaymentStatus::Charged))
             .await
             .unwrap();
     }
@@ -92,6 +113,7 @@ async fn the_table_refuses_negative_stock_whatever_the_caller() {
         },
     ];
     let order = Uuid::now_v7();
+    processing_order(&s, order).await;
     assert!(s.reserve(order, &twice, at(1)).await.is_err());
     let level = s.get_stock("A").await.unwrap().unwrap();
     assert_eq!((level.available, level.reserved), (3, 0));
