@@ -36,8 +36,18 @@ pub enum Kind {
     Outcome,
     /// Not exactly one notification per status.
     Notification,
-    /// Not one SUCCEEDED execution per order.
+    /// An order without a SUCCEEDED execution, an execution that failed
+    /// without an operator's re-run after it, or one still running.
     Execution,
+}
+
+/// What the run may have done besides the orders' own tokens and stock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// Injected task failures (`--saga-faults`): any order may end FAILED
+    /// with `PROCESSING_ERROR` (with nothing kept), since its tasks may
+    /// fail until their retries run out.
+    pub faults: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +104,16 @@ impl Checker {
     }
 }
 
+/// The order an execution runs for: its input's `orderId` (duplicates and
+/// re-runs have names of their own), else its name.
+pub fn execution_order(e: &Value) -> &str {
+    e["input"]["orderId"]
+        .as_str()
+        .or(e["orderId"].as_str())
+        .or(e["name"].as_str())
+        .unwrap_or_default()
+}
+
 /// Checks every invariant for the orders `accepted` (their ids), with the
 /// stock before the run. Orders, payments, executions and notifications of
 /// other orders in the snapshot are ignored.
@@ -101,6 +121,16 @@ pub fn check(
     snap: &Snapshot,
     accepted: &BTreeSet<String>,
     before: &BTreeMap<String, StockBefore>,
+) -> Report {
+    check_under(snap, accepted, before, Conditions::default())
+}
+
+/// [`check`] for a run under `conditions`.
+pub fn check_under(
+    snap: &Snapshot,
+    accepted: &BTreeSet<String>,
+    before: &BTreeMap<String, StockBefore>,
+    conditions: Conditions,
 ) -> Report {
     let mut c = Checker {
         report: Report::default(),
@@ -147,6 +177,7 @@ pub fn check(
             o,
             paid.get(id.as_str()).copied(),
             &mut reserved_by_completed,
+            conditions,
         );
         for st in ["PROCESSING", status] {
             let n = snap
@@ -167,26 +198,39 @@ pub fn check(
         format!("{extra} notifications of other statuses")
     });
     check_stock(&mut c, snap, before, &reserved_by_completed);
-    let mut execs: HashMap<&str, usize> = HashMap::new();
+    check_executions(&mut c, snap, &orders);
+    c.report
+}
+
+/// Every order has a SUCCEEDED execution, none is still running, and an
+/// execution that failed (CompensationFailed: an operator's case) was
+/// followed by one that succeeded. Duplicates (Express's at-least-once, a
+/// redelivered event) may add executions; each must end SUCCEEDED too (as
+/// `Superseded` when another decided the order).
+fn check_executions(c: &mut Checker, snap: &Snapshot, orders: &HashMap<&str, &Value>) {
+    let mut execs: HashMap<&str, Vec<&Value>> = HashMap::new();
     for e in &snap.executions {
-        let id = e["orderId"]
-            .as_str()
-            .or(e["name"].as_str())
-            .unwrap_or_default();
-        if accepted.contains(id) {
-            *execs.entry(id).or_default() += 1;
-            c.expect(e["status"] == "SUCCEEDED", Kind::Execution, || {
-                format!("execution of {id}: {e}")
-            });
+        let id = execution_order(e);
+        if orders.contains_key(id) {
+            execs.entry(id).or_default().push(e);
         }
     }
     for id in orders.keys() {
-        let n = execs.get(id).copied().unwrap_or(0);
-        c.expect(n == 1, Kind::Execution, || {
-            format!("order {id}: {n} executions")
+        let mine = execs.get(id).map(Vec::as_slice).unwrap_or_default();
+        let succeeded: Vec<&&Value> = mine.iter().filter(|e| e["status"] == "SUCCEEDED").collect();
+        c.expect(!succeeded.is_empty(), Kind::Execution, || {
+            format!("order {id}: no SUCCEEDED execution among {}", mine.len())
         });
+        let last_success = succeeded.iter().map(|e| s(&e["startedAt"])).max();
+        for e in mine.iter().filter(|e| e["status"] != "SUCCEEDED") {
+            let rerun_after = last_success.is_some_and(|t| t > s(&e["startedAt"]));
+            c.expect(
+                e["status"] == "FAILED" && rerun_after,
+                Kind::Execution,
+                || format!("execution of {id}: {e}"),
+            );
+        }
     }
-    c.report
 }
 
 fn check_order(
@@ -194,6 +238,7 @@ fn check_order(
     o: &Value,
     payment: Option<&Value>,
     reserved_by_completed: &mut BTreeMap<String, u64>,
+    conditions: Conditions,
 ) {
     let id = s(&o["orderId"]);
     let token = o["paymentToken"].as_str().unwrap_or("tok_approve");
@@ -247,12 +292,29 @@ fn check_order(
             });
         }
         ("FAILED", Some("PROCESSING_ERROR")) => {
-            c.expect(token == "tok_transient_always", Kind::Outcome, || {
-                format!("order {id} with {token} failed with a processing error")
-            });
-            c.expect(pay_status != Some("CHARGED"), Kind::DoubleCharged, || {
-                format!("order {id} kept its charge: {payment:?}")
-            });
+            c.expect(
+                token == "tok_transient_always" || conditions.faults,
+                Kind::Outcome,
+                || format!("order {id} with {token} failed with a processing error"),
+            );
+            // Nothing kept: never charged, declined, refunded in full, or
+            // an intent cancelled at the provider (refunded in full if it
+            // had charged).
+            c.expect(
+                matches!(pay_status, None | Some("DECLINED" | "REFUNDED" | "VOIDED")),
+                Kind::DoubleCharged,
+                || format!("order {id} kept its charge: {payment:?}"),
+            );
+            if let Some(refunded) = refund.map(|r| money(&r["amount"])) {
+                c.expect(refunded == total, Kind::DoubleCharged, || {
+                    format!("order {id}: refunded {refunded:?}, total {total:?}")
+                });
+            }
+            c.expect(
+                pay_status != Some("REFUNDED") || refund.is_some(),
+                Kind::DoubleCharged,
+                || format!("order {id}: REFUNDED without a refund: {payment:?}"),
+            );
         }
         other => c.fail(Kind::Outcome, format!("order {id} ended {other:?}")),
     }
@@ -339,5 +401,55 @@ mod tests {
         assert_eq!(r.count(Kind::Lost), 1, "{r:?}");
         assert_eq!(r.count(Kind::DoubleCharged), 1, "{r:?}");
         assert_eq!(r.count(Kind::Stock), 1, "{r:?}");
+    }
+
+    #[test]
+    fn a_failed_execution_needs_a_later_success() {
+        let (mut snap, accepted, before) = good();
+        snap.executions = vec![
+            json!({"name": "o1", "input": {"orderId": "o1"}, "status": "FAILED",
+                   "startedAt": "2026-12-06T08:00:00.000Z"}),
+            json!({"name": "o1~dup", "input": {"orderId": "o1"}, "status": "SUCCEEDED",
+                   "startedAt": "2026-12-06T07:59:59.000Z"}),
+        ];
+        assert_eq!(check(&snap, &accepted, &before).count(Kind::Execution), 1);
+        snap.executions.push(json!({"name": "o1~operator", "input": {"orderId": "o1"},
+            "status": "SUCCEEDED", "startedAt": "2026-12-06T08:05:00.000Z"}));
+        assert_eq!(check(&snap, &accepted, &before).violations, []);
+        snap.executions.push(json!({"name": "o1~x", "input": {"orderId": "o1"},
+            "status": "RUNNING", "startedAt": "2026-12-06T08:06:00.000Z"}));
+        assert_eq!(check(&snap, &accepted, &before).count(Kind::Execution), 1);
+    }
+
+    #[test]
+    fn a_processing_error_keeps_no_money() {
+        let (mut snap, accepted, before) = good();
+        snap.orders[0]["status"] = json!("FAILED");
+        snap.orders[0]["statusReason"] = json!("PROCESSING_ERROR");
+        snap.stock[0] = json!({"sku": "widget", "available": 10, "reserved": 0});
+        snap.notifications = BTreeMap::from([
+            (("o1".to_string(), "PROCESSING".to_string()), 1),
+            (("o1".to_string(), "FAILED".to_string()), 1),
+        ]);
+        let faults = Conditions { faults: true };
+        let run = |snap: &Snapshot| check_under(snap, &accepted, &before, faults);
+        // Charged and kept: caught; the token alone is no violation under faults.
+        assert_eq!(run(&snap).count(Kind::DoubleCharged), 1, "{:?}", run(&snap));
+        assert_eq!(run(&snap).count(Kind::Outcome), 0);
+        assert_eq!(check(&snap, &accepted, &before).count(Kind::Outcome), 1);
+        for (payment, bad) in [
+            (json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99",
+                    "refund": {"amount": "4.99"}}), 0),
+            (json!({"orderId": "o1", "status": "VOIDED", "amount": "4.99"}), 0),
+            (json!({"orderId": "o1", "status": "VOIDED", "amount": "4.99",
+                    "refund": {"amount": "4.99"}}), 0),
+            (json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99",
+                    "refund": {"amount": "1.00"}}), 1),
+            (json!({"orderId": "o1", "status": "CHARGING", "amount": "4.99"}), 1),
+            (json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99"}), 1),
+        ] {
+            snap.payments = vec![payment.clone()];
+            assert_eq!(run(&snap).count(Kind::DoubleCharged), bad, "{payment}");
+        }
     }
 }
