@@ -120,7 +120,10 @@ const COMPARED: [&str; 6] = [
 #[tokio::test]
 async fn the_saga_scenarios_agree_with_aws_local_stepfunctions() {
     let scenarios = scenarios();
-    assert!(scenarios.len() >= 5, "the five saga paths at least");
+    assert!(
+        scenarios.len() >= 13,
+        "the six saga paths and the seven Retry and Catch paths at least"
+    );
     let mut rust = Vec::new();
     for (file, scenario) in &scenarios {
         let result = run_rust(scenario).await;
