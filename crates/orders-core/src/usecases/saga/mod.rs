@@ -107,7 +107,7 @@ pub enum SagaError {
     Compensating(Uuid),
     /// Another execution of this order (a duplicate start, a late retry)
     /// already decided it: this one ends without side effects.
-    #[error("order {order_id} is {status}: another execution decided it")]
+    #[error("order {order_id} is {status}: decided already")]
     Superseded { order_id: Uuid, status: OrderStatus },
     #[error(transparent)]
     Payment(#[from] PaymentError),
