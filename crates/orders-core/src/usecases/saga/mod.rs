@@ -252,3 +252,58 @@ mod stock;
 pub use payment::{charge, refund, run_payment_task, PaymentDeps};
 pub use settle::run_settle_task;
 pub use stock::run_inventory_task;
+
+#[cfg(test)]
+mod tests {
+    use super::error_names;
+    use serde_json::Value;
+
+    const ASL: &str = include_str!("../../../../../contracts/workflows/order-saga.asl.json");
+
+    fn tasks() -> Vec<(String, Value)> {
+        let asl: Value = serde_json::from_str(ASL).unwrap();
+        asl["States"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| s["Type"] == "Task")
+            .map(|(n, s)| (n.clone(), s.clone()))
+            .collect()
+    }
+
+    /// The names the functions raise are the names the workflow matches: a
+    /// superseded step ends the execution as a success before any other
+    /// Catch can compensate, and transient errors are retried, never
+    /// caught first.
+    #[test]
+    fn the_workflow_matches_the_error_names_the_steps_raise() {
+        let tasks = tasks();
+        assert!(tasks.len() >= 9);
+        for (name, task) in tasks {
+            let catch = task["Catch"].as_array().unwrap();
+            assert_eq!(
+                catch[0]["ErrorEquals"],
+                serde_json::json!([error_names::SUPERSEDED]),
+                "{name}"
+            );
+            assert_eq!(catch[0]["Next"], "Superseded", "{name}");
+            let retried: Vec<&str> = task["Retry"][0]["ErrorEquals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            for must in [
+                error_names::TRANSIENT,
+                "Sandbox.Timedout",
+                "Lambda.Unknown",
+                "Lambda.ClientExecutionTimeoutException",
+            ] {
+                assert!(retried.contains(&must), "{name} does not retry {must}");
+            }
+            for never in [error_names::SUPERSEDED, error_names::COMPENSATING] {
+                assert!(!retried.contains(&never), "{name} retries {never}");
+            }
+        }
+    }
+}
