@@ -188,7 +188,11 @@ describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
 describe.each(STAGE_NAMES)('%s: saga functions touch only their own items', (stage) => {
   const expected: Record<string, Array<Record<string, unknown>>> = {
     [SAGA_FUNCTION_DESCRIPTIONS.payments]: [
-      { Sid: 'ReadOrders', Action: 'dynamodb:GetItem', Condition: LEADING_KEYS('ORDER#') },
+      {
+        Sid: 'OrderFence',
+        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Condition: LEADING_KEYS('ORDER#'),
+      },
       {
         Sid: 'WritePaymentLedger',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -196,7 +200,11 @@ describe.each(STAGE_NAMES)('%s: saga functions touch only their own items', (sta
       },
     ],
     [SAGA_FUNCTION_DESCRIPTIONS.inventory]: [
-      { Sid: 'ReadOrders', Action: 'dynamodb:GetItem', Condition: LEADING_KEYS('ORDER#') },
+      {
+        Sid: 'OrderFence',
+        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Condition: LEADING_KEYS('ORDER#'),
+      },
       {
         Sid: 'WriteStockAndReservations',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -22,6 +22,16 @@ where
 
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
+/// Attempts of a transaction that conflicts with another on the same items
+/// ([`Cancelled::Conflict`]) before the store reports it unavailable.
+pub(crate) const TRANSACTION_ATTEMPTS: u32 = 5;
+
+/// The pause after the `attempt`th (1-based) conflicting transaction:
+/// 20, 40, 80, ... ms, so the competing transaction has time to finish.
+pub(crate) async fn conflict_backoff(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(10))).await;
+}
+
 /// What a cancelled transaction's reasons say.
 pub(crate) enum Cancelled {
     /// Per item, in request order: did its condition fail?

@@ -6,36 +6,38 @@
 //! A reservation is one `TransactWriteItems`: the reservation `Put`
 //! (`attribute_not_exists(pk)`) first, then per line an `Update` of the
 //! stock item `SET available = available - :q, reserved = reserved + :q`
-//! conditional on `attribute_exists(pk) AND available >= :q`. DynamoDB
-//! applies all or none, so stock never goes below zero and of concurrent
+//! conditional on `attribute_exists(pk) AND available >= :q`, and last a
+//! `ConditionCheck` of the order item: PROCESSING with
+//! `compensationStartedAt` absent (the saga's fence, [`crate::fence`]), so
+//! no stock is held for an order whose compensation has begun (its release
+//! may have run already and would never give it back). DynamoDB applies
+//! all or none, so stock never goes below zero and of concurrent
 //! reservations of the last units exactly one succeeds. A cancelled
 //! transaction says why per item, in request order: a failed reservation
 //! condition means the order is reserved already (its stored reservation is
-//! the answer); failed stock conditions name the SKUs short or unknown.
+//! the answer); else a failed order check means the order is fenced; else
+//! failed stock conditions name the SKUs short or unknown.
 //! A release is the mirror image, conditional on the reservation being
 //! `RESERVED`, so its units go back once.
 
-use crate::errors::{cancelled, Cancelled};
-use crate::item::s;
+use crate::errors::{cancelled, conflict_backoff, Cancelled, TRANSACTION_ATTEMPTS};
+use crate::item::{order_key, s, COMPENSATION_STARTED_AT};
 use crate::stock::{n, reservation_from_item, reservation_key, reservation_to_item, stock_key};
 use crate::DynamoStore;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::inventory::{
     Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome,
 };
-use orders_core::model::format_timestamp;
-use std::time::Duration;
+use orders_core::model::{format_timestamp, OrderStatus};
 use uuid::Uuid;
 
 /// Most lines one reservation takes: `TransactWriteItems` holds at most 100
-/// actions, one of which is the reservation itself.
-pub const MAX_RESERVATION_LINES: usize = 99;
-
-/// Attempts of a transaction that conflicts with another on the same items.
-const ATTEMPTS: u32 = 5;
+/// actions, two of which are the reservation itself and the order's fence
+/// check.
+pub const MAX_RESERVATION_LINES: usize = 98;
 
 /// One stock line's update in a reservation (`reserve`) or a release.
 fn stock_update(
@@ -68,10 +70,6 @@ fn stock_update(
 }
 
 impl DynamoStore {
-    async fn backoff(attempt: u32) {
-        tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
-    }
-
     fn stored_reservation(&self, r: &Reservation) -> Result<Reservation, StoreError> {
         // As a read would return it (timestamps in milliseconds).
         reservation_from_item(&reservation_to_item(r))
@@ -110,7 +108,21 @@ impl Inventory for DynamoStore {
         for line in lines {
             items.push(stock_update(&self.table, line, true, &at_text)?);
         }
-        for attempt in 1..=ATTEMPTS {
+        // Last, so the reservation stays [0] and line i stays [1 + i].
+        let fence = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(order_key(order_id)))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND #status = :processing \
+                 AND attribute_not_exists({COMPENSATION_STARTED_AT})"
+            ))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":processing", s(OrderStatus::Processing.as_str()))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        items.push(TransactWriteItem::builder().condition_check(fence).build());
+        let fence_index = items.len() - 1;
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
             let result = self
                 .client
                 .transact_write_items()
@@ -132,6 +144,10 @@ impl Inventory for DynamoStore {
                         return Ok(ReserveOutcome::Reserved(existing));
                     }
                 }
+                Cancelled::Conditions(failed) if failed.get(fence_index) == Some(&true) => {
+                    tracing::debug!(order_id = %order_id, "reservation fenced: order not processing or compensating");
+                    return Ok(ReserveOutcome::Fenced);
+                }
                 Cancelled::Conditions(failed) => {
                     let mut skus: Vec<String> = lines
                         .iter()
@@ -146,7 +162,7 @@ impl Inventory for DynamoStore {
                 }
                 Cancelled::Conflict => {}
             }
-            Self::backoff(attempt).await;
+            conflict_backoff(attempt).await;
         }
         Err(StoreError::Unavailable(format!(
             "the reservation of {order_id} kept conflicting; retry"
@@ -159,7 +175,7 @@ impl Inventory for DynamoStore {
         at: DateTime<Utc>,
     ) -> Result<Option<Reservation>, StoreError> {
         let at_text = format_timestamp(at);
-        for attempt in 1..=ATTEMPTS {
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
             let Some(held) = self.get_reservation(order_id).await? else {
                 return Ok(None);
             };
@@ -204,7 +220,7 @@ impl Inventory for DynamoStore {
                         "the stock of the reservation of {order_id} holds less than it reserved"
                     )))
                 }
-                Cancelled::Conflict => Self::backoff(attempt).await,
+                Cancelled::Conflict => conflict_backoff(attempt).await,
             }
         }
         Err(StoreError::Unavailable(format!(
@@ -239,7 +255,14 @@ mod tests {
 
     #[test]
     fn every_order_the_api_accepts_fits_one_reservation_transaction() {
-        assert!(schema_max_items() <= MAX_RESERVATION_LINES);
+        // An order may list each SKU once per line, so `maxItems` distinct
+        // SKUs must fit the transaction's 100 actions.
+        let max_items = schema_max_items();
+        assert!(
+            max_items <= MAX_RESERVATION_LINES,
+            "create-order.schema.json accepts {max_items} lines, a reservation takes at most \
+             {MAX_RESERVATION_LINES} SKUs (100 actions: reservation, order fence, lines)"
+        );
     }
 
     #[tokio::test]
@@ -259,7 +282,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, StoreError::Other(m) if m.contains("at most 99 SKUs")),
+            matches!(&err, StoreError::Other(m) if m.contains("at most 98 SKUs")),
             "{err:?}"
         );
     }

@@ -14,10 +14,18 @@
 //! (`ReturnValuesOnConditionCheckFailure::ALL_OLD`), so they never need a
 //! `GetItem`: the processor and the notifier are allowed none on those keys.
 //!
+//! The order item is also the saga's fence ([`orders_core::ports::SagaFence`]):
+//! compensation begins by setting its `compensationStartedAt` (one
+//! conditional `UpdateItem`), and completing the order, recording a charge
+//! intent and writing a reservation are conditional on it being absent
+//! (the transition's condition, and a `ConditionCheck` of the order item in
+//! the charge's and the reservation's `TransactWriteItems`).
+//!
 //! Logs carry ids, counts and error codes only, never customer data.
 
 mod client;
 mod errors;
+mod fence;
 mod inventory;
 mod item;
 pub mod ledger;

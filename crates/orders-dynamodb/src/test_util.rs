@@ -91,6 +91,29 @@ pub fn throughput_exceeded() -> http::Response<SdkBody> {
     error(400, "ProvisionedThroughputExceededException")
 }
 
+/// A `TransactionCanceledException` (400) with one cancellation reason
+/// per action, in request order: `"None"`, `"ConditionalCheckFailed"`,
+/// `"TransactionConflict"`, ...
+pub fn transaction_cancelled(codes: &[&str]) -> http::Response<SdkBody> {
+    let reasons: Vec<Value> = codes.iter().map(|c| json!({ "Code": c })).collect();
+    answer(
+        400,
+        &json!({"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": "Transaction cancelled", "CancellationReasons": reasons}),
+    )
+}
+
+/// A `ConditionalCheckFailedException` (400), with `item` (DynamoDB JSON)
+/// as the request's `ALL_OLD` copy when given.
+pub fn condition_failed(item: Option<Value>) -> http::Response<SdkBody> {
+    let mut body = json!({"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                          "message": "The conditional request failed"});
+    if let Some(item) = item {
+        body["Item"] = item;
+    }
+    answer(400, &body)
+}
+
 /// A replay client answering `responses` in order, whatever is asked.
 pub fn replay(responses: impl IntoIterator<Item = http::Response<SdkBody>>) -> StaticReplayClient {
     StaticReplayClient::new(
@@ -113,13 +136,25 @@ pub fn operations(client: &StaticReplayClient) -> Vec<String> {
         .collect()
 }
 
+/// The JSON bodies of the requests a replay client was asked, in order.
+pub fn request_bodies(client: &StaticReplayClient) -> Vec<Value> {
+    client
+        .actual_requests()
+        .map(|r| {
+            serde_json::from_slice(r.body().bytes().unwrap_or_default()).unwrap_or(Value::Null)
+        })
+        .collect()
+}
+
 /// A table where every write is applied but the answer to the first
 /// `lost` writes is a 500 (the write went through, its answer did not):
 /// the SDK retries, and the retry meets the conditions the first attempt
 /// made true, exactly as DynamoDB would answer it: a transaction retried
 /// with the same `ClientRequestToken` succeeds without being applied again;
 /// a put on an existing key fails its condition (`attribute_not_exists`),
-/// with the old item when the request asked for `ALL_OLD`.
+/// with the old item when the request asked for `ALL_OLD`. Only puts are
+/// modelled: a transaction's `ConditionCheck`s (the saga's fence) always
+/// pass and write nothing.
 #[derive(Clone, Default)]
 pub struct LostAnswers {
     state: Arc<Mutex<LostState>>,
@@ -175,13 +210,15 @@ impl LostAnswers {
             .to_string();
         let body: Value =
             serde_json::from_slice(req.body().bytes().unwrap_or_default()).unwrap_or(Value::Null);
-        let puts: Vec<&Value> = match op.as_str() {
-            "PutItem" => vec![&body],
+        // Per action in request order: its put, or `None` for one this
+        // table does not model (a `ConditionCheck`: it passes).
+        let actions: Vec<Option<&Value>> = match op.as_str() {
+            "PutItem" => vec![Some(&body)],
             "TransactWriteItems" => body["TransactItems"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|t| &t["Put"])
+                .map(|t| t.get("Put"))
                 .collect(),
             _ => return error(400, "ValidationException"),
         };
@@ -192,9 +229,12 @@ impl LostAnswers {
             return answer(200, &json!({}));
         }
         let key = |p: &Value| (p["Item"]["pk"].to_string(), p["Item"]["sk"].to_string());
-        let old: Vec<Option<Value>> = puts.iter().map(|p| s.items.get(&key(p)).cloned()).collect();
+        let old: Vec<Option<Value>> = actions
+            .iter()
+            .map(|p| p.and_then(|p| s.items.get(&key(p)).cloned()))
+            .collect();
         if old.iter().all(Option::is_none) {
-            for p in &puts {
+            for p in actions.iter().flatten() {
                 s.items.insert(key(p), p["Item"].clone());
             }
             s.writes.push((op, true));
@@ -210,18 +250,20 @@ impl LostAnswers {
         if op == "PutItem" {
             let mut e = json!({"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
                                "message": "The conditional request failed"});
-            if all_old(puts[0]) {
+            if actions[0].is_some_and(all_old) {
                 e["Item"] = old[0].clone().unwrap_or(Value::Null);
             }
             return answer(400, &e);
         }
-        let reasons: Vec<Value> = puts
+        let reasons: Vec<Value> = actions
             .iter()
             .zip(&old)
-            .map(|(p, o)| match o {
-                None => json!({"Code": "None"}),
-                Some(item) if all_old(p) => json!({"Code": "ConditionalCheckFailed", "Item": item}),
-                Some(_) => json!({"Code": "ConditionalCheckFailed"}),
+            .map(|(p, o)| match (p, o) {
+                (_, None) => json!({"Code": "None"}),
+                (Some(p), Some(item)) if all_old(p) => {
+                    json!({"Code": "ConditionalCheckFailed", "Item": item})
+                }
+                (_, Some(_)) => json!({"Code": "ConditionalCheckFailed"}),
             })
             .collect();
         answer(

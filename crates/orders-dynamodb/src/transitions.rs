@@ -2,13 +2,15 @@
 //! writes the move's `OrderStatusChanged` into the item (`statusEvent`), so
 //! the stream's MODIFY record of the move carries its event (the second
 //! pipe forwards it to the notifications topic; docs/data-model.md).
+//! A move to COMPLETED is also conditional on the saga's fence
+//! ([`crate::fence`]) not being set.
 
 use crate::{classify, item, DynamoStore};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use orders_core::error::StoreError;
 use orders_core::events::OrderEvent;
-use orders_core::model::{format_timestamp, shard_of};
+use orders_core::model::{format_timestamp, shard_of, OrderStatus};
 use orders_core::ports::{OrderStatusUpdater, StatusChange, TransitionOutcome};
 
 #[async_trait::async_trait]
@@ -16,10 +18,14 @@ impl OrderStatusUpdater for DynamoStore {
     /// One conditional `UpdateItem` (`attribute_exists(pk) AND #status =
     /// :from`) that sets the status, `updatedAt`, `statusReason`,
     /// `statusDetail`, `statusEvent` and the `byStatus` key `gsi1pk`
-    /// together (same shard, new status). A failed condition returns the
-    /// current item (`ALL_OLD`): the order as it is, or nothing when there
-    /// is no such order. A move the lifecycle does not allow has no event and
-    /// is refused before any request.
+    /// together (same shard, new status). A move to COMPLETED also needs
+    /// `attribute_not_exists(compensationStartedAt)`: an order whose
+    /// compensation began (its payment refunded or its stock released, or
+    /// about to be) must not complete. A failed condition returns the
+    /// current item (`ALL_OLD`): the order as it is (for a fenced
+    /// completion, still PROCESSING with `compensation_started_at` set), or
+    /// nothing when there is no such order. A move the lifecycle does not
+    /// allow has no event and is refused before any request.
     async fn transition(&self, change: &StatusChange) -> Result<TransitionOutcome, StoreError> {
         let event = OrderEvent::from(change.event()?).to_json();
         let shard = shard_of(change.order_id);
@@ -27,12 +33,20 @@ impl OrderStatusUpdater for DynamoStore {
             "SET #status = :to, gsi1pk = :gsi1pk, updatedAt = :at, statusEvent = :event",
         );
         let mut remove = Vec::new();
+        let condition = if change.to == OrderStatus::Completed {
+            format!(
+                "attribute_exists(pk) AND #status = :from AND attribute_not_exists({})",
+                item::COMPENSATION_STARTED_AT
+            )
+        } else {
+            "attribute_exists(pk) AND #status = :from".to_string()
+        };
         let mut req = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(item::order_key(change.order_id)))
-            .condition_expression("attribute_exists(pk) AND #status = :from")
+            .condition_expression(condition)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":from", AttributeValue::S(change.from.as_str().into()))
             .expression_attribute_values(":to", AttributeValue::S(change.to.as_str().into()))

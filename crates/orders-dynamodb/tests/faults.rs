@@ -112,3 +112,32 @@ async fn a_transaction_whose_answer_was_lost_is_written_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_charge_intent_whose_answer_was_lost_is_written_once() {
+    use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentLedger, PaymentStatus};
+    let table = LostAnswers::new(1);
+    let store = store_on(table.client(), None);
+    let order_id = uuid::Uuid::now_v7();
+    let intent = Payment {
+        payment_id: payment_id(order_id),
+        order_id,
+        amount: rust_decimal::Decimal::new(1999, 2),
+        currency: "EUR".into(),
+        status: PaymentStatus::Charging,
+        provider_ref: None,
+        decline_code: None,
+        refund: None,
+        created_at: orders_core::model::truncate_to_millis(Utc::now()),
+    };
+    // The fence's ConditionCheck and the intent's Put in one transaction;
+    // the SDK's retry carries the same ClientRequestToken, so it is
+    // acknowledged without being applied again.
+    assert_eq!(
+        store.begin_charge(&intent).await.expect("begun"),
+        ChargeStart::Begun(intent.clone())
+    );
+    let t = || "TransactWriteItems".to_string();
+    assert_eq!(table.writes(), [(t(), true), (t(), false)]);
+    assert_eq!(table.item_count(), 1);
+}

@@ -89,6 +89,7 @@ pub fn full_order(created_at: DateTime<Utc>) -> Order {
         status_reason: Some("PAYMENT_DECLINED".into()),
         status_detail: Some("payment declined: insufficient_funds".into()),
         payment_token: Some("tok_decline_insufficient_funds".into()),
+        compensation_started_at: None,
         created_at,
         updated_at: created_at + chrono::Duration::milliseconds(1_001),
     }
