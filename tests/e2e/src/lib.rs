@@ -63,8 +63,22 @@ impl Host {
 
     /// Stops the host and starts a new one on the same database.
     pub async fn restart_with(self, pipeline: Option<PipelineConfig>) -> Self {
+        self.restart_around(pipeline, |_| async {}).await
+    }
+
+    /// Stops the host, runs `between` on its database (what is done with
+    /// the host down), and starts a new one on it.
+    pub async fn restart_around<F>(
+        self,
+        pipeline: Option<PipelineConfig>,
+        between: impl FnOnce(PathBuf) -> F,
+    ) -> Self
+    where
+        F: std::future::Future<Output = ()>,
+    {
         let Host { server, dir } = self;
         server.stop().await.unwrap();
+        between(db(&dir)).await;
         let mut config = config(&dir);
         config.pipeline = pipeline;
         let server = Server::start(&config, 0).await.unwrap();

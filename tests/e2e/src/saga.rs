@@ -4,12 +4,12 @@
 
 use crate::client::Client;
 use orders_core::inventory::StockAdmin;
-use orders_load::invariants::{check, Snapshot, StockBefore};
+use orders_load::invariants::{check_under, execution_order, Snapshot, StockBefore};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use orders_load::invariants::Outcomes;
+pub use orders_load::invariants::{Conditions, Outcomes};
 pub use orders_load::mix::{mixed_order, token_of, PLENTIFUL, SCARCE};
 
 /// The stock the runs start with: plenty of one SKU, 150 units of the other
@@ -40,6 +40,15 @@ pub async fn all_settled(c: &Client) -> bool {
 /// each SKU had before the orders (`initial`); fails the test on any
 /// violation and returns the outcomes.
 pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> Outcomes {
+    assert_invariants_under(c, initial, Conditions::default()).await
+}
+
+/// [`assert_invariants`] for a run under `conditions` (injected faults).
+pub async fn assert_invariants_under(
+    c: &Client,
+    initial: &BTreeMap<String, u64>,
+    conditions: Conditions,
+) -> Outcomes {
     let orders = c.orders().await;
     let list = |v: Value, name: &str| v[name].as_array().cloned().unwrap_or_default();
     let snap = Snapshot {
@@ -67,7 +76,7 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
             (sku.clone(), b)
         })
         .collect();
-    let report = check(&snap, &accepted, &before);
+    let report = check_under(&snap, &accepted, &before, conditions);
     assert!(
         report.violations.is_empty(),
         "{} violations, first: {:#?}",
@@ -81,4 +90,74 @@ pub async fn assert_invariants(c: &Client, initial: &BTreeMap<String, u64>) -> O
         .all(|p| accepted.contains(p["orderId"].as_str().unwrap())));
     assert_eq!(report.terminal, accepted.len());
     report.outcomes
+}
+
+/// Every execution, newest first (`/local/executions`).
+pub async fn executions(c: &Client) -> Vec<Value> {
+    c.local("/local/executions?limit=100000").await["executions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Once no saga runs: the orders an operator must look at, because an
+/// execution of theirs failed (`CompensationFailed`: a compensation or a
+/// Mark step kept failing) with no execution succeeding after it. Most are
+/// still PROCESSING, compensating; some are settled already (the step
+/// committed before every one of its invocations failed). `None` while any
+/// execution still runs, an order is PENDING, or a PROCESSING order has no
+/// execution yet.
+pub async fn orders_needing_an_operator(c: &Client) -> Option<Vec<String>> {
+    let execs = executions(c).await;
+    if execs.iter().any(|e| e["status"] == "RUNNING") {
+        return None;
+    }
+    let mut needy = Vec::new();
+    for o in c.orders().await {
+        let id = o["orderId"].as_str().unwrap_or_default();
+        let mine: Vec<&Value> = execs.iter().filter(|e| execution_order(e) == id).collect();
+        match o["status"].as_str() {
+            Some("PENDING") => return None,
+            Some("PROCESSING") if mine.is_empty() => return None,
+            _ => {}
+        }
+        let last_success = mine
+            .iter()
+            .filter(|e| e["status"] == "SUCCEEDED")
+            .filter_map(|e| e["startedAt"].as_str())
+            .max();
+        let unanswered = mine.iter().any(|e| {
+            e["status"] != "SUCCEEDED"
+                && last_success.is_none_or(|t| e["startedAt"].as_str().unwrap_or_default() > t)
+        });
+        if o["status"] == "PROCESSING" || unanswered {
+            needy.push(id.to_string());
+        }
+    }
+    Some(needy)
+}
+
+/// What an operator does for an order whose saga ended in
+/// `CompensationFailed` (docs/operations.md): start the saga again under a
+/// new name; it finishes the compensation, or ends `Superseded` when the
+/// order was settled already. The host on `db` must be stopped; its next start resumes the
+/// new executions.
+pub async fn rerun_sagas(db: &std::path::Path, orders: &[String]) {
+    if orders.is_empty() {
+        return;
+    }
+    let store = SqliteStore::open(db).unwrap();
+    let executor =
+        orders_local::saga::saga_executor(&store, orders_local::pipeline::saga_options(None))
+            .unwrap();
+    for id in orders {
+        let order_id = uuid::Uuid::parse_str(id).unwrap();
+        executor
+            .start(
+                &format!("{id}~operator"),
+                orders_core::usecases::saga::saga_input(order_id),
+            )
+            .await
+            .unwrap();
+    }
 }
