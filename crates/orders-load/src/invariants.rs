@@ -413,10 +413,12 @@ mod tests {
                    "startedAt": "2026-12-06T07:59:59.000Z"}),
         ];
         assert_eq!(check(&snap, &accepted, &before).count(Kind::Execution), 1);
-        snap.executions.push(json!({"name": "o1~operator", "input": {"orderId": "o1"},
+        snap.executions
+            .push(json!({"name": "o1~operator", "input": {"orderId": "o1"},
             "status": "SUCCEEDED", "startedAt": "2026-12-06T08:05:00.000Z"}));
         assert_eq!(check(&snap, &accepted, &before).violations, []);
-        snap.executions.push(json!({"name": "o1~x", "input": {"orderId": "o1"},
+        snap.executions
+            .push(json!({"name": "o1~x", "input": {"orderId": "o1"},
             "status": "RUNNING", "startedAt": "2026-12-06T08:06:00.000Z"}));
         assert_eq!(check(&snap, &accepted, &before).count(Kind::Execution), 1);
     }
@@ -438,15 +440,33 @@ mod tests {
         assert_eq!(run(&snap).count(Kind::Outcome), 0);
         assert_eq!(check(&snap, &accepted, &before).count(Kind::Outcome), 1);
         for (payment, bad) in [
-            (json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99",
-                    "refund": {"amount": "4.99"}}), 0),
-            (json!({"orderId": "o1", "status": "VOIDED", "amount": "4.99"}), 0),
-            (json!({"orderId": "o1", "status": "VOIDED", "amount": "4.99",
-                    "refund": {"amount": "4.99"}}), 0),
-            (json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99",
-                    "refund": {"amount": "1.00"}}), 1),
-            (json!({"orderId": "o1", "status": "CHARGING", "amount": "4.99"}), 1),
-            (json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99"}), 1),
+            (
+                json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99",
+                    "refund": {"amount": "4.99"}}),
+                0,
+            ),
+            (
+                json!({"orderId": "o1", "status": "VOIDED", "amount": "4.99"}),
+                0,
+            ),
+            (
+                json!({"orderId": "o1", "status": "VOIDED", "amount": "4.99",
+                    "refund": {"amount": "4.99"}}),
+                0,
+            ),
+            (
+                json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99",
+                    "refund": {"amount": "1.00"}}),
+                1,
+            ),
+            (
+                json!({"orderId": "o1", "status": "CHARGING", "amount": "4.99"}),
+                1,
+            ),
+            (
+                json!({"orderId": "o1", "status": "REFUNDED", "amount": "4.99"}),
+                1,
+            ),
         ] {
             snap.payments = vec![payment.clone()];
             assert_eq!(run(&snap).count(Kind::DoubleCharged), bad, "{payment}");

@@ -11,6 +11,11 @@
 //! and two dispatchers, even in two processes, never move the same row
 //! twice.
 //!
+//! On request ([`Route::with_redelivery`]) an `OrderCreated` is also
+//! enqueued a second time, as SQS's at-least-once delivery may hand it out,
+//! with the message id `<event_id>~redelivery`: still one fixed id per copy,
+//! in the same transaction, so a crash cannot add a third.
+//!
 //! [`run`] is the loop the local host runs: it drains the outbox, then
 //! waits for the store's [`OutboxWaker`](orders_sqlite::OutboxWaker) (a
 //! commit in this process that wrote outbox rows) or [`POLL_INTERVAL`]
@@ -20,7 +25,9 @@
 
 use crate::queue::{enqueue_on, Queue};
 use orders_core::error::StoreError;
+use orders_core::events::ORDER_CREATED;
 use orders_sqlite::now_epoch_millis;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -28,6 +35,35 @@ use tokio::sync::watch;
 pub const BATCH: usize = 500;
 /// How often [`run`] looks at an outbox nothing in this process woke it for.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// What a redelivered copy's message id adds to the event id.
+pub const REDELIVERY_SUFFIX: &str = "~redelivery";
+
+/// The message id of an event's redelivered copy: `<event_id>~redelivery`.
+pub fn redelivery_id(event_id: &str) -> String {
+    format!("{event_id}{REDELIVERY_SUFFIX}")
+}
+
+/// Decides from an event id whether its `OrderCreated` is delivered twice.
+/// A function of the id alone, so the same events are redelivered on every
+/// run (the local host's `--redeliver` and `--fault-seed`).
+#[derive(Clone)]
+pub struct Redelivery(Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl Redelivery {
+    pub fn new(decide: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(decide))
+    }
+
+    pub fn applies_to(&self, event_id: &str) -> bool {
+        (self.0)(event_id)
+    }
+}
+
+impl std::fmt::Debug for Redelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redelivery(..)")
+    }
+}
 
 /// Where each event type goes: the queues of one store.
 #[derive(Debug, Clone)]
@@ -38,6 +74,8 @@ pub struct Route {
     /// `OrderStatusChanged`: the notifications topic's local stand-in, as
     /// the MODIFY pipe feeds the topic.
     pub notifications: Queue,
+    /// Which `OrderCreated` events are also enqueued a second time.
+    redelivery: Option<Redelivery>,
 }
 
 impl Route {
@@ -45,7 +83,15 @@ impl Route {
         Self {
             events,
             notifications,
+            redelivery: None,
         }
+    }
+
+    /// Also enqueues the `OrderCreated` events `redelivery` picks a second
+    /// time ([`redelivery_id`]), so the processor handles them twice.
+    pub fn with_redelivery(mut self, redelivery: Redelivery) -> Self {
+        self.redelivery = Some(redelivery);
+        self
     }
 
     /// The queue of an event type. A type this build does not know goes to
@@ -76,6 +122,19 @@ pub async fn dispatch(route: &Route, max: usize) -> Result<usize, StoreError> {
                 // The message id is the event id: even a row somehow moved
                 // twice could not become two messages.
                 enqueue_on(tx, queue, &row.event_id, &row.body, now)?;
+                // Only the processing queue's events: that is the delivery
+                // the processor must make harmless twice.
+                if row.event_type == ORDER_CREATED
+                    && names
+                        .redelivery
+                        .as_ref()
+                        .is_some_and(|r| r.applies_to(&row.event_id))
+                {
+                    let id = redelivery_id(&row.event_id);
+                    if enqueue_on(tx, queue, &id, &row.body, now)? {
+                        tracing::warn!(event_id = %row.event_id, message_id = %id, "injected redelivery");
+                    }
+                }
             }
             Ok(())
         })

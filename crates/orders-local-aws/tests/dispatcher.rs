@@ -2,7 +2,8 @@
 //! exactly once, in outbox order, also with two dispatchers on one file
 //! (`OrderCreated` to the processing queue, `OrderStatusChanged` to the
 //! notifications queue); the loop follows the store's outbox waker and stops
-//! when told.
+//! when told; an injected redelivery makes an `OrderCreated` exactly two
+//! messages.
 
 mod common;
 
@@ -10,7 +11,7 @@ use common::{create, TempDb};
 use orders_core::events::OrderEvent;
 use orders_core::model::OrderStatus;
 use orders_core::ports::{OrderStatusUpdater, StatusChange};
-use orders_local_aws::dispatcher::{self, Route};
+use orders_local_aws::dispatcher::{self, Redelivery, Route};
 use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use std::collections::HashSet;
@@ -261,4 +262,121 @@ async fn each_event_type_goes_to_its_queue_in_outbox_order() {
     for (m, e) in notified.iter().zip(&status_events) {
         assert_eq!(m.message_id, e.event_id().to_string());
     }
+}
+
+#[tokio::test]
+async fn a_redelivered_order_created_is_exactly_two_messages_and_a_status_event_one() {
+    let s = SqliteStore::in_memory().unwrap();
+    let r = route(&s).with_redelivery(Redelivery::new(|_| true));
+    let order = create(&s, false).await;
+    let change = StatusChange {
+        order_id: order.order_id,
+        from: OrderStatus::Pending,
+        to: OrderStatus::Processing,
+        reason: None,
+        detail: None,
+        at: now_ms(),
+    };
+    s.transition(&change).await.unwrap();
+    let pending = s.outbox_pending(10).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    let created_id = pending[0].event_id.clone();
+    assert_eq!(pending[0].event_type, "OrderCreated");
+
+    // Rows moved; the outbox is empty after, so a second dispatch (or a
+    // second dispatcher) adds nothing.
+    assert_eq!(dispatcher::dispatch(&r, 100).await.unwrap(), 2);
+    assert_eq!(dispatcher::dispatch(&r, 100).await.unwrap(), 0);
+
+    let events = drain(&r.events).await;
+    let mut ids: Vec<&str> = events.iter().map(|m| m.message_id.as_str()).collect();
+    ids.sort();
+    let redelivery = dispatcher::redelivery_id(&created_id);
+    assert_eq!(redelivery, format!("{created_id}~redelivery"));
+    let mut want = vec![created_id.as_str(), redelivery.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    // The same event twice.
+    assert_eq!(events[0].body, events[1].body);
+    assert_eq!(
+        OrderEvent::from_json(&events[0].body).unwrap().order_id(),
+        order.order_id
+    );
+
+    let notified = drain(&r.notifications).await;
+    assert_eq!(notified.len(), 1);
+    assert_eq!(
+        OrderEvent::from_json(&notified[0].body).unwrap(),
+        OrderEvent::from(change.event().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn redelivery_follows_its_decision_per_event_id() {
+    let s = SqliteStore::in_memory().unwrap();
+    let mut orders = Vec::new();
+    for _ in 0..6 {
+        orders.push(create(&s, false).await);
+    }
+    let pending = s.outbox_pending(10).await.unwrap();
+    // Every other event, by id: what the decision says, not call order.
+    let picked: HashSet<String> = pending
+        .iter()
+        .step_by(2)
+        .map(|e| e.event_id.clone())
+        .collect();
+    let chosen = picked.clone();
+    let r = route(&s).with_redelivery(Redelivery::new(move |id| chosen.contains(id)));
+    // In two batches, as the loop may move them.
+    assert_eq!(dispatcher::dispatch(&r, 4).await.unwrap(), 4);
+    assert_eq!(dispatcher::dispatch(&r, 4).await.unwrap(), 2);
+    let got: HashSet<String> = drain(&r.events)
+        .await
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    let mut want: HashSet<String> = pending.iter().map(|e| e.event_id.clone()).collect();
+    want.extend(picked.iter().map(|id| dispatcher::redelivery_id(id)));
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 9);
+
+    // Without a decision: one message per event, as always.
+    let plain = SqliteStore::in_memory().unwrap();
+    create(&plain, false).await;
+    let r = route(&plain);
+    assert_eq!(dispatcher::dispatch(&r, 10).await.unwrap(), 1);
+    assert_eq!(drain(&r.events).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_redelivering_dispatchers_still_make_two_messages_per_order_created() {
+    let db = TempDb::new();
+    let a = SqliteStore::open(&db.path).unwrap();
+    let b = SqliteStore::open(&db.path).unwrap();
+    let mut want = HashSet::new();
+    for _ in 0..20 {
+        create(&a, false).await;
+    }
+    for e in a.outbox_pending(100).await.unwrap() {
+        want.insert(dispatcher::redelivery_id(&e.event_id));
+        want.insert(e.event_id);
+    }
+    let run = |s: &SqliteStore| {
+        let r = route(s).with_redelivery(Redelivery::new(|_| true));
+        tokio::spawn(async move {
+            while dispatcher::dispatch(&r, 3).await.unwrap() > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let (ta, tb) = (run(&a), run(&b));
+    ta.await.unwrap();
+    tb.await.unwrap();
+    let got: Vec<String> = drain(&route(&a).events)
+        .await
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(got.len(), 40);
+    assert_eq!(got.into_iter().collect::<HashSet<_>>(), want);
 }

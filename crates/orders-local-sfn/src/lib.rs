@@ -18,6 +18,10 @@
 //!   Lambda crates' handlers). `arn:aws:states:::lambda:invoke` tasks get
 //!   `{"Payload": <output>, "StatusCode": 200}` as on AWS.
 //! - Errors are named as Step Functions names them ([`error::names`]).
+//! - [`faults`] produces what AWS does now and then, on demand and
+//!   repeatably from a seed: a task that commits and still fails
+//!   ([`FaultyInvoker`]), a second execution of one input
+//!   ([`SagaStarter::with_duplicates`]).
 //!
 //! `tests/asl-scenarios` runs the saga's paths through this executor and
 //! through the npm `aws-local-stepfunctions` interpreter
@@ -30,6 +34,7 @@ mod driver;
 mod engine;
 pub mod error;
 pub mod executor;
+pub mod faults;
 pub mod path;
 mod records;
 mod retry;
@@ -42,5 +47,6 @@ pub use definition::{substitute, Definition};
 pub use engine::EventType;
 pub use error::{DefinitionError, ExecutorError, TaskError};
 pub use executor::{Executor, ExecutorOptions, ListFilter, TaskContext, TaskInvoker};
+pub use faults::{FaultPoint, FaultSpecError, FaultyInvoker, TaskFault, TaskFaults};
 pub use saga::SagaStarter;
 pub use store::{ExecutionDetail, ExecutionStatus, ExecutionSummary, HistoryEvent};

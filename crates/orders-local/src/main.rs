@@ -2,8 +2,10 @@
 //! 127.0.0.1 with the Lambda handlers on an embedded SQLite store.
 
 use clap::Parser;
-use orders_local::pipeline::{Pipeline, PipelineConfig};
+use orders_local::pipeline::{Faults, Pipeline, PipelineConfig};
 use orders_local::{AppState, Config, Timeouts, DEFAULT_ALLOWED_ORIGINS};
+use orders_local_sfn::faults::parse_probability;
+use orders_local_sfn::TaskFaults;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,6 +57,27 @@ struct Cli {
     /// Seconds a client may take to send a request's body (then 408).
     #[arg(long, env = "ORDERS_BODY_TIMEOUT", default_value_t = 10)]
     body_timeout: u64,
+    // The fault flags have no environment variables on purpose: a variable
+    // left in a shell would quietly break every later run.
+    /// Inject saga task errors: comma-separated TASK:after-commit:ERROR:P
+    /// (the task runs and commits, then the workflow sees ERROR instead of
+    /// its result) and TASK:before-commit:ERROR:P (ERROR without running).
+    /// TASK is payments, inventory, settle-order or *; the first entry that
+    /// fires wins. E.g. payments:after-commit:Sandbox.Timedout:0.2
+    #[arg(long, value_name = "SPEC")]
+    saga_faults: Option<TaskFaults>,
+    /// Probability that an order's saga also runs as a second, concurrent
+    /// execution named `<orderId>~dup` (Express workflows' at-least-once).
+    #[arg(long, value_name = "P", value_parser = parse_probability, default_value_t = 0.0)]
+    saga_duplicates: f64,
+    /// Probability that an OrderCreated reaches the processor twice (a second
+    /// message `<eventId>~redelivery` on the order-events queue).
+    #[arg(long, value_name = "P", value_parser = parse_probability, default_value_t = 0.0)]
+    redeliver: f64,
+    /// Seed of every fault decision: the same seed (and flags) injects the
+    /// same faults into the same orders, attempts and events.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    fault_seed: u64,
 }
 
 #[tokio::main]
@@ -63,13 +86,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let cli = Cli::parse();
     orders_core::validation::warm_up();
     orders_core::notifications::warm_up();
+    let faults = Faults {
+        saga: cli.saga_faults.unwrap_or_default(),
+        duplicates: cli.saga_duplicates,
+        redeliver: cli.redeliver,
+        seed: cli.fault_seed,
+    };
+    if cli.no_pipeline && faults.is_on() {
+        tracing::warn!("the fault flags do nothing with --no-pipeline");
+    }
     let pipeline_config = (!cli.no_pipeline).then(|| PipelineConfig {
         visibility_timeout: Duration::from_secs(cli.visibility_timeout.max(1)),
         processors: cli.processors.max(1),
         retry_wait_scale: cli.retry_wait_scale.max(0.0),
         saga_concurrency: cli.saga_concurrency.max(1),
+        faults,
         ..PipelineConfig::default()
     });
+    let faults_line = pipeline_config.as_ref().and_then(|p| p.faults.banner());
+    if let Some(line) = &faults_line {
+        tracing::warn!(faults = %line, "fault injection is on");
+    }
     let config = Config {
         db: cli.db,
         api_key: cli.api_key,
@@ -98,7 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 Orders API (local) listening on {url}
   database:  {db}
   API key:   {key}
-
+{faults}
 Try it:
   curl -i -X POST {url}/orders \\
     -H 'x-api-key: {key}' -H 'content-type: application/json' \\
@@ -114,7 +151,10 @@ Try it:
   curl -s {url}/local/notifications -H 'x-api-key: {key}'
   curl -s {url}/local/queues -H 'x-api-key: {key}'
 ",
-        db = config.db.display()
+        db = config.db.display(),
+        faults = faults_line
+            .map(|line| format!("\n{line}\n"))
+            .unwrap_or_default(),
     );
     tracing::info!(url = %url, db = %config.db.display(), "orders-local started");
     orders_local::serve(state, listener, shutdown_signal()).await?;

@@ -20,6 +20,11 @@
 //! redeliveries harmless. A message that fails three receives moves to the
 //! queue's dead-letter queue (`<name>-dlq`), where `orders-admin dlq`
 //! lists and redrives it.
+//!
+//! [`Faults`] (off by default) makes the pipeline do on purpose what AWS
+//! does now and then: saga tasks that fail before or after committing, a
+//! duplicate saga execution (`<orderId>~dup`), a redelivered
+//! `OrderCreated` (`<eventId>~redelivery`), all repeatable from a seed.
 
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -27,10 +32,11 @@ use chrono::{TimeZone, Utc};
 use notify_customer::handler::Deps;
 use orders_core::events::OrderEvent;
 use orders_core::model::format_timestamp;
-use orders_local_aws::dispatcher;
+use orders_local_aws::dispatcher::{self, Redelivery};
 use orders_local_aws::notifier::RecordingNotifier;
 use orders_local_aws::queue::{Message, Queue, QueueConfig};
-use orders_local_sfn::{Executor, ExecutorOptions, SagaStarter};
+use orders_local_sfn::faults::{fires, kinds};
+use orders_local_sfn::{Executor, ExecutorOptions, SagaStarter, TaskFaults};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -61,6 +67,8 @@ pub struct PipelineConfig {
     pub retry_wait_scale: f64,
     /// Saga executions run at once.
     pub saga_concurrency: usize,
+    /// Faults injected on purpose; none by default.
+    pub faults: Faults,
 }
 
 impl Default for PipelineConfig {
@@ -71,6 +79,63 @@ impl Default for PipelineConfig {
             notifiers: 2,
             retry_wait_scale: 1.0,
             saga_concurrency: 32,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// What the pipeline does wrong on purpose, as AWS sometimes does
+/// (`--saga-faults`, `--saga-duplicates`, `--redeliver`, `--fault-seed`).
+/// Every decision is a pure function of `seed` and what it is about, so a
+/// seed replays the same faults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Errors around the saga's tasks, before or after they commit.
+    pub saga: TaskFaults,
+    /// Probability that an order's saga also runs as a second, concurrent
+    /// execution named `<orderId>~dup`.
+    pub duplicates: f64,
+    /// Probability that an `OrderCreated` reaches the processor twice.
+    pub redeliver: f64,
+    pub seed: u64,
+}
+
+impl Faults {
+    pub fn is_on(&self) -> bool {
+        !self.saga.is_empty() || self.duplicates > 0.0 || self.redeliver > 0.0
+    }
+
+    /// The banner's line (`Faults ON: ...`); `None` when off.
+    pub fn banner(&self) -> Option<String> {
+        if !self.is_on() {
+            return None;
+        }
+        let saga = if self.saga.is_empty() {
+            "none".to_string()
+        } else {
+            self.saga.to_string()
+        };
+        Some(format!(
+            "Faults ON: saga faults {saga}; duplicates {}; redeliver {}; seed {}",
+            self.duplicates, self.redeliver, self.seed
+        ))
+    }
+
+    /// The dispatcher's redelivery decision, by event id.
+    fn redelivery(&self) -> Option<Redelivery> {
+        let (p, seed) = (self.redeliver, self.seed);
+        (p > 0.0).then(|| {
+            Redelivery::new(move |event_id| {
+                fires(p, seed, kinds::REDELIVERY, &[event_id.as_bytes()])
+            })
+        })
+    }
+
+    fn saga_starter(&self, executor: &Executor) -> SagaStarter {
+        if self.duplicates > 0.0 {
+            SagaStarter::with_duplicates(executor.clone(), self.duplicates, self.seed)
+        } else {
+            SagaStarter::new(executor.clone())
         }
     }
 }
@@ -103,7 +168,9 @@ pub fn queues(store: &SqliteStore) -> Result<(Queue, Queue), orders_core::StoreE
 impl Pipeline {
     /// Starts the dispatcher, the processors, the saga's executor and the
     /// notifiers. `executor` runs the saga (its options come from
-    /// [`saga_options`]); the processors start executions on it.
+    /// [`saga_options`], its task faults from `config.faults` through
+    /// [`crate::saga::saga_executor_with_faults`]); the processors start
+    /// executions on it.
     pub fn start(
         store: &SqliteStore,
         executor: &Executor,
@@ -115,10 +182,11 @@ impl Pipeline {
 
         // The pipe: woken by the store after each commit that wrote outbox
         // rows, and looking every 200 ms for other processes' writes.
-        tasks.spawn(dispatcher::run(
-            dispatcher::Route::new(events.clone(), notifications.clone()),
-            stopped.clone(),
-        ));
+        let mut route = dispatcher::Route::new(events.clone(), notifications.clone());
+        if let Some(redelivery) = config.faults.redelivery() {
+            route = route.with_redelivery(redelivery);
+        }
+        tasks.spawn(dispatcher::run(route, stopped.clone()));
 
         // The saga: every unfinished execution resumes where it stood, then
         // each new one runs as the processors start it.
@@ -129,7 +197,7 @@ impl Pipeline {
                 tracing::error!(error = %e, "the saga executor stopped");
             }
         });
-        let starter = Arc::new(SagaStarter::new(executor.clone()));
+        let starter = Arc::new(config.faults.saga_starter(executor));
         for _ in 0..config.processors.max(1) {
             tasks.spawn(processor(
                 store.clone(),
@@ -343,4 +411,62 @@ pub fn sns_event(topic: &str, m: &Message) -> Value {
             }
         }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_line_is_there_only_when_faults_are_on() {
+        assert_eq!(Faults::default().banner(), None);
+        let off = Faults {
+            seed: 7,
+            ..Faults::default()
+        };
+        assert_eq!(off.banner(), None);
+        let on = Faults {
+            saga: "payments:after-commit:Sandbox.Timedout:0.2,inventory:before-commit:Lambda.Unknown:0.1"
+                .parse()
+                .unwrap(),
+            duplicates: 0.5,
+            redeliver: 0.3,
+            seed: 7,
+        };
+        assert_eq!(
+            on.banner().unwrap(),
+            "Faults ON: saga faults payments:after-commit:Sandbox.Timedout:0.2,inventory:before-commit:Lambda.Unknown:0.1; duplicates 0.5; redeliver 0.3; seed 7"
+        );
+        let redeliver_only = Faults {
+            redeliver: 1.0,
+            ..Faults::default()
+        };
+        assert_eq!(
+            redeliver_only.banner().unwrap(),
+            "Faults ON: saga faults none; duplicates 0; redeliver 1; seed 0"
+        );
+    }
+
+    #[test]
+    fn redelivery_is_decided_by_seed_and_event_id() {
+        assert!(Faults::default().redelivery().is_none());
+        let faults = |seed| Faults {
+            redeliver: 0.5,
+            seed,
+            ..Faults::default()
+        };
+        let picks = |seed| {
+            let r = faults(seed).redelivery().unwrap();
+            (0..200)
+                .map(|i| r.applies_to(&format!("event-{i}")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(picks(3), picks(3));
+        assert_ne!(picks(3), picks(4));
+        let all = Faults {
+            redeliver: 1.0,
+            ..Faults::default()
+        };
+        assert!(all.redelivery().unwrap().applies_to("any"));
+    }
 }

@@ -3,10 +3,11 @@
 //! dispatched by function name to the same handlers the functions run, on
 //! the embedded store.
 
+use crate::pipeline::Faults;
 use async_trait::async_trait;
 use orders_core::payments::SimulatedGateway;
 use orders_local_sfn::saga::saga_definition;
-use orders_local_sfn::{Executor, ExecutorOptions, TaskError, TaskInvoker};
+use orders_local_sfn::{Executor, ExecutorOptions, FaultyInvoker, TaskError, TaskInvoker};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::sync::Arc;
@@ -16,13 +17,29 @@ use std::sync::Arc;
 /// function names; a file the executor cannot run fails here, at start-up,
 /// naming the state and field.
 pub fn saga_executor(store: &SqliteStore, options: ExecutorOptions) -> Result<Executor, String> {
+    saga_executor_with_faults(store, options, &Faults::default())
+}
+
+/// [`saga_executor`] with `faults.saga` injected around the functions
+/// (decided from `faults.seed`); without task faults the functions are
+/// called directly, exactly as [`saga_executor`] does.
+pub fn saga_executor_with_faults(
+    store: &SqliteStore,
+    options: ExecutorOptions,
+    faults: &Faults,
+) -> Result<Executor, String> {
     let definition = saga_definition().map_err(|e| format!("order-saga.asl.json: {e}"))?;
-    Ok(Executor::new(
-        store.clone(),
-        definition,
-        Arc::new(LocalFunctions::new(store.clone())),
-        options,
-    ))
+    let functions = Arc::new(LocalFunctions::new(store.clone()));
+    let invoker: Arc<dyn TaskInvoker> = if faults.saga.is_empty() {
+        functions
+    } else {
+        Arc::new(FaultyInvoker::new(
+            functions,
+            faults.saga.clone(),
+            faults.seed,
+        ))
+    };
+    Ok(Executor::new(store.clone(), definition, invoker, options))
 }
 
 /// The saga's functions on the embedded store.

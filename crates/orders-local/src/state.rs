@@ -3,7 +3,7 @@
 
 use crate::config::{load_or_create_api_key, Config, Timeouts};
 use crate::pipeline::saga_options;
-use crate::saga::saga_executor;
+use crate::saga::saga_executor_with_faults;
 use orders_core::inventory::{StockAdmin, StockFile};
 use orders_http::Cors;
 use orders_local_sfn::Executor;
@@ -39,7 +39,14 @@ impl AppState {
             None => StockFile::seed(),
         };
         seed_stock_once(&store, &stock).await?;
-        let executor = saga_executor(&store, saga_options(config.pipeline.as_ref()))?;
+        // Faults belong to the pipeline: without it the executor runs nothing.
+        let faults = config
+            .pipeline
+            .as_ref()
+            .map(|p| p.faults.clone())
+            .unwrap_or_default();
+        let executor =
+            saga_executor_with_faults(&store, saga_options(config.pipeline.as_ref()), &faults)?;
         let mut state = Self::new(
             store,
             executor,

@@ -1,8 +1,10 @@
-//! The cases. Each takes a fresh, empty store. Those of the saga's stores
-//! and of status events live in [`crate::payments`], [`crate::stock`] and
-//! [`crate::events`], re-exported here.
+//! The cases. Each takes a fresh, empty store. Those of the saga's fence,
+//! its stores and status events live in [`crate::fence`],
+//! [`crate::payments`], [`crate::stock`] and [`crate::events`], re-exported
+//! here.
 
 pub use crate::events::cases::*;
+pub use crate::fence::*;
 pub use crate::payments::*;
 pub use crate::stock::*;
 
@@ -30,7 +32,7 @@ fn query(
     }
 }
 
-async fn create_all<S: Store>(store: &S, orders: &[Order]) {
+pub(crate) async fn create_all<S: Store>(store: &S, orders: &[Order]) {
     // A few at a time: realistic, and quicker on a remote-ish endpoint.
     for chunk in orders.chunks(8) {
         let results =
@@ -41,13 +43,28 @@ async fn create_all<S: Store>(store: &S, orders: &[Order]) {
     }
 }
 
+/// A minimal PROCESSING order created at `at_ms(offset_ms)`, written to
+/// `store`: what the saga's steps (charging, reserving, compensating) need.
+pub(crate) async fn create_processing<S: Store>(store: &S, offset_ms: i64) -> Order {
+    let o = order(
+        id_at(at_ms(offset_ms)),
+        at_ms(offset_ms),
+        OrderStatus::Processing,
+    );
+    assert_eq!(
+        store.create_order(&o, None).await.expect("create"),
+        CreateOutcome::Created
+    );
+    o
+}
+
 /// Every order in the store, newest first, by paging with limit 100.
-async fn all_orders<S: Store>(store: &S) -> Vec<Order> {
+pub(crate) async fn all_orders<S: Store>(store: &S) -> Vec<Order> {
     collect_pages(store, None, SortOrder::Desc, 100).await
 }
 
 /// Walks every page of a listing and checks page sizes and `has_more`.
-async fn collect_pages<S: Store>(
+pub(crate) async fn collect_pages<S: Store>(
     store: &S,
     status: Option<OrderStatus>,
     order: SortOrder,

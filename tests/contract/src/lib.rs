@@ -1,9 +1,10 @@
 //! One contract suite for the Orders ports. Every case is an async function
 //! generic over a [`Store`]: the order ports ([`OrderWriter`],
 //! [`OrderReader`], [`OrderLister`], [`OrderStatusUpdater`]), the
-//! [`NotificationLedger`], the saga's stores ([`PaymentLedger`],
-//! [`AttemptCounter`], [`Inventory`], [`StockAdmin`]) and a view of the status
-//! events its writes produced ([`events::StatusEventLog`]);
+//! [`NotificationLedger`], the saga's fence ([`SagaFence`]) and stores
+//! ([`PaymentLedger`], [`AttemptCounter`], [`Inventory`], [`StockAdmin`]) and
+//! a view of the status events its writes produced
+//! ([`events::StatusEventLog`]);
 //! `tests/contract.rs` runs each case against every backend
 //! (SQLite in memory, SQLite on a file, DynamoDB on an endpoint such as moto
 //! or DynamoDB Local) on a fresh, empty store.
@@ -15,6 +16,7 @@
 pub mod backends;
 pub mod cases;
 pub mod events;
+pub mod fence;
 pub mod fixtures;
 pub mod payments;
 pub mod stock;
@@ -23,7 +25,7 @@ use events::StatusEventLog;
 use orders_core::inventory::{Inventory, StockAdmin};
 use orders_core::payments::{AttemptCounter, PaymentLedger};
 use orders_core::ports::{
-    NotificationLedger, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    NotificationLedger, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter, SagaFence,
 };
 
 /// What the suite needs of a store.
@@ -32,6 +34,7 @@ pub trait Store:
     + OrderReader
     + OrderLister
     + OrderStatusUpdater
+    + SagaFence
     + NotificationLedger
     + PaymentLedger
     + AttemptCounter
@@ -49,6 +52,7 @@ impl<T> Store for T where
         + OrderReader
         + OrderLister
         + OrderStatusUpdater
+        + SagaFence
         + NotificationLedger
         + PaymentLedger
         + AttemptCounter

@@ -1,29 +1,60 @@
 //! Cases of the payment records ([`PaymentLedger`], [`AttemptCounter`]).
 //!
+//! A charge is recorded in two writes: its intent (`begin_charge`, status
+//! CHARGING, behind the saga's fence: the order must be PROCESSING and not
+//! compensating), then the provider's answer (`record_charge`: CHARGED,
+//! DECLINED or VOIDED; the first answer wins). The fence itself is proved
+//! in [`crate::fence`].
+//!
 //! [`PaymentLedger`]: orders_core::payments::PaymentLedger
 //! [`AttemptCounter`]: orders_core::payments::AttemptCounter
 
+use crate::cases::create_processing;
 use crate::fixtures::*;
 use crate::Store;
-use orders_core::payments::{payment_id, refund_id, DeclineCode, Payment, PaymentStatus, Refund};
+use orders_core::payments::{
+    payment_id, refund_id, ChargeStart, DeclineCode, Payment, PaymentStatus, Refund,
+};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// A payment of `order_id` as the charge step records it.
-pub fn payment(order_id: Uuid, status: PaymentStatus, at_offset_ms: i64) -> Payment {
-    let approved = status == PaymentStatus::Charged;
+/// The intent to charge `order_id` (status CHARGING), as the charge step
+/// records it before it asks the provider.
+pub fn intent(order_id: Uuid, at_offset_ms: i64) -> Payment {
     Payment {
         payment_id: payment_id(order_id),
         order_id,
         amount: Decimal::from_str("1030.07").unwrap(),
         currency: "EUR".into(),
-        status,
-        provider_ref: approved.then(|| format!("ch_sim_{}", order_id.simple())),
-        decline_code: (!approved).then_some(DeclineCode::InsufficientFunds),
+        status: PaymentStatus::Charging,
+        provider_ref: None,
+        decline_code: None,
         refund: None,
         created_at: at_ms(at_offset_ms),
+    }
+}
+
+/// The provider's answer to `intent` as the charge step records it: CHARGED
+/// with the provider's reference, or DECLINED with a decline code.
+pub fn answer(intent: &Payment, status: PaymentStatus) -> Payment {
+    let approved = status == PaymentStatus::Charged;
+    Payment {
+        status,
+        provider_ref: approved.then(|| format!("ch_sim_{}", intent.order_id.simple())),
+        decline_code: (!approved).then_some(DeclineCode::InsufficientFunds),
+        ..intent.clone()
+    }
+}
+
+/// `intent` cancelled at the provider by its key (VOIDED), with the refund
+/// of what the provider had charged, if anything.
+pub fn voided(intent: &Payment, refund: Option<Refund>) -> Payment {
+    Payment {
+        status: PaymentStatus::Voided,
+        refund,
+        ..intent.clone()
     }
 }
 
@@ -36,23 +67,47 @@ pub fn refund(order_id: Uuid, provider_ref: &str, at_offset_ms: i64) -> Refund {
     }
 }
 
-/// The first charge recorded for an order wins: later ones (even with
+/// Records `intent` for its (PROCESSING) order: it must be `Begun`, stored
+/// as given.
+pub async fn begin<S: Store>(store: &S, intent: &Payment) -> Payment {
+    match store.begin_charge(intent).await.unwrap() {
+        ChargeStart::Begun(p) => {
+            assert_eq!(&p, intent);
+            assert_eq!(
+                store.get_payment(intent.order_id).await.unwrap().as_ref(),
+                Some(intent)
+            );
+            p
+        }
+        other => panic!("charge not begun: {other:?}"),
+    }
+}
+
+/// A PROCESSING order with its charge begun: its intent.
+pub async fn charging<S: Store>(store: &S, offset_ms: i64) -> Payment {
+    let o = create_processing(store, offset_ms).await;
+    begin(store, &intent(o.order_id, offset_ms + 10)).await
+}
+
+/// The first answer recorded for a charge wins: later ones (even with
 /// another result) get it back and change nothing, also when they race.
 pub async fn payment_first_charge_wins<S: Store>(store: S) {
-    let id = id_at(at_ms(0));
+    let o = create_processing(&store, 0).await;
+    let id = o.order_id;
     assert_eq!(store.get_payment(id).await.unwrap(), None);
-    let first = payment(id, PaymentStatus::Charged, 10);
+    let started = begin(&store, &intent(id, 10)).await;
+    let first = answer(&started, PaymentStatus::Charged);
     assert_eq!(store.record_charge(&first).await.unwrap(), first);
-    let declined = payment(id, PaymentStatus::Declined, 20);
+    let declined = answer(&started, PaymentStatus::Declined);
     assert_eq!(store.record_charge(&declined).await.unwrap(), first);
     assert_eq!(store.get_payment(id).await.unwrap(), Some(first.clone()));
     // Money keeps its exact text.
     let stored = store.get_payment(id).await.unwrap().unwrap();
     assert_eq!(stored.amount.to_string(), "1030.07");
 
-    // Eight concurrent charges of another order, half declined: one wins,
+    // Eight concurrent answers for another order, half declined: one wins,
     // and every caller is told the same.
-    let other = id_at(at_ms(1));
+    let other = charging(&store, 1).await;
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
@@ -61,7 +116,7 @@ pub async fn payment_first_charge_wins<S: Store>(store: S) {
             } else {
                 PaymentStatus::Declined
             };
-            let p = payment(other, status, 100 + i);
+            let p = answer(&other, status);
             tokio::spawn(async move { store.record_charge(&p).await.unwrap() })
         })
         .collect();
@@ -69,7 +124,16 @@ pub async fn payment_first_charge_wins<S: Store>(store: S) {
     for t in tasks {
         answers.push(t.await.unwrap());
     }
-    let stored = store.get_payment(other).await.unwrap().expect("a payment");
+    let stored = store
+        .get_payment(other.order_id)
+        .await
+        .unwrap()
+        .expect("a payment");
+    assert!(
+        stored == answer(&other, PaymentStatus::Charged)
+            || stored == answer(&other, PaymentStatus::Declined),
+        "{stored:?}"
+    );
     assert!(answers.iter().all(|a| a == &stored), "{answers:?}");
     // The first order's payment is untouched by the other's.
     assert_eq!(store.get_payment(id).await.unwrap(), Some(first));
@@ -78,8 +142,17 @@ pub async fn payment_first_charge_wins<S: Store>(store: S) {
 /// A charged payment is refunded once: a second refund returns the first
 /// refund's record; an order without a payment has nothing to refund.
 pub async fn payment_refund_once<S: Store>(store: S) {
-    let id = id_at(at_ms(0));
-    let charged = payment(id, PaymentStatus::Charged, 10);
+    let started = charging(&store, 0).await;
+    let id = started.order_id;
+    // An intent not answered yet is not refunded (it is voided instead).
+    assert_eq!(
+        store
+            .record_refund(id, &refund(id, "re_0", 500))
+            .await
+            .unwrap(),
+        Some(started.clone())
+    );
+    let charged = answer(&started, PaymentStatus::Charged);
     store.record_charge(&charged).await.unwrap();
     let first = refund(id, "re_1", 1_000);
     let mut want = charged.clone();
@@ -94,13 +167,10 @@ pub async fn payment_refund_once<S: Store>(store: S) {
         store.record_refund(id, &second).await.unwrap(),
         Some(want.clone())
     );
+    assert_eq!(store.get_payment(id).await.unwrap(), Some(want.clone()));
+    // An answer after the refund changes nothing either.
+    assert_eq!(store.record_charge(&charged).await.unwrap(), want);
     assert_eq!(store.get_payment(id).await.unwrap(), Some(want));
-    // A charge after the refund changes nothing either.
-    let recharge = payment(id, PaymentStatus::Charged, 3_000);
-    assert_eq!(
-        store.record_charge(&recharge).await.unwrap().status,
-        PaymentStatus::Refunded
-    );
 
     let nobody = id_at(at_ms(1));
     assert_eq!(
@@ -115,8 +185,9 @@ pub async fn payment_refund_once<S: Store>(store: S) {
 
 /// A declined payment moved no money: a refund returns it unchanged.
 pub async fn payment_refund_of_a_declined_charge_changes_nothing<S: Store>(store: S) {
-    let id = id_at(at_ms(0));
-    let declined = payment(id, PaymentStatus::Declined, 10);
+    let started = charging(&store, 0).await;
+    let id = started.order_id;
+    let declined = answer(&started, PaymentStatus::Declined);
     assert_eq!(store.record_charge(&declined).await.unwrap(), declined);
     assert_eq!(
         store
@@ -134,10 +205,10 @@ pub async fn attempt_counter_counts_per_key<S: Store>(store: S) {
     let a = unique_key("charge");
     let b = unique_key("charge");
     for want in 1..=3 {
-        assert_eq!(store.count_attempt(&a).await.unwrap(), want);
+        assert_eq!(store.count_attempt(&a).await.unwrap(), Some(want));
     }
-    assert_eq!(store.count_attempt(&b).await.unwrap(), 1);
-    assert_eq!(store.count_attempt(&a).await.unwrap(), 4);
+    assert_eq!(store.count_attempt(&b).await.unwrap(), Some(1));
+    assert_eq!(store.count_attempt(&a).await.unwrap(), Some(4));
 
     let c = unique_key("race");
     let tasks: Vec<_> = (0..10)
@@ -149,7 +220,7 @@ pub async fn attempt_counter_counts_per_key<S: Store>(store: S) {
         .collect();
     let mut seen = HashSet::new();
     for t in tasks {
-        seen.insert(t.await.unwrap());
+        seen.insert(t.await.unwrap().expect("a key never voided counts"));
     }
     assert_eq!(seen, (1..=10).collect::<HashSet<u32>>());
 }

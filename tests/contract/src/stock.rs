@@ -1,8 +1,14 @@
 //! Cases of stock and reservations ([`Inventory`], [`StockAdmin`]).
 //!
+//! A new reservation is written only for a PROCESSING order whose
+//! compensation has not begun (the saga's fence, proved in
+//! [`crate::fence`]), so every case reserves for an order it created
+//! PROCESSING first.
+//!
 //! [`Inventory`]: orders_core::inventory::Inventory
 //! [`StockAdmin`]: orders_core::inventory::StockAdmin
 
+use crate::cases::create_processing;
 use crate::fixtures::*;
 use crate::Store;
 use orders_core::inventory::{
@@ -26,11 +32,11 @@ fn level(sku: &str, available: u32, reserved: u32, at_offset_ms: i64) -> StockLe
     }
 }
 
-async fn stock_of<S: Store>(store: &S, sku: &str) -> Option<StockLevel> {
+pub(crate) async fn stock_of<S: Store>(store: &S, sku: &str) -> Option<StockLevel> {
     store.get_stock(sku).await.unwrap()
 }
 
-fn reserved(outcome: ReserveOutcome) -> Reservation {
+pub(crate) fn reserved(outcome: ReserveOutcome) -> Reservation {
     match outcome {
         ReserveOutcome::Reserved(r) => r,
         other => panic!("not reserved: {other:?}"),
@@ -72,7 +78,7 @@ pub async fn stock_set_get_list_seed<S: Store>(store: S) {
         .is_empty());
 
     // Set after a reservation: the reserved units stay reserved.
-    let order = Uuid::now_v7();
+    let order = create_processing(&store, 0).await.order_id;
     reserved(
         store
             .reserve(order, &[line("banana", 2)], at_ms(50))
@@ -110,8 +116,8 @@ pub async fn reserve_is_all_or_nothing<S: Store>(store: S) {
             &["a", "c", "nope"],
         ),
     ];
-    for (lines, short) in attempts {
-        let order = Uuid::now_v7();
+    for (i, (lines, short)) in attempts.into_iter().enumerate() {
+        let order = create_processing(&store, i as i64).await.order_id;
         assert_eq!(
             store.reserve(order, lines, at_ms(100)).await.unwrap(),
             ReserveOutcome::OutOfStock {
@@ -124,7 +130,7 @@ pub async fn reserve_is_all_or_nothing<S: Store>(store: S) {
         assert_eq!(stock_of(&store, "zzz-unknown").await, None);
     }
     // Exactly what is there can be reserved.
-    let order = Uuid::now_v7();
+    let order = create_processing(&store, 10).await.order_id;
     let r = reserved(
         store
             .reserve(order, &[line("a", 5), line("b", 1)], at_ms(200))
@@ -142,7 +148,7 @@ pub async fn reserve_is_all_or_nothing<S: Store>(store: S) {
 pub async fn reserve_twice_changes_nothing<S: Store>(store: S) {
     store.set_stock("a", 10, at_ms(0)).await.unwrap();
     store.set_stock("b", 10, at_ms(0)).await.unwrap();
-    let order = Uuid::now_v7();
+    let order = create_processing(&store, 0).await.order_id;
     let lines = [line("a", 2), line("b", 3)];
     let first = reserved(store.reserve(order, &lines, at_ms(10)).await.unwrap());
     assert_eq!(
@@ -171,7 +177,7 @@ pub async fn reserve_twice_changes_nothing<S: Store>(store: S) {
 /// release returns the released one and takes nothing.
 pub async fn release_once_then_nothing<S: Store>(store: S) {
     store.set_stock("a", 4, at_ms(0)).await.unwrap();
-    let order = Uuid::now_v7();
+    let order = create_processing(&store, 0).await.order_id;
     let held = reserved(
         store
             .reserve(order, &[line("a", 3)], at_ms(10))
@@ -210,12 +216,16 @@ pub async fn release_once_then_nothing<S: Store>(store: S) {
 async fn race_for<S: Store>(store: &S, units: u32, orders: usize) {
     let s = format!("race-{units}-{orders}");
     store.set_stock(&s, units, at_ms(0)).await.unwrap();
-    let tasks: Vec<_> = (0..orders)
-        .map(|_| {
+    let mut ids = Vec::new();
+    for i in 0..orders {
+        ids.push(create_processing(store, i as i64).await.order_id);
+    }
+    let tasks: Vec<_> = ids
+        .into_iter()
+        .map(|order| {
             let store = store.clone();
             let s = s.clone();
             tokio::spawn(async move {
-                let order = Uuid::now_v7();
                 (
                     order,
                     store
@@ -239,6 +249,7 @@ async fn race_for<S: Store>(store: &S, units: u32, orders: usize) {
                 assert_eq!(skus, vec![s.clone()]);
                 assert_eq!(store.get_reservation(order).await.unwrap(), None);
             }
+            ReserveOutcome::Fenced => panic!("a PROCESSING order was fenced"),
         }
     }
     assert_eq!(winners, units as usize);
@@ -256,17 +267,36 @@ pub async fn twenty_reservations_over_five_units<S: Store>(store: S) {
     race_for(&store, 5, 20).await;
 }
 
-/// The most lines one reservation takes (99 SKUs: DynamoDB's transaction
-/// holds 100 actions, one is the reservation) reserve and release as one.
-pub async fn reserve_takes_ninety_nine_skus<S: Store>(store: S) {
-    let lines: Vec<ReservationLine> = (0..99).map(|i| line(&format!("sku-{i:02}"), 1)).collect();
+/// The most lines a create request may hold: `maxItems` of `items` in the
+/// create-order schema (the API refuses more).
+pub fn api_max_lines() -> usize {
+    let schema: serde_json::Value =
+        serde_json::from_str(orders_core::validation::CREATE_ORDER_SCHEMA).expect("schema JSON");
+    schema["properties"]["items"]["maxItems"]
+        .as_u64()
+        .expect("items has maxItems") as usize
+}
+
+/// The most lines the API accepts (98 SKUs: DynamoDB's transaction holds
+/// 100 actions, one is the reservation and one the order's fence check)
+/// reserve and release as one.
+pub async fn reserve_takes_ninety_eight_skus<S: Store>(store: S) {
+    let n = api_max_lines();
+    assert_eq!(
+        n, 98,
+        "create-order.schema.json accepts {n} lines: rename this case, and check that \
+         a reservation of {n} SKUs fits one DynamoDB transaction (100 actions: the \
+         reservation, the order's fence check, one per SKU)"
+    );
+    let lines: Vec<ReservationLine> = (0..n).map(|i| line(&format!("sku-{i:02}"), 1)).collect();
     for l in &lines {
         store.set_stock(&l.sku, 1, at_ms(0)).await.unwrap();
     }
-    let order = Uuid::now_v7();
-    reserved(store.reserve(order, &lines, at_ms(10)).await.unwrap());
+    let order = create_processing(&store, 0).await.order_id;
+    let held = reserved(store.reserve(order, &lines, at_ms(10)).await.unwrap());
+    assert_eq!(held.lines, lines);
     let all = store.list_stock(None, 200).await.unwrap();
-    assert_eq!(all.len(), 99);
+    assert_eq!(all.len(), n);
     assert!(all.iter().all(|l| (l.available, l.reserved) == (0, 1)));
     store.release(order, at_ms(20)).await.unwrap();
     let all = store.list_stock(None, 200).await.unwrap();

@@ -40,7 +40,16 @@ macro_rules! contract_suite {
                 release_once_then_nothing,
                 last_unit_goes_to_exactly_one_order,
                 twenty_reservations_over_five_units,
-                reserve_takes_ninety_nine_skus,
+                reserve_takes_ninety_eight_skus,
+                compensation_begins_only_while_processing,
+                a_compensating_order_never_completes,
+                completion_and_compensation_race_one_wins,
+                charge_intent_is_behind_the_fence,
+                two_executions_charging_one_order_record_one_intent,
+                charge_intent_and_compensation_race,
+                reservation_is_behind_the_fence,
+                reservation_and_compensation_race,
+                a_voided_key_counts_no_more,
             );
         }
     };
