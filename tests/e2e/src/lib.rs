@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod dlq;
+pub mod process;
 pub mod saga;
 
 use bytes::Bytes;

@@ -5,17 +5,14 @@
 use http::{Method, StatusCode};
 use orders_e2e_tests::client::{wait_for, Client};
 use orders_e2e_tests::dlq::host_with_a_dead_letter;
-use orders_e2e_tests::saga::{all_settled, assert_invariants, mixed_order, stock_up};
-use orders_e2e_tests::{local_host_binary, order_body, workspace_binary, Host};
+use orders_e2e_tests::process::{load_and_kill, spawn_host};
+use orders_e2e_tests::saga::{all_settled, assert_invariants, stock_up};
+use orders_e2e_tests::{order_body, workspace_binary, Host};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
 use orders_local_aws::queue::{Queue, QueueConfig};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn pipeline(visibility_secs: u64) -> PipelineConfig {
@@ -194,99 +191,15 @@ async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
     host.server.stop().await.unwrap();
 }
 
-/// `orders-local` as a separate process, to be killed.
-struct Child {
-    proc: std::process::Child,
-    client: Client,
-}
-
-/// A failing test must not leave a host running.
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.proc.kill();
-        let _ = self.proc.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spawn_host(dir: &Path, run: usize) -> Child {
-    let port = free_port();
-    let log = std::fs::File::create(dir.join(format!("host-{run}.log"))).unwrap();
-    let proc = std::process::Command::new(local_host_binary())
-        .args(["--port", &port.to_string()])
-        .arg("--db")
-        .arg(dir.join("orders.db"))
-        .args(["--api-key", "crash-test-key", "--visibility-timeout", "2"])
-        .args(["--retry-wait-scale", "0.05"])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let client = Client {
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        key: "crash-test-key".into(),
-    };
-    let child = Child { proc, client };
-    let c = child.client.clone();
-    wait_for("the host to listen", Duration::from_secs(20), || {
-        let c = c.clone();
-        async move { c.try_call(Method::GET, "/health", None).await.is_ok() }
-    })
-    .await;
-    child
-}
-
-/// Creates orders from 8 clients until told to stop; the ids that got 201.
-fn load(
-    client: Client,
-    stop: Arc<AtomicBool>,
-    accepted: Arc<Mutex<Vec<String>>>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..8)
-        .map(|w| {
-            let (c, stop, accepted) = (client.clone(), stop.clone(), accepted.clone());
-            tokio::spawn(async move {
-                let mut i = w;
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(id) = c.create_body(&mixed_order(i)).await {
-                        accepted.lock().unwrap().push(id);
-                    }
-                    i += 8;
-                }
-            })
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_twice_while_sagas_run_loses_nothing_and_moves_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     // Stock before the host's first start (so it seeds nothing else).
     let initial = stock_up(&SqliteStore::open(dir.path().join("orders.db")).unwrap()).await;
-    let accepted = Arc::new(Mutex::new(Vec::new()));
     // Two crashes while orders are created and their sagas run.
-    for run in 0..2 {
-        let mut child = spawn_host(dir.path(), run).await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let workers = load(child.client.clone(), stop.clone(), accepted.clone());
-        tokio::time::sleep(Duration::from_millis(800 + 300 * run as u64)).await;
-        child.proc.kill().unwrap(); // SIGKILL
-        child.proc.wait().unwrap();
-        stop.store(true, Ordering::Relaxed);
-        for w in workers {
-            w.await.unwrap();
-        }
-    }
-    let mut child = spawn_host(dir.path(), 2).await;
-    let accepted: HashSet<String> = accepted.lock().unwrap().iter().cloned().collect();
+    let accepted = load_and_kill(dir.path(), 2, &[]).await;
+    let mut child = spawn_host(dir.path(), 2, &[]).await;
+    let accepted: HashSet<String> = accepted.into_iter().collect();
     assert!(accepted.len() > 50, "only {} orders got in", accepted.len());
 
     let c = child.client.clone();
@@ -327,6 +240,5 @@ async fn kill_9_twice_while_sagas_run_loses_nothing_and_moves_nothing_twice() {
     for name in ["order-events", "order-notifications"] {
         assert_eq!(q["queues"][name]["deadLetters"], 0, "{q}");
     }
-    child.proc.kill().unwrap();
-    child.proc.wait().unwrap();
+    child.kill_9();
 }

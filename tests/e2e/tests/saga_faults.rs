@@ -15,6 +15,7 @@
 //! run, and the failure's message carries the execution histories.
 
 use orders_e2e_tests::client::{wait_for, Client};
+use orders_e2e_tests::process::{load_and_kill, spawn_host};
 use orders_e2e_tests::saga::{
     all_settled, assert_invariants_under, mixed_order, orders_needing_an_operator, rerun_sagas,
     stock_up, Conditions,
@@ -22,7 +23,7 @@ use orders_e2e_tests::saga::{
 use orders_e2e_tests::Host;
 use orders_local::pipeline::{Faults, PipelineConfig};
 use orders_sqlite::SqliteStore;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 /// Every task, both sides of its commit, errors Step Functions retries.
@@ -156,4 +157,84 @@ async fn money_and_stock_stay_right_under_faults_duplicates_and_redeliveries() {
             "no order took {path}: {total:?}"
         );
     }
+}
+
+/// The binary, as a user runs it with the fault flags, killed with SIGKILL
+/// twice under load: what the crashes and the faults leave is settled by
+/// the restarts and an operator's re-run, and every invariant holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_host_run_with_fault_flags_and_killed_twice_keeps_every_invariant() {
+    let seed = env_list("ORDERS_FAULT_SEEDS", &[7])[0].to_string();
+    let flags = [
+        "--saga-faults",
+        SAGA_FAULTS,
+        "--saga-duplicates",
+        "0.3",
+        "--redeliver",
+        "0.3",
+        "--fault-seed",
+        &seed,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("orders.db");
+    let initial = stock_up(&SqliteStore::open(&db).unwrap()).await;
+    let accepted: HashSet<String> = load_and_kill(dir.path(), 2, &flags)
+        .await
+        .into_iter()
+        .collect();
+    assert!(accepted.len() > 50, "only {} orders got in", accepted.len());
+
+    // The third start, faults still on, runs every saga to its end.
+    let mut child = spawn_host(dir.path(), 2, &flags).await;
+    let c = child.client.clone();
+    let start = std::time::Instant::now();
+    let stuck = loop {
+        if let Some(stuck) = orders_needing_an_operator(&c).await {
+            break stuck;
+        }
+        if start.elapsed() > Duration::from_secs(180) {
+            panic!(
+                "seed {seed}: timed out waiting for every saga to end; logs in {}",
+                dir.keep().display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    child.kill_9();
+    rerun_sagas(&db, &stuck).await;
+
+    // The operator's re-runs, on a host without faults.
+    let mut child = spawn_host(dir.path(), 3, &[]).await;
+    let c = child.client.clone();
+    let c2 = c.clone();
+    wait_for(
+        &format!("seed {seed}: every order to settle and be notified"),
+        Duration::from_secs(120),
+        || {
+            let c = c2.clone();
+            async move { all_settled(&c).await }
+        },
+    )
+    .await;
+    let statuses = c.statuses().await;
+    for id in &accepted {
+        assert!(
+            statuses.contains_key(id),
+            "order {id} got a 201 and was lost"
+        );
+    }
+    let outcomes = assert_invariants_under(&c, &initial, Conditions { faults: true }).await;
+    println!(
+        "seed {seed}: {} orders ({} acknowledged) through two kills under faults: \
+         {outcomes:?}, {} needed an operator's re-run",
+        statuses.len(),
+        accepted.len(),
+        stuck.len()
+    );
+    let q = c.queues().await;
+    assert_eq!(q["outbox"], 0, "{q}");
+    for name in ["order-events", "order-notifications"] {
+        assert_eq!(q["queues"][name]["deadLetters"], 0, "{q}");
+    }
+    child.kill_9();
 }
