@@ -1,7 +1,8 @@
 //! The local-only resources: `GET /local/notifications[?orderId=&limit=]`
 //! (what the customer was sent), `GET /local/queues` (queue depths and dead
 //! letters), the saga's `GET /local/executions[?status=&limit=]` and
-//! `GET /local/executions/{orderId}` (with the state history),
+//! `GET /local/executions/{name}` (an order id, or `<orderId>~<suffix>` for
+//! a duplicate or a re-run; with the state history),
 //! `GET /local/payments[?orderId=&limit=]`, `GET /local/stock`,
 //! `GET /local/reservations[?orderId=&limit=]`, the status page's
 //! `GET /local/summary` (orders per status, outbox, queues) and
@@ -127,14 +128,38 @@ async fn local_executions(state: &AppState, query: Option<&str>) -> Result<Value
     Ok(json!({ "count": executions.len(), "executions": executions }))
 }
 
-async fn local_execution(state: &AppState, raw_id: &str) -> Result<Value, OrdersError> {
-    let id = orders_core::model::parse_order_id(raw_id)?;
+/// An execution's name: the order's id, or the order's id, `~` and a
+/// suffix (`dup` for an injected duplicate, `operator` for a re-run).
+fn parse_execution_name(raw: &str) -> Result<String, OrdersError> {
+    let (id, suffix) = match raw.split_once('~') {
+        Some((id, suffix)) => (id, Some(suffix)),
+        None => (raw, None),
+    };
+    let id = orders_core::model::parse_order_id(id)?;
+    match suffix {
+        None => Ok(id.to_string()),
+        Some(s)
+            if !s.is_empty()
+                && s.len() <= 40
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            Ok(format!("{id}~{s}"))
+        }
+        Some(_) => Err(OrdersError::invalid(
+            "executionName",
+            "must be an order id, optionally followed by ~ and up to 40 letters, digits or dashes",
+        )),
+    }
+}
+
+async fn local_execution(state: &AppState, raw_name: &str) -> Result<Value, OrdersError> {
+    let name = parse_execution_name(raw_name)?;
     let detail = state
         .executor
-        .get(&id.to_string())
+        .get(&name)
         .await
         .map_err(executor_error)?
-        .ok_or_else(|| OrdersError::NotFound(id.to_string()))?;
+        .ok_or_else(|| OrdersError::NotFound(name.clone()))?;
     Ok(json!(detail))
 }
 
@@ -212,4 +237,31 @@ async fn local_order(state: &AppState, raw_id: &str) -> Result<Value, OrdersErro
         "reservations": reservations,
         "notifications": notifications,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_execution_name;
+
+    #[test]
+    fn execution_names_are_an_order_id_and_an_optional_suffix() {
+        let id = "019a1b2c-3d4e-7f00-8123-456789abcdef";
+        assert_eq!(parse_execution_name(id).unwrap(), id);
+        for suffix in ["dup", "operator", "rerun-1"] {
+            let name = format!("{id}~{suffix}");
+            assert_eq!(parse_execution_name(&name).unwrap(), name);
+        }
+        let long = format!("{id}~{}", "a".repeat(41));
+        for bad in [
+            "nope",
+            "nope~dup",
+            &format!("{id}~"),
+            &format!("{id}~a/b"),
+            &format!("{id}~a~b"),
+            &long,
+        ] {
+            let e = parse_execution_name(bad).unwrap_err();
+            assert_eq!(e.code(), "VALIDATION_FAILED", "{bad}");
+        }
+    }
 }

@@ -17,8 +17,8 @@
 use orders_e2e_tests::client::{wait_for, Client};
 use orders_e2e_tests::process::{load_and_kill, spawn_host};
 use orders_e2e_tests::saga::{
-    all_settled, assert_invariants_under, mixed_order, orders_needing_an_operator, rerun_sagas,
-    stock_up, Conditions,
+    all_settled, assert_invariants_under, executions, mixed_order, orders_needing_an_operator,
+    rerun_sagas, stock_up, Conditions,
 };
 use orders_e2e_tests::Host;
 use orders_local::pipeline::{Faults, PipelineConfig};
@@ -116,6 +116,19 @@ async fn run(seed: u64, orders: usize) -> (BTreeMap<String, usize>, usize) {
     )
     .await;
     let outcomes = assert_invariants_under(&c, &initial, Conditions { faults: true }).await;
+    // A duplicate execution is inspected by its name, like the first.
+    let dup = executions(&c)
+        .await
+        .into_iter()
+        .find_map(|e| {
+            e["name"]
+                .as_str()
+                .filter(|n| n.ends_with("~dup"))
+                .map(String::from)
+        })
+        .expect("a duplicate execution");
+    let detail = c.local(&format!("/local/executions/{dup}")).await;
+    assert_eq!(detail["name"], dup.as_str(), "{detail}");
     let q = c.queues().await;
     assert_eq!(q["outbox"], 0, "seed {seed}: {q}");
     for name in ["order-events", "order-notifications"] {
