@@ -265,7 +265,8 @@ function pinned(scope: string, what: 'account' | 'region', env: Env, context: Co
  * The account and region of a stage. A pinned account (`-c prod:account=...`
  * or `ORDERS_PROD_ACCOUNT`) makes the stack's env that account, so the CDK
  * CLI refuses to deploy it with credentials of any other account; the pinned
- * region likewise. Unpinned, the account falls back to CDK_DEFAULT_ACCOUNT
+ * region likewise, and a pinned account needs a region (its own pin or
+ * CDK_DEFAULT_REGION; never the offline fallback). Unpinned, the account falls back to CDK_DEFAULT_ACCOUNT
  * (the CLI's profile) or stays unset (environment-agnostic, offline synth),
  * unless ORDERS_REQUIRE_PINNED_ACCOUNTS is set, which makes it an error.
  */
@@ -277,7 +278,15 @@ export function stageTarget(scope: string, env: Env = process.env, context: Cont
     );
   }
   const account = pinnedAccount ?? (env.CDK_DEFAULT_ACCOUNT || undefined);
-  const region = pinned(scope, 'region', env, context) ?? (env.CDK_DEFAULT_REGION || FALLBACK_REGION);
+  const pinnedRegion = pinned(scope, 'region', env, context) ?? (env.CDK_DEFAULT_REGION || undefined);
+  // An account pinned for a deploy with no region anywhere would otherwise
+  // land in the offline fallback region, silently.
+  if (pinnedAccount !== undefined && pinnedRegion === undefined) {
+    throw new Error(
+      `${scope} is pinned to account ${pinnedAccount} but has no region: set ${pinVariable(scope, 'region')} (or -c ${scope}:region=..., or CDK_DEFAULT_REGION)`,
+    );
+  }
+  const region = pinnedRegion ?? FALLBACK_REGION;
   return account ? { account, region } : { region };
 }
 

@@ -1,4 +1,4 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, Fn, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -17,6 +17,16 @@ export const SAGA_SUBSTITUTIONS = {
   inventory: 'InventoryFunctionArn',
   settleOrder: 'SettleOrderFunctionArn',
 } as const;
+
+/** The saga log group's name up to the stack's UUID: `/aws/vendedlogs/states/<stack name>-OrderSaga-`. */
+export function sagaLogGroupPrefix(stackName: string): string {
+  return `/aws/vendedlogs/states/${stackName}-OrderSaga-`;
+}
+
+/** The UUID at the end of `AWS::StackId` (`arn:…:stack/<name>/<uuid>`), new with every stack creation. */
+function stackUuid(): string {
+  return Fn.select(2, Fn.split('/', Aws.STACK_ID));
+}
 
 export interface OrderSagaProps {
   readonly config: StageConfig;
@@ -45,9 +55,11 @@ export class OrderSaga extends Construct {
     const { workflow } = config;
 
     // `/aws/vendedlogs/` names keep Step Functions' log delivery out of the
-    // account's size-limited CloudWatch Logs resource policy.
+    // account's size-limited CloudWatch Logs resource policy. The name ends
+    // in the stack's id (a UUID per stack creation): a log group retained by
+    // a deleted staging or prod stack must not block creating it again.
     this.logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-OrderSaga`,
+      logGroupName: `${sagaLogGroupPrefix(Stack.of(this).stackName)}${stackUuid()}`,
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

@@ -34,16 +34,28 @@ describe('stage pinned to its account and region', () => {
 
   test('context and environment disagreeing, or a malformed value, is an error', () => {
     expect(() => stageTarget('prod', { ORDERS_PROD_ACCOUNT: '111111111111' }, ctx({ 'prod:account': '222222222222' }))).toThrow(/disagree/);
-    expect(stageTarget('prod', { ORDERS_PROD_ACCOUNT: '111111111111' }, ctx({ 'prod:account': '111111111111' })).account).toBe('111111111111');
+    expect(stageTarget('prod', { ORDERS_PROD_ACCOUNT: '111111111111' }, ctx({ 'prod:account': '111111111111', 'prod:region': 'eu-west-1' })).account).toBe('111111111111');
     expect(() => stageTarget('prod', { ORDERS_PROD_ACCOUNT: '1234' })).toThrow(/account id/);
     expect(() => stageTarget('prod', {}, ctx({ 'prod:region': 'Europe' }))).toThrow(/region/);
     // A number from cdk.json context is accepted as its digits.
-    expect(stageTarget('dev', {}, ctx({ 'dev:account': 111122223333 })).account).toBe('111122223333');
+    expect(stageTarget('dev', { CDK_DEFAULT_REGION: 'eu-west-1' }, ctx({ 'dev:account': 111122223333 })).account).toBe('111122223333');
   });
 
   test(`${REQUIRE_PINNED_ACCOUNTS_ENV} (the pipeline's synth) refuses an unpinned stage, even with a CLI profile`, () => {
     const required = { [REQUIRE_PINNED_ACCOUNTS_ENV]: 'true', CDK_DEFAULT_ACCOUNT: '123456789012' };
     expect(() => stageTarget('prod', required)).toThrow(/prod has no pinned account: set ORDERS_PROD_ACCOUNT/);
-    expect(stageTarget('prod', { ...required, ORDERS_PROD_ACCOUNT: '999988887777' }).account).toBe('999988887777');
+    expect(stageTarget('prod', { ...required, ORDERS_PROD_ACCOUNT: '999988887777', ORDERS_PROD_REGION: 'eu-west-1' }).account).toBe('999988887777');
+  });
+
+  test('a pinned account without any region is refused, not sent to the fallback region', () => {
+    expect(() => stageTarget('prod', { ORDERS_PROD_ACCOUNT: '999988887777' })).toThrow(
+      /prod is pinned to account 999988887777 but has no region: set ORDERS_PROD_REGION/,
+    );
+    expect(() => buildTestApp({ stage: 'prod', 'prod:account': '999988887777' }, false)).toThrow(/no region/);
+    // Its own region pin, or the CLI's region, will do.
+    expect(stageTarget('prod', { ORDERS_PROD_ACCOUNT: '999988887777', CDK_DEFAULT_REGION: 'eu-west-1' }).region).toBe('eu-west-1');
+    expect(stageTarget('prod', { ORDERS_PROD_ACCOUNT: '999988887777', ORDERS_PROD_REGION: 'us-west-2' }).region).toBe('us-west-2');
+    // The profile's account alone (no pin) is an ordinary CLI synth: still the fallback region.
+    expect(stageTarget('prod', { CDK_DEFAULT_ACCOUNT: '123456789012' }).region).toBe(FALLBACK_REGION);
   });
 });

@@ -97,7 +97,13 @@ describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
       Level: config.workflow.logLevel,
       IncludeExecutionData: config.workflow.includeExecutionData,
     });
-    expect(all(stage)[logGroupId]?.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/Orders-${stage}-Service-OrderSaga`);
+    // Unique per stack creation: a retained log group of a deleted stack does not block a new one.
+    expect(all(stage)[logGroupId]?.Properties?.LogGroupName).toEqual({
+      'Fn::Join': [
+        '',
+        [`/aws/vendedlogs/states/Orders-${stage}-Service-OrderSaga-`, { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+      ],
+    });
   });
 
   test('the definition is the ASL file as it is, its substitutions the three live aliases', () => {

@@ -93,6 +93,21 @@ describe('workflows', () => {
     expect(steps[deploy].run).toMatch(/cdk deploy --app cdk\.out "Orders-\$STAGE\/\*"/);
   });
 
+  test('a stage job assumes exactly its environment\'s role: a deploy without AWS_DEPLOY_ROLE_ARN fails, never falls back to the diff role', () => {
+    const steps = jobs('deploy-stage.yml').stage!.steps!;
+    const creds = steps.findIndex((s) => String(s.uses).startsWith('aws-actions/configure-aws-credentials@'));
+    const pick = steps.findIndex((s) => s.id === 'role');
+    expect(pick).toBeGreaterThanOrEqual(0);
+    expect(pick).toBeLessThan(creds);
+    expect(steps[creds].with['role-to-assume']).toBe('${{ steps.role.outputs.arn }}');
+    // No `a && b || c` expression that could pick the other variable.
+    expect(text('deploy-stage.yml')).not.toMatch(/AWS_DEPLOY_ROLE_ARN\s*\|\|/);
+    expect(steps[pick].env).toMatchObject({ DEPLOY_ROLE: '${{ vars.AWS_DEPLOY_ROLE_ARN }}', DIFF_ROLE: '${{ vars.AWS_DIFF_ROLE_ARN }}' });
+    const script = String(steps[pick].run);
+    expect(script).toMatch(/if \[\[ \$DEPLOY == true \]\]; then role=\$DEPLOY_ROLE var=AWS_DEPLOY_ROLE_ARN; else role=\$DIFF_ROLE var=AWS_DIFF_ROLE_ARN; fi/);
+    expect(script).toMatch(/if \[\[ -z \$role \]\]; then[\s\S]*exit 1/);
+  });
+
   test('pull requests: the offline diff as before, and the deployed-dev diff when AWS_DIFF_ROLE_ARN is set', () => {
     const ci = jobs('ci.yml');
     expect(ci['cdk-diff']!.if).toBe("github.event_name == 'pull_request'");
