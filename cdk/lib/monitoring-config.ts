@@ -32,6 +32,13 @@ export interface MonitoringConfig {
   };
   /** `ExecutionFailed` of each EventBridge Pipe per period. */
   readonly maxPipeFailedExecutions: number;
+  /**
+   * Messages of the notifications topic a body filter policy dropped per
+   * period (each of `NumberOfNotificationsFilteredOut-MessageBody` and
+   * `-InvalidMessageBody`): the status pipe publishes only what the notifier
+   * subscribes to, so anything filtered out is a payload mismatch.
+   */
+  readonly maxNotificationsFilteredOut: number;
   readonly table: {
     /** Read plus write throttle events per period. */
     readonly maxThrottledEvents: number;
@@ -57,11 +64,12 @@ export interface MonitoringConfig {
   };
 }
 
-/** What every stage alarms on alike: any pipe failure, DynamoDB system error or failed, timed-out or throttled saga. */
+/** What every stage alarms on alike: any pipe failure, notification dropped by a filter, DynamoDB system error or failed, timed-out or throttled saga. */
 const COMMON = {
   period: Duration.minutes(5),
   evaluationPeriods: 1,
   maxPipeFailedExecutions: 0,
+  maxNotificationsFilteredOut: 0,
   workflow: { maxFailedExecutions: 0, maxTimedOutExecutions: 0, maxThrottledExecutions: 0 },
 } as const;
 

@@ -15,6 +15,14 @@ export const ALARM_DISAMBIGUATOR = 'Critical';
 /** CloudWatch namespace of EventBridge Pipes' metrics (dimension `PipeName`). */
 export const PIPES_NAMESPACE = 'AWS/EventBridge/Pipes';
 /**
+ * SNS metrics (dimension `TopicName`) of messages a subscription's body
+ * filter policy (`FilterPolicyScope: MessageBody`) rejected: the body did not
+ * match the policy, or was not JSON. Every message the status pipe publishes
+ * should reach the notifier, so a count above zero means notifications are
+ * being dropped.
+ */
+export const SNS_BODY_FILTER_METRICS = ['NumberOfNotificationsFilteredOut-MessageBody', 'NumberOfNotificationsFilteredOut-InvalidMessageBody'] as const;
+/**
  * The table operations whose `SystemErrors` alarm: what the functions, the
  * admin CLI (Scan) and the pipes (GetRecords on the stream) call.
  */
@@ -41,6 +49,8 @@ export interface OrdersMonitoringProps {
   /** The dead-letter queues that are not the processing queue's. */
   readonly deadLetterQueues: readonly NamedQueue[];
   readonly pipes: readonly NamedPipe[];
+  /** The topic the status pipe publishes to; its subscriptions filter on the message body. */
+  readonly notificationsTopic: ITopic;
   readonly table: ITable;
   readonly stateMachine: IStateMachine;
   /** Shown on the dashboard (CodeDeploy's alias alarms, cdk/lib/alias-deployments.ts). */
@@ -157,6 +167,24 @@ export class OrdersMonitoring extends Construct {
         ],
       });
     }
+
+    const snsMetric = (metricName: string) =>
+      new Metric({ namespace: 'AWS/SNS', metricName, dimensionsMap: { TopicName: props.notificationsTopic.topicName }, statistic: 'Sum', period: m.period });
+    f.monitorCustom({
+      alarmFriendlyName: 'notifications-topic',
+      humanReadableName: 'Notifications topic: messages the body filter dropped',
+      metricGroups: [
+        {
+          title: 'Filtered out by the body filter policy',
+          metrics: SNS_BODY_FILTER_METRICS.map((name) => ({
+            metric: snsMetric(name),
+            alarmFriendlyName: name.replace('NumberOfNotifications', ''),
+            addAlarm: above(m.maxNotificationsFilteredOut),
+          })),
+        },
+        { title: 'Delivery', metrics: [snsMetric('NumberOfMessagesPublished'), snsMetric('NumberOfNotificationsDelivered'), snsMetric('NumberOfNotificationsFailed')] },
+      ],
+    });
 
     f.monitorDynamoTable({
       table: props.table,

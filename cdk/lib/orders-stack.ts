@@ -299,6 +299,7 @@ export class OrdersStack extends Stack {
         { name: 'order-created-pipe', pipe: this.orderCreatedPipe.pipe },
         { name: 'status-pipe', pipe: this.orderStatusChangedPipe.pipe },
       ],
+      notificationsTopic: this.notifications.topic,
       table: this.table.table,
       stateMachine: this.saga.stateMachine,
       rollbackAlarms: this.deployments.rollbackAlarms,

@@ -1,7 +1,8 @@
 import { type CfnResource, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
-import { PIPES_NAMESPACE, TABLE_OPERATIONS } from '../lib/orders-monitoring';
+import { stageAlarmNamePattern } from '../lib/ops-topic';
+import { PIPES_NAMESPACE, SNS_BODY_FILTER_METRICS, TABLE_OPERATIONS } from '../lib/orders-monitoring';
 import { alarmMetrics, alarmsOf, type AlarmMetric, buildTestApp, onlyOne, resources } from './helpers';
 
 const testApp = buildTestApp({}, false);
@@ -42,6 +43,46 @@ describe.each(STAGE_NAMES)('%s: ops topic', (stage) => {
       expect(emails).toEqual([]);
     } else {
       expect(emails.map((x) => x.Properties)).toEqual([{ TopicArn: { Ref: opsTopicId(stage) }, Protocol: 'email', Endpoint: m.opsEmail }]);
+    }
+  });
+
+  test('the topic policy lets CloudWatch publish for this stage\'s alarms of this account only, and keeps the TLS-only deny', () => {
+    const policy = onlyOne(
+      Object.values(resources(t(stage), 'AWS::SNS::TopicPolicy')).filter((p) => p.Properties?.Topics.some((x: any) => x.Ref === opsTopicId(stage))),
+      'ops topic policy',
+    );
+    const statements = policy.Properties?.PolicyDocument.Statement as any[];
+    expect(statements).toHaveLength(2);
+    expect(statements).toContainEqual({
+      Sid: 'AllowThisStagesAlarmsToPublish',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: opsTopicId(stage) },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:alarm:Orders-${stage}-*`]],
+          },
+        },
+      },
+    });
+    // Nothing else is allowed: the other statement is the TLS-only deny.
+    expect(statements.filter((x) => x.Effect === 'Allow')).toHaveLength(1);
+    expect(statements.find((x) => x.Effect === 'Deny')).toMatchObject({ Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+  });
+
+  test('the ArnLike pattern covers every alarm of the stage (monitoring and rollback) and no other stage\'s', () => {
+    const glob = new RegExp(`^${stageAlarmNamePattern(stage).replace(/[.+?^${}()|[\]\\-]/g, '\\$&').replace('*', '.*')}$`);
+    const names = alarmsOf(t(stage)).map((a) => a.AlarmName as unknown);
+    expect(names.length).toBeGreaterThan(50);
+    for (const name of names) {
+      expect(typeof name).toBe('string');
+      expect(name).toMatch(glob);
+    }
+    for (const other of STAGE_NAMES.filter((x) => x !== stage)) {
+      for (const name of alarmsOf(t(other)).map((a) => a.AlarmName as string)) expect(name).not.toMatch(glob);
     }
   });
 
@@ -130,6 +171,19 @@ describe.each(STAGE_NAMES)('%s: alarms and their thresholds (config.monitoring)'
       expect(a).toMatchObject({ Threshold: m.maxPipeFailedExecutions, ComparisonOperator: 'GreaterThanThreshold' });
       expect(alarmMetrics(a)[0]!.Stat).toBe('Sum');
     }
+  });
+
+  test('notifications topic: any message its body filter drops (no match, or not JSON) alarms', () => {
+    const topicId = logicalId(stage, stack(stage).notifications.topic.node.defaultChild as CfnResource);
+    // The notifier's subscription filters on the body, so the -MessageBody metrics are the ones SNS emits for it.
+    const subscriptions = Object.values(resources(t(stage), 'AWS::SNS::Subscription')).filter((x) => x.Properties?.TopicArn?.Ref === topicId);
+    expect(subscriptions.map((x) => x.Properties?.FilterPolicyScope)).toEqual(['MessageBody']);
+    for (const metric of SNS_BODY_FILTER_METRICS) {
+      const a = alarmOn(stage, 'AWS/SNS', metric, { TopicName: { 'Fn::GetAtt': [topicId, 'TopicName'] } });
+      expect(a).toMatchObject({ Threshold: m.maxNotificationsFilteredOut, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      expect(alarmMetrics(a)[0]!.Stat).toBe('Sum');
+    }
+    expect(m.maxNotificationsFilteredOut).toBe(0);
   });
 
   test('DynamoDB: read and write throttle events, system errors of every operation the stage uses', () => {
