@@ -104,34 +104,19 @@ export class OrdersStack extends Stack {
       environment,
     });
 
-    // Least privilege, spelled out (no grant* helpers).
+    // Least privilege, spelled out (no grant* helpers), every item grant on
+    // the key prefixes the function owns (contracts/table-keys.json).
     // create-order writes the order and, with Idempotency-Key, the record in one
     // TransactWriteItems; DynamoDB authorises each transactional Put as PutItem.
     this.createOrder.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'PutOrdersAndIdempotencyRecords',
-        actions: ['dynamodb:PutItem'],
-        resources: [this.table.tableArn],
-      }),
+      this.table.itemStatement('PutOrdersAndIdempotencyRecords', ['dynamodb:PutItem'], [KEY_PREFIXES.order, KEY_PREFIXES.idempotency]),
     );
     // On a cancelled transaction it reads the idempotency record, and only that.
     this.createOrder.addToRolePolicy(
       this.table.itemStatement('ReadIdempotencyRecords', ['dynamodb:GetItem'], [KEY_PREFIXES.idempotency]),
     );
-    this.getOrder.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'GetOrders',
-        actions: ['dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-      }),
-    );
-    this.listOrders.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'QueryOrderIndexes',
-        actions: ['dynamodb:Query'],
-        resources: [this.table.indexArn(BY_STATUS_INDEX), this.table.indexArn(BY_CREATED_AT_INDEX)],
-      }),
-    );
+    this.getOrder.addToRolePolicy(this.table.itemStatement('GetOrders', ['dynamodb:GetItem'], [KEY_PREFIXES.order]));
+    this.listOrders.addToRolePolicy(this.table.indexQueryStatement('QueryOrderIndexes', [BY_STATUS_INDEX, BY_CREATED_AT_INDEX]));
 
     // Asynchronous side: the table's stream feeds two pipes (a DynamoDB stream
     // serves at most two readers per shard: these are the two). New orders go

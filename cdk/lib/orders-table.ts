@@ -8,31 +8,62 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StageConfig } from './config';
+import { CONTRACTS_DIR } from './paths';
 
+/** contracts/table-keys.json: the key formats Rust builds and IAM conditions on. */
+export const TABLE_KEYS_CONTRACT_PATH = join(CONTRACTS_DIR, 'table-keys.json');
+
+interface KeyFormat {
+  readonly prefix: string;
+  readonly sortKey: string;
+}
+interface IndexFormat {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly prefix: string;
+}
+interface TableKeysContract {
+  readonly table: { readonly partitionKey: string; readonly sortKey: string; readonly items: Readonly<Record<ItemType, KeyFormat>> };
+  readonly indexes: Readonly<Record<IndexName, IndexFormat>>;
+}
+
+/** The table's item types (contracts/table-keys.json `table.items`). */
+export type ItemType = 'order' | 'idempotency' | 'notification' | 'payment' | 'paymentAttempt' | 'stock' | 'reservation';
 /** Index names, as used by the Rust adapters (docs/data-model.md). */
 export const BY_STATUS_INDEX = 'byStatus';
 export const BY_CREATED_AT_INDEX = 'byCreatedAt';
+type IndexName = typeof BY_STATUS_INDEX | typeof BY_CREATED_AT_INDEX;
+
+export const TABLE_KEYS: TableKeysContract = JSON.parse(readFileSync(TABLE_KEYS_CONTRACT_PATH, 'utf8')) as TableKeysContract;
+
+/** Partition key prefix of each item type (`ORDER#`, ...); IAM follows them. */
+export const KEY_PREFIXES: Readonly<Record<ItemType, string>> = Object.fromEntries(
+  Object.entries(TABLE_KEYS.table.items).map(([type, format]) => [type, format.prefix]),
+) as Record<ItemType, string>;
+
+/** Partition key prefix of each index (`STATUS#`, `ORDERS#`): what a Query on it names. */
+export const INDEX_PREFIXES: Readonly<Record<IndexName, string>> = {
+  [BY_STATUS_INDEX]: TABLE_KEYS.indexes[BY_STATUS_INDEX].prefix,
+  [BY_CREATED_AT_INDEX]: TABLE_KEYS.indexes[BY_CREATED_AT_INDEX].prefix,
+};
+
 /** TTL attribute of idempotency records (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
-/** Partition key prefixes of the table's item types (docs/data-model.md); IAM follows them. */
-export const KEY_PREFIXES = {
-  /** `ORDER#<orderId>`, `sk = ORDER` */
-  order: 'ORDER#',
-  /** `IDEMPOTENCY#<key>`, `sk = IDEMPOTENCY` */
-  idempotency: 'IDEMPOTENCY#',
-  /** `NOTIFICATION#<orderId>#<STATUS>`, `sk = NOTIFICATION` */
-  notification: 'NOTIFICATION#',
-  /** `PAYMENT#<orderId>`, `sk = PAYMENT` */
-  payment: 'PAYMENT#',
-  /** `PAYMENT_ATTEMPT#<key>`, `sk = ATTEMPT` */
-  paymentAttempt: 'PAYMENT_ATTEMPT#',
-  /** `STOCK#<sku>`, `sk = STOCK` */
-  stock: 'STOCK#',
-  /** `RESERVATION#<orderId>`, `sk = RESERVATION` */
-  reservation: 'RESERVATION#',
-} as const;
+/**
+ * The condition of every item-level grant: each partition key the request
+ * names (`dynamodb:LeadingKeys`) starts with one of the prefixes, and the
+ * request names one (`ForAllValues` alone is true for a request without the key).
+ */
+export function leadingKeysCondition(prefixes: readonly string[]): Record<string, Record<string, unknown>> {
+  return {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
+    Null: { 'dynamodb:LeadingKeys': 'false' },
+  };
+}
 
 export interface OrdersTableProps {
   readonly config: StageConfig;
@@ -53,8 +84,8 @@ export class OrdersTable extends Construct {
     const { config } = props;
 
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: TABLE_KEYS.table.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.table.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TTL_ATTRIBUTE,
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
@@ -66,14 +97,14 @@ export class OrdersTable extends Construct {
 
     this.table.addGlobalSecondaryIndex({
       indexName: BY_STATUS_INDEX,
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      partitionKey: { name: TABLE_KEYS.indexes[BY_STATUS_INDEX].partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.indexes[BY_STATUS_INDEX].sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: BY_CREATED_AT_INDEX,
-      partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
+      partitionKey: { name: TABLE_KEYS.indexes[BY_CREATED_AT_INDEX].partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.indexes[BY_CREATED_AT_INDEX].sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
   }
@@ -88,16 +119,25 @@ export class OrdersTable extends Construct {
 
   /**
    * Item actions on the table restricted to partition keys with the given
-   * prefixes (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`). A
-   * TransactWriteItems is authorised per contained action, so it is covered
-   * by the Put/Update/ConditionCheck statements of its items.
+   * prefixes. A TransactWriteItems is authorised per contained action and
+   * item, so it is covered by the Put/Update/ConditionCheck statements of
+   * its items.
    */
   public itemStatement(sid: string, actions: string[], prefixes: readonly string[]): PolicyStatement {
+    return new PolicyStatement({ sid, actions, resources: [this.table.tableArn], conditions: leadingKeysCondition(prefixes) });
+  }
+
+  /**
+   * Query on indexes, restricted to their partitions: on an index the
+   * request's leading key is the index's partition key value (`STATUS#…`,
+   * `ORDERS#…`), the only partition key a Query on it names.
+   */
+  public indexQueryStatement(sid: string, indexNames: readonly IndexName[]): PolicyStatement {
     return new PolicyStatement({
       sid,
-      actions,
-      resources: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) } },
+      actions: ['dynamodb:Query'],
+      resources: indexNames.map((n) => this.indexArn(n)),
+      conditions: leadingKeysCondition(indexNames.map((n) => INDEX_PREFIXES[n])),
     });
   }
 

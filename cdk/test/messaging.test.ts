@@ -49,7 +49,10 @@ const pipeStatements = (s: StageName, name: PipeName = 'OrderCreatedPipe'): any[
 };
 const actionSet = (statements: any[]): string[] => [...new Set(statements.flatMap((st) => asArray<string>(st.Action)))].sort();
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-const LEADING_KEYS = (prefix: string) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } });
+const LEADING_KEYS = (prefix: string) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+  Null: { 'dynamodb:LeadingKeys': 'false' },
+});
 
 describe.each(STAGE_NAMES)('%s: order events key', (stage) => {
   test('one customer-managed key, rotation on, removal policy from the stage config', () => {

@@ -41,6 +41,10 @@ const indexArn = (name: string) => ({ 'Fn::Join': ['', [tableArn(), `/index/${na
 const logGroupArnOf = (fnId: string) => ({
   'Fn::GetAtt': [resources(dev())[fnId]?.Properties?.LoggingConfig.LogGroup.Ref, 'Arn'],
 });
+const LEADING_KEYS = (...prefixes: string[]) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
+  Null: { 'dynamodb:LeadingKeys': 'false' },
+});
 const XRAY = {
   Effect: 'Allow',
   Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
@@ -48,32 +52,38 @@ const XRAY = {
 };
 
 describe('least-privilege IAM per function', () => {
-  test('create-order: PutItem on the table, GetItem only on IDEMPOTENCY# keys', () => {
+  test('create-order: PutItem only on ORDER# and IDEMPOTENCY# keys, GetItem only on IDEMPOTENCY# keys', () => {
     const [id] = functionByDescription(dev(), 'POST /orders');
     expect(statementsOfFunction(dev(), id)).toEqual(
       expect.arrayContaining([
-        { Sid: 'PutOrdersAndIdempotencyRecords', Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn() },
+        {
+          Sid: 'PutOrdersAndIdempotencyRecords',
+          Effect: 'Allow',
+          Action: 'dynamodb:PutItem',
+          Resource: tableArn(),
+          Condition: LEADING_KEYS('ORDER#', 'IDEMPOTENCY#'),
+        },
         {
           Sid: 'ReadIdempotencyRecords',
           Effect: 'Allow',
           Action: 'dynamodb:GetItem',
           Resource: tableArn(),
-          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['IDEMPOTENCY#*'] } },
+          Condition: LEADING_KEYS('IDEMPOTENCY#'),
         },
       ]),
     );
     expect(statementsOfFunction(dev(), id)).toHaveLength(4);
   });
 
-  test('get-order: GetItem on the table only', () => {
+  test('get-order: GetItem only on ORDER# keys', () => {
     const [id] = functionByDescription(dev(), 'GET /orders/{orderId}');
     expect(statementsOfFunction(dev(), id)).toEqual(
-      expect.arrayContaining([{ Sid: 'GetOrders', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn() }]),
+      expect.arrayContaining([{ Sid: 'GetOrders', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn(), Condition: LEADING_KEYS('ORDER#') }]),
     );
     expect(statementsOfFunction(dev(), id)).toHaveLength(3);
   });
 
-  test('list-orders: Query on the two indexes only (never the table, never Scan)', () => {
+  test('list-orders: Query on the two indexes only, on their partitions (never the table, never Scan)', () => {
     const [id] = functionByDescription(dev(), 'GET /orders');
     expect(statementsOfFunction(dev(), id)).toEqual(
       expect.arrayContaining([
@@ -82,6 +92,7 @@ describe('least-privilege IAM per function', () => {
           Effect: 'Allow',
           Action: 'dynamodb:Query',
           Resource: expect.arrayContaining([indexArn('byStatus'), indexArn('byCreatedAt')]),
+          Condition: LEADING_KEYS('STATUS#', 'ORDERS#'),
         },
       ]),
     );

@@ -16,7 +16,10 @@ const ofType = (s: StageName, type: string): Resources => resources(t(s), type);
 
 const PROCESSOR = 'Moves new orders PENDING to PROCESSING and starts their saga (SQS)';
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-const LEADING_KEYS = (...prefixes: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) } });
+const LEADING_KEYS = (...prefixes: string[]) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
+  Null: { 'dynamodb:LeadingKeys': 'false' },
+});
 
 const stateMachineId = (s: StageName) => onlyOne(Object.keys(ofType(s, 'AWS::StepFunctions::StateMachine')), 'state machine');
 const stateMachine = (s: StageName) => all(s)[stateMachineId(s)]!;

@@ -28,6 +28,8 @@ mod errors;
 mod fence;
 mod inventory;
 mod item;
+#[cfg(test)]
+mod key_contract;
 pub mod ledger;
 mod list;
 mod orders;
