@@ -63,6 +63,21 @@ export class OrderEventsKey extends Construct {
     );
   }
 
+  /**
+   * `kms:GenerateDataKey` + `kms:Decrypt` on this key, usable only through
+   * one service of this region (`kms:ViaService`), not directly and not
+   * through another service: a producer of an encrypted queue cannot use
+   * the key to publish to the encrypted topics.
+   */
+  public dataKeyStatementViaService(sid: string, service: string): PolicyStatement {
+    return new PolicyStatement({
+      sid,
+      actions: [...KMS_DATA_KEY_ACTIONS],
+      resources: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Aws.REGION}.amazonaws.com` } },
+    });
+  }
+
   /** `kms:GenerateDataKey` + `kms:Decrypt` on this key, for a role's own policy. */
   public dataKeyStatement(sid: string): PolicyStatement {
     return new PolicyStatement({ sid, actions: [...KMS_DATA_KEY_ACTIONS], resources: [this.key.keyArn] });

@@ -1,5 +1,5 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
@@ -228,12 +228,17 @@ export class OrdersStack extends Stack {
       );
     }
     if (smsEnabled) {
+      // Publishing to a phone number has no resource ARN, so the Allow names
+      // "*" (see the IAM5 acknowledgement); the Deny keeps every SNS ARN
+      // (topics, including the encrypted order topics, and platform
+      // endpoints of any account) out of it: SMS to phone numbers only.
+      this.notifyCustomer.addToRolePolicy(new PolicyStatement({ sid: 'SendSms', actions: ['sns:Publish'], resources: ['*'] }));
       this.notifyCustomer.addToRolePolicy(
         new PolicyStatement({
-          sid: 'SendSms',
+          sid: 'SmsOnlyNoTopicsOrEndpoints',
+          effect: Effect.DENY,
           actions: ['sns:Publish'],
-          // SMS to a phone number has no resource ARN (see the IAM5 acknowledgement).
-          resources: ['*'],
+          resources: [`arn:${Aws.PARTITION}:sns:*:*:*`],
         }),
       );
     }
@@ -251,7 +256,9 @@ export class OrdersStack extends Stack {
         resources: [this.notifierDeadLetterQueue.queue.queueArn],
       }),
     );
-    this.notifyCustomer.addToRolePolicy(this.eventsKey.dataKeyStatement('EncryptDeadLetters'));
+    // The queue is encrypted with the events key; the function sends with its
+    // own role, through SQS only (it may send to no other queue).
+    this.notifyCustomer.addToRolePolicy(this.eventsKey.dataKeyStatementViaService('EncryptDeadLetters', 'sqs'));
 
     this.api = new OrdersApi(this, 'Api', {
       config,

@@ -445,6 +445,43 @@ describe.each(STAGE_NAMES)('%s: notify-customer', (stage) => {
     // Resource "*" only for X-Ray, and for SMS where it is enabled.
     const star = statements.filter((s) => asArray(s.Resource).includes('*')).flatMap((s) => asArray<string>(s.Action)).sort();
     expect(star).toEqual(stage === 'prod' ? ['sns:Publish', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'] : ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // SMS only: "*" is allowed (a phone number has no ARN) and every SNS ARN is denied.
+    const sns = statements.filter((s) => asArray<string>(s.Action).includes('sns:Publish'));
+    if (stage === 'prod') {
+      expect(sns).toEqual([
+        { Sid: 'SendSms', Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+        {
+          Sid: 'SmsOnlyNoTopicsOrEndpoints',
+          Effect: 'Deny',
+          Action: 'sns:Publish',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] },
+        },
+      ]);
+    } else {
+      expect(sns).toEqual([]);
+    }
+    // Evaluated as IAM would: an explicit Deny wins over the Allow of "*".
+    const rendered = (r: unknown) => (typeof r === 'string' ? r : (r as any)['Fn::Join'][1].map((x: any) => (typeof x === 'string' ? x : 'aws')).join(''));
+    const matches = (pattern: string, arn: string) => new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(arn);
+    const mayPublish = (arn: string) =>
+      !sns.some((x) => x.Effect === 'Deny' && matches(rendered(x.Resource), arn)) && sns.some((x) => x.Effect === 'Allow' && matches(rendered(x.Resource), arn));
+    const notificationsTopic = `arn:aws:sns:us-east-1:111122223333:Orders-${stage}-Service-NotificationsTopicAE679CBD-1A2B3C`;
+    expect(mayPublish(notificationsTopic)).toBe(false);
+    expect(mayPublish('arn:aws:sns:eu-west-1:999988887777:any-topic')).toBe(false);
+    expect(mayPublish('arn:aws:sns:us-east-1:111122223333:endpoint/GCM/app/0f')).toBe(false);
+    // A direct publish to a phone number names no SNS resource.
+    expect(mayPublish('*')).toBe(stage === 'prod');
+    // The events key only through SQS (its dead-letter queue), never directly or through SNS.
+    const kms = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('kms:')));
+    expect(kms).toEqual([
+      {
+        Sid: 'EncryptDeadLetters',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [keyId(stage), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+      },
+    ]);
     // The notifier never touches the topic: it only receives from SNS. It
     // sends to its dead-letter queue (failed invocations), and only there.
     expect(JSON.stringify(statements)).not.toContain(topicId(stage));
