@@ -37,7 +37,7 @@ export interface StageConfig {
     readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
     /** Per-API-key request quota. */
     readonly quota: { readonly limit: number; readonly period: Period };
-    /** Origins allowed by CORS (preflight and gateway responses). */
+    /** Origins allowed by CORS (preflight, gateway responses and the functions' answers): a stage setting. */
     readonly corsAllowOrigins: readonly string[];
   };
   readonly deploymentStyle: DeploymentStyle;
@@ -51,6 +51,8 @@ export interface StageConfig {
   // --- Operations (issue 9: alarms, dashboard, ops topic, canary rollback) ---
   /** Alarm thresholds, the ops topic's e-mail subscription and the rollback alarms (docs/operations.md). */
   readonly monitoring: MonitoringConfig;
+  /** Required stage settings left unset: only ever non-empty in an offline synth (see `stageSettings`). */
+  readonly unsetSettings: readonly SettingName[];
 }
 
 /**
@@ -82,7 +84,7 @@ export interface ProcessorConfig {
 }
 
 export interface NotificationsConfig {
-  /** Verified SES sender address; undefined disables e-mail in the stage. */
+  /** Verified SES sender address (a stage setting); undefined disables e-mail in the stage. */
   readonly emailSender?: string;
   /** Whether the notifier may send SMS (SNS Publish to phone numbers). */
   readonly smsEnabled: boolean;
@@ -100,13 +102,11 @@ interface StageSpecific {
   readonly pointInTimeRecovery: boolean;
   readonly removalPolicy: RemovalPolicy;
   readonly monthlyQuota: number;
-  readonly corsAllowOrigins: readonly string[];
   readonly deploymentStyle: DeploymentStyle;
   readonly processor: {
     readonly maxBatchingWindowSeconds: number;
     readonly maxConcurrency: number;
   };
-  readonly emailSender?: string;
   readonly smsEnabled: boolean;
   readonly workflow: WorkflowConfig;
 }
@@ -119,7 +119,6 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     pointInTimeRecovery: false,
     removalPolicy: RemovalPolicy.DESTROY,
     monthlyQuota: 100_000,
-    corsAllowOrigins: ['http://localhost:3000'],
     deploymentStyle: 'all-at-once',
     processor: { maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
     smsEnabled: false,
@@ -134,10 +133,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     pointInTimeRecovery: false,
     removalPolicy: RemovalPolicy.RETAIN,
     monthlyQuota: 1_000_000,
-    corsAllowOrigins: ['https://staging.orders.example.com'],
     deploymentStyle: 'linear',
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 5 },
-    emailSender: 'orders@staging.orders.example.com',
     smsEnabled: false,
     // As prod, so load tests see prod's workflow; stock to test with.
     workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: true },
@@ -152,10 +149,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     pointInTimeRecovery: true,
     removalPolicy: RemovalPolicy.RETAIN,
     monthlyQuota: 100_000_000,
-    corsAllowOrigins: ['https://orders.example.com'],
     deploymentStyle: 'canary',
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 20 },
-    emailSender: 'orders@orders.example.com',
     smsEnabled: true,
     // Real stock is set with `orders-admin stock`, never by a deploy.
     workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: false },
@@ -183,9 +178,11 @@ export function isStageName(value: string): value is StageName {
  */
 export function stageConfig(stageName: StageName, env: Env = process.env, context: ContextLookup = NO_CONTEXT): StageConfig {
   const s = STAGES[stageName];
+  const target = stageTarget(stageName, env, context);
+  const settings = stageSettings(stageName, target, env, context);
   return {
     stageName,
-    env: stageTarget(stageName, env, context),
+    env: target,
     lambda: { memoryMb: s.memoryMb, timeout: Duration.seconds(s.timeoutSeconds) },
     logRetention: s.logRetention,
     pointInTimeRecovery: s.pointInTimeRecovery,
@@ -193,7 +190,7 @@ export function stageConfig(stageName: StageName, env: Env = process.env, contex
     api: {
       throttle: THROTTLE,
       quota: { limit: s.monthlyQuota, period: Period.MONTH },
-      corsAllowOrigins: s.corsAllowOrigins,
+      corsAllowOrigins: settings.corsAllowOrigins,
     },
     deploymentStyle: s.deploymentStyle,
     processor: {
@@ -202,11 +199,115 @@ export function stageConfig(stageName: StageName, env: Env = process.env, contex
       maxConcurrency: s.processor.maxConcurrency,
       timeout: Duration.seconds(PROCESSOR_TIMEOUT_SECONDS),
     },
-    notifications: s.emailSender === undefined
+    notifications: settings.emailSender === undefined
       ? { smsEnabled: s.smsEnabled }
-      : { emailSender: s.emailSender, smsEnabled: s.smsEnabled },
+      : { emailSender: settings.emailSender, smsEnabled: s.smsEnabled },
     workflow: s.workflow,
-    monitoring: MONITORING[stageName],
+    monitoring: settings.opsEmail === undefined ? MONITORING[stageName] : { ...MONITORING[stageName], opsEmail: settings.opsEmail },
+    unsetSettings: settings.unset,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Stage settings: what only the operator knows (addresses, origins). Never in
+// code; from CDK context or the environment, checked at synth.
+// ---------------------------------------------------------------------------
+
+/** The settings of a stage that come from outside the code. */
+export type SettingName = 'emailSender' | 'opsEmail' | 'corsOrigins';
+export const SETTING_NAMES: readonly SettingName[] = ['emailSender', 'opsEmail', 'corsOrigins'];
+
+/** `ORDERS_PROD_EMAIL_SENDER`, `ORDERS_STAGING_CORS_ORIGINS`, ... */
+export function settingVariable(stageName: StageName, setting: SettingName): string {
+  return `ORDERS_${stageName.toUpperCase()}_${setting.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The settings a deploy of the stage cannot do without. */
+export const REQUIRED_SETTINGS: Readonly<Record<StageName, readonly SettingName[]>> = {
+  // dev: no e-mail (no SES identity to verify), alarms to nobody unless set, the local front end.
+  dev: [],
+  staging: SETTING_NAMES,
+  prod: SETTING_NAMES,
+};
+
+/** What an unset setting becomes where the stage does not require it. */
+const DEV_CORS_ORIGINS = ['http://localhost:3000'] as const;
+
+/**
+ * The origin a stage answers CORS for while its real origins are unset
+ * (offline synth only): `.invalid` can never be a browser's origin.
+ */
+export function unsetCorsOrigin(stageName: StageName): string {
+  return `https://orders-${stageName}.invalid`;
+}
+
+const EMAIL = /^[^@\s,]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+/** `https://host[:port]`; plain http only for localhost (a developer's front end). */
+const ORIGIN = /^(https:\/\/[A-Za-z0-9.-]+|http:\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/;
+
+interface StageSettings {
+  readonly emailSender?: string;
+  readonly opsEmail?: string;
+  readonly corsAllowOrigins: readonly string[];
+  /** Required settings left unset (offline synth of an environment-agnostic stage only). */
+  readonly unset: readonly SettingName[];
+}
+
+/**
+ * A stage's settings: `-c <stage>:<setting>=...` or `ORDERS_<STAGE>_<SETTING>`
+ * (`corsOrigins`: a comma-separated list). A stage that can be deployed (its
+ * account is known: pinned, or the CLI's credentials; or
+ * ORDERS_REQUIRE_PINNED_ACCOUNTS is set) must have every required setting,
+ * or the synth fails naming the missing ones. An environment-agnostic
+ * offline synth (tests, template diffs) goes on without them: no e-mail
+ * sender, no ops subscription, an `.invalid` CORS origin, and the stack
+ * carries a warning.
+ */
+export function stageSettings(stageName: StageName, target: DeploymentTarget, env: Env, context: ContextLookup): StageSettings {
+  const read = (setting: SettingName): string | undefined => {
+    const key = `${stageName}:${setting}`;
+    const variable = settingVariable(stageName, setting);
+    const raw = context(key);
+    const fromContext = raw === undefined || raw === null || raw === '' ? undefined : Array.isArray(raw) ? raw.map(String).join(',') : String(raw);
+    const fromEnv = env[variable] || undefined;
+    if (fromContext !== undefined && fromEnv !== undefined && fromContext !== fromEnv) {
+      throw new Error(`-c ${key}=${fromContext} and ${variable}=${fromEnv} disagree; set one of them`);
+    }
+    return fromContext ?? fromEnv;
+  };
+  const email = (setting: SettingName): string | undefined => {
+    const value = read(setting)?.trim();
+    if (value !== undefined && !EMAIL.test(value)) {
+      throw new Error(`${stageName}:${setting} (${settingVariable(stageName, setting)}) = "${value}" is not an e-mail address`);
+    }
+    return value;
+  };
+  const emailSender = email('emailSender');
+  const opsEmail = email('opsEmail');
+  const rawOrigins = read('corsOrigins');
+  const origins = rawOrigins?.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+  for (const o of origins ?? []) {
+    if (!ORIGIN.test(o)) {
+      throw new Error(
+        `${stageName}:corsOrigins (${settingVariable(stageName, 'corsOrigins')}): "${o}" is not an origin (https://host[:port], no path, no "*")`,
+      );
+    }
+  }
+  const given = { emailSender, opsEmail, corsOrigins: origins !== undefined && origins.length > 0 ? origins : undefined };
+  const unset = REQUIRED_SETTINGS[stageName].filter((n) => given[n] === undefined);
+  const deployable = target.account !== undefined || Boolean(env[REQUIRE_PINNED_ACCOUNTS_ENV]);
+  if (deployable && unset.length > 0) {
+    const how = unset.map((n) => `${settingVariable(stageName, n)} (or -c ${stageName}:${n}=...)`).join(', ');
+    throw new Error(
+      `Orders-${stageName} cannot be deployed without ${unset.join(', ')}: set ${how}. docs/deploy.md, "Stage settings".`,
+    );
+  }
+  const corsAllowOrigins = given.corsOrigins ?? (REQUIRED_SETTINGS[stageName].includes('corsOrigins') ? [unsetCorsOrigin(stageName)] : [...DEV_CORS_ORIGINS]);
+  return {
+    ...(emailSender === undefined ? {} : { emailSender }),
+    ...(opsEmail === undefined ? {} : { opsEmail }),
+    corsAllowOrigins,
+    unset,
   };
 }
 

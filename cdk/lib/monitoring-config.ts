@@ -8,7 +8,7 @@ import type { StageName } from './config';
  * counts of failures treat missing data as not breaching (no data: nothing failed).
  */
 export interface MonitoringConfig {
-  /** Subscribed (e-mail) to the stage's ops topic; undefined: the topic has no subscriber yet. */
+  /** Subscribed (e-mail) to the stage's ops topic: a stage setting (cdk/lib/config.ts); undefined: no subscriber yet. */
   readonly opsEmail?: string;
   /** The period of every alarm's metric. */
   readonly period: Duration;
@@ -75,7 +75,6 @@ const COMMON = {
 
 /** A stage's own thresholds, on top of COMMON. */
 function thresholds(s: {
-  opsEmail?: string;
   maxErrors: number;
   p99PercentOfTimeout: number;
   maxProcessingQueueAge: Duration;
@@ -84,7 +83,6 @@ function thresholds(s: {
   rollbackMaxErrors: number;
 }): MonitoringConfig {
   return {
-    ...(s.opsEmail === undefined ? {} : { opsEmail: s.opsEmail }),
     ...COMMON,
     functions: { maxErrors: s.maxErrors, maxThrottles: 0, maxP99DurationPercentOfTimeout: s.p99PercentOfTimeout },
     maxProcessingQueueAge: s.maxProcessingQueueAge,
@@ -106,7 +104,6 @@ export const MONITORING: Readonly<Record<StageName, MonitoringConfig>> = {
     rollbackMaxErrors: 5,
   }),
   staging: thresholds({
-    opsEmail: 'ops+staging@orders.example.com',
     maxErrors: 5,
     p99PercentOfTimeout: 80,
     maxProcessingQueueAge: Duration.minutes(10),
@@ -115,7 +112,6 @@ export const MONITORING: Readonly<Record<StageName, MonitoringConfig>> = {
     rollbackMaxErrors: 3,
   }),
   prod: thresholds({
-    opsEmail: 'ops@orders.example.com',
     maxErrors: 5,
     p99PercentOfTimeout: 80,
     maxProcessingQueueAge: Duration.minutes(5),

@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -335,6 +335,13 @@ export class OrdersStack extends Stack {
       value: this.notifications.topicArn,
       description: 'Notifications topic (OrderStatusChanged v1 from the status-change pipe; subscriptions filter on the body eventType)',
     });
+
+    if (config.unsetSettings.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'orders:unset-stage-settings',
+        `Offline synth without ${config.unsetSettings.join(', ')}: not deployable as is (docs/deploy.md, "Stage settings")`,
+      );
+    }
 
     acknowledgeNagFindings(this, config);
   }

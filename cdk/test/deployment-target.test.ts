@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { FALLBACK_REGION, REQUIRE_PINNED_ACCOUNTS_ENV, stageConfig, stageTarget } from '../lib/config';
-import { buildTestApp } from './helpers';
+import { buildTestApp, testStageConfig } from './helpers';
 
 const ctx = (m: Record<string, unknown>) => (k: string) => m[k];
 
@@ -28,7 +28,7 @@ describe('stage pinned to its account and region', () => {
 
   test('a pin wins over the CLI profile (CDK_DEFAULT_ACCOUNT); the profile is the fallback as before', () => {
     const profile = { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' };
-    expect(stageConfig('prod', { ...profile, ORDERS_PROD_ACCOUNT: '999988887777' }).env).toEqual({ account: '999988887777', region: 'eu-west-1' });
+    expect(testStageConfig('prod', { ...profile, ORDERS_PROD_ACCOUNT: '999988887777' }).env).toEqual({ account: '999988887777', region: 'eu-west-1' });
     expect(stageConfig('dev', profile).env).toEqual({ account: '123456789012', region: 'eu-west-1' });
   });
 

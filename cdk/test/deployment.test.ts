@@ -1,9 +1,9 @@
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
-import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { STAGE_NAMES, type StageName } from '../lib/config';
 import { RustLambda, type RustLambdaBuild, SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
-import { alarmMetrics, asArray, buildTestApp, onlyOne, resources, type Resources } from './helpers';
+import { alarmMetrics, asArray, buildTestApp, onlyOne, resources, type Resources, testStageConfig } from './helpers';
 
 const testApp = buildTestApp({}, false);
 const t = (s: StageName) => testApp.template(s);
@@ -40,7 +40,7 @@ const EXPECTED_CONFIG: Record<StageName, string> = {
 };
 
 describe.each(STAGE_NAMES)('%s: CodeDeploy on every live alias', (stage) => {
-  const m = stageConfig(stage, {}).monitoring;
+  const m = testStageConfig(stage).monitoring;
   const groups = () => resources(t(stage), 'AWS::CodeDeploy::DeploymentGroup');
 
   test('one application, one deployment group per function, the stage deployment style', () => {
@@ -236,7 +236,7 @@ describe('stable versions', () => {
   function single(build?: Partial<RustLambdaBuild>): { s3Key: string; version: string } {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [SOURCE_HASH_CONTEXT]: 'test-source-hash' } });
     const s = new Stack(app, 'S');
-    const fn = new RustLambda(s, 'Fn', { binaryName: 'get-order', config: stageConfig('dev', {}), build });
+    const fn = new RustLambda(s, 'Fn', { binaryName: 'get-order', config: testStageConfig('dev'), build });
     const tpl = Template.fromStack(s).toJSON().Resources as Resources;
     const version = onlyOne(Object.entries(tpl).filter(([, r]) => r.Type === 'AWS::Lambda::Version'), 'version')[0];
     return { s3Key: tpl[fnId(fn)]!.Properties?.Code.S3Key, version };
@@ -263,7 +263,7 @@ describe('stable versions', () => {
   test('the architecture of the function follows the build setting', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [SOURCE_HASH_CONTEXT]: 'x' } });
     const s = new Stack(app, 'S');
-    new RustLambda(s, 'Fn', { binaryName: 'get-order', config: stageConfig('dev', {}), build: { architecture: Architecture.X86_64 } });
+    new RustLambda(s, 'Fn', { binaryName: 'get-order', config: testStageConfig('dev'), build: { architecture: Architecture.X86_64 } });
     const fns = Object.values(Template.fromStack(s).toJSON().Resources as Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(fns.map((f) => asArray(f.Properties?.Architectures))).toEqual([['x86_64']]);
   });

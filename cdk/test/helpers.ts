@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageName } from '../lib/config';
+import { type StageConfig, stageConfig, type StageName } from '../lib/config';
 import { QUOTED_CONTEXT_VARIABLES } from '../lib/gateway-contract';
 import { buildOrdersApp } from '../lib/orders-app';
 import type { OrdersStage } from '../lib/orders-stage';
@@ -11,6 +11,25 @@ import { SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
 };
+
+/**
+ * The operator's stage settings (docs/deploy.md, "Stage settings") the tests
+ * synthesize with: staging and prod as a deploy would have them. Reserved
+ * example domains; a test of the offline fallback passes none.
+ */
+export const TEST_STAGE_SETTINGS: Readonly<Record<string, string>> = {
+  'staging:emailSender': 'orders@staging.orders.example.com',
+  'staging:opsEmail': 'ops+staging@orders.example.com',
+  'staging:corsOrigins': 'https://staging.orders.example.com',
+  'prod:emailSender': 'orders@orders.example.com',
+  'prod:opsEmail': 'ops@orders.example.com',
+  'prod:corsOrigins': 'https://orders.example.com',
+};
+
+/** A stage's config as the test app builds it (offline, with TEST_STAGE_SETTINGS). */
+export function testStageConfig(stage: StageName, env: Readonly<Record<string, string | undefined>> = {}): StageConfig {
+  return stageConfig(stage, env, (k) => TEST_STAGE_SETTINGS[k]);
+}
 
 export interface TestApp {
   readonly app: App;
@@ -33,6 +52,7 @@ export function buildTestApp(
       ...CDK_JSON.context,
       'aws:cdk:bundling-stacks': [],
       [SOURCE_HASH_CONTEXT]: 'test-source-hash',
+      ...TEST_STAGE_SETTINGS,
       ...extraContext,
     },
   });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { STAGE_NAMES, type StageName } from '../lib/config';
 import { ORDER_CREATED_TEMPLATE_PATH, ORDER_STATUS_CHANGED_TEMPLATE_PATH } from '../lib/order-events-pipe';
 import { emailDomain } from '../lib/orders-stack';
 import { CREATED_AT, matches, ORDER_ID, renderQuotingStrings, renderRaw, streamRecord } from './stream-records';
-import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources, testStageConfig } from './helpers';
 
 const testApp = buildTestApp();
 const t = (stage: StageName) => testApp.template(stage);
@@ -93,7 +93,7 @@ describe.each(STAGE_NAMES)('%s: order events key', (stage) => {
 });
 
 describe.each(STAGE_NAMES)('%s: queues', (stage) => {
-  const config = stageConfig(stage, {});
+  const config = testStageConfig(stage);
 
   test('processing queue: KMS key, visibility 6 x processor timeout, 7 days, long polling, DLQ after 3 receives', () => {
     const q = all(stage)[queueId(stage)]!;
@@ -319,7 +319,7 @@ describe.each(STAGE_NAMES)('%s: stream pipes', (stage) => {
 });
 
 describe.each(STAGE_NAMES)('%s: process-orders', (stage) => {
-  const config = stageConfig(stage, {});
+  const config = testStageConfig(stage);
 
   test('SQS event source on the live alias: batches of 10, batching window and max concurrency from config, partial failures', () => {
     const esm = onlyOne(Object.values(ofType(stage, 'AWS::Lambda::EventSourceMapping')), 'event source mapping');
@@ -381,7 +381,7 @@ describe.each(STAGE_NAMES)('%s: process-orders', (stage) => {
 });
 
 describe.each(STAGE_NAMES)('%s: notify-customer', (stage) => {
-  const config = stageConfig(stage, {});
+  const config = testStageConfig(stage);
   const sender = { dev: undefined, staging: 'orders@staging.orders.example.com', prod: 'orders@orders.example.com' }[stage];
 
   test('stage config: e-mail sender and SMS', () => {
@@ -504,7 +504,7 @@ describe.each(STAGE_NAMES)('%s: cancel-order', (stage) => {
       STAGE: stage,
       RUST_LOG: 'info',
       ORDERS_TABLE_NAME: { Ref: tableId(stage) },
-      ALLOWED_ORIGINS: stageConfig(stage, {}).api.corsAllowOrigins.join(','),
+      ALLOWED_ORIGINS: testStageConfig(stage).api.corsAllowOrigins.join(','),
       METRICS_NAMESPACE: 'Orders',
     });
   });

@@ -1,9 +1,9 @@
 import { type CfnResource, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { STAGE_NAMES, type StageName } from '../lib/config';
 import { stageAlarmNamePattern } from '../lib/ops-topic';
 import { PIPES_NAMESPACE, SNS_BODY_FILTER_METRICS, TABLE_OPERATIONS } from '../lib/orders-monitoring';
-import { alarmMetrics, alarmsOf, type AlarmMetric, buildTestApp, onlyOne, resources } from './helpers';
+import { alarmMetrics, alarmsOf, type AlarmMetric, buildTestApp, onlyOne, resources, testStageConfig } from './helpers';
 
 const testApp = buildTestApp({}, false);
 const t = (s: StageName) => testApp.template(s);
@@ -26,7 +26,7 @@ function alarmOn(s: StageName, namespace: string, metricName: string, dimensions
 }
 
 describe.each(STAGE_NAMES)('%s: ops topic', (stage) => {
-  const m = stageConfig(stage, {}).monitoring;
+  const m = testStageConfig(stage).monitoring;
 
   test('encrypted with the order events key, TLS-only, e-mail subscription exactly when the config has an address', () => {
     const topic = resources(t(stage))[opsTopicId(stage)]!;
@@ -109,7 +109,7 @@ describe.each(STAGE_NAMES)('%s: ops topic', (stage) => {
 });
 
 describe.each(STAGE_NAMES)('%s: alarms and their thresholds (config.monitoring)', (stage) => {
-  const config = stageConfig(stage, {});
+  const config = testStageConfig(stage);
   const m = config.monitoring;
   const lambdaFn = (s: StageName) => stack(s).rustFunctions;
 
@@ -225,8 +225,8 @@ describe.each(STAGE_NAMES)('%s: alarms and their thresholds (config.monitoring)'
 
 describe('thresholds differ by stage where the config says so', () => {
   test('prod is stricter than dev', () => {
-    const dev = stageConfig('dev', {}).monitoring;
-    const prod = stageConfig('prod', {}).monitoring;
+    const dev = testStageConfig('dev').monitoring;
+    const prod = testStageConfig('prod').monitoring;
     expect(prod.api.max5xxRate).toBeLessThan(dev.api.max5xxRate);
     expect(prod.maxProcessingQueueAge.toSeconds()).toBeLessThan(dev.maxProcessingQueueAge.toSeconds());
     const threshold = (s: StageName) => alarmOn(s, 'AWS/ApiGateway', '5XXError', { ApiName: `orders-${s}`, Stage: s }).Threshold;

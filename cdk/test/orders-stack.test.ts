@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { STAGE_NAMES, type StageName } from '../lib/config';
 import { SAGA_FUNCTION_DESCRIPTIONS } from '../lib/saga-functions';
 import {
   asArray,
@@ -10,8 +10,7 @@ import {
   onlyOne,
   parseJsonTemplate,
   resources,
-  statementsOfFunction,
-} from './helpers';
+  statementsOfFunction, testStageConfig } from './helpers';
 
 const CONTRACTS = join(__dirname, '..', '..', 'contracts', 'schemas');
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
@@ -458,7 +457,7 @@ describe('per-stage differences', () => {
     expect(table.DeletionPolicy).toBe(e.policy);
     expect(table.UpdateReplacePolicy).toBe(e.policy);
     expect(table.Properties?.DeletionProtectionEnabled).toBe(stage === 'prod');
-    const { seedStock } = stageConfig(stage, {}).workflow;
+    const { seedStock } = testStageConfig(stage).workflow;
     const logGroups = Object.values(resources(t, 'AWS::Logs::LogGroup'));
     // nine functions, API access logs, the two pipes, the saga, and the stock seed's provider where it seeds
     expect(logGroups).toHaveLength(13 + (seedStock ? 1 : 0));

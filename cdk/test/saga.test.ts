@@ -3,11 +3,11 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STAGE_NAMES, stageConfig, type StageName } from '../lib/config';
+import { STAGE_NAMES, type StageName } from '../lib/config';
 import { ORDER_SAGA_DEFINITION_PATH, SAGA_SUBSTITUTIONS } from '../lib/order-saga';
 import { SAGA_FUNCTION_DESCRIPTIONS } from '../lib/saga-functions';
 import { readStockSeed, SEED_UPDATED_AT } from '../lib/stock-seed';
-import { alarmMetrics, alarmsOf, asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources } from './helpers';
+import { alarmMetrics, alarmsOf, asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources, testStageConfig } from './helpers';
 
 const testApp = buildTestApp({}, false);
 const t = (s: StageName) => testApp.template(s);
@@ -77,7 +77,7 @@ function longestPathSeconds(definition: any, functionTimeout: number): number {
 }
 
 describe.each(STAGE_NAMES)('%s: order saga state machine', (stage) => {
-  const config = stageConfig(stage, {});
+  const config = testStageConfig(stage);
 
   test('workflow config: Standard with ALL logs and execution data in dev; Express, ERROR, no data in staging and prod', () => {
     expect(config.workflow).toEqual(
@@ -245,7 +245,7 @@ describe.each(STAGE_NAMES)('%s: saga functions touch only their own items', (sta
 });
 
 describe.each(STAGE_NAMES)('%s: stock seeding', (stage) => {
-  const { seedStock } = stageConfig(stage, {}).workflow;
+  const { seedStock } = testStageConfig(stage).workflow;
   const seeds = () => Object.values(ofType(stage, 'Custom::StockSeed'));
   /** The SDK call of a custom resource property, with the table reference resolved to `<table>`. */
   const call = (prop: any) =>

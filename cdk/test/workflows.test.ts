@@ -108,6 +108,17 @@ describe('workflows', () => {
     expect(script).toMatch(/if \[\[ -z \$role \]\]; then[\s\S]*exit 1/);
   });
 
+  test('the deploy synth gets every stage setting from repository variables (the synth refuses a staging or prod without them)', () => {
+    const env = (jobs('deploy.yml').synth as any).env as Record<string, string>;
+    for (const stage of ['DEV', 'STAGING', 'PROD']) {
+      for (const setting of ['EMAIL_SENDER', 'OPS_EMAIL', 'CORS_ORIGINS']) {
+        const name = `ORDERS_${stage}_${setting}`;
+        expect([name, env[name]]).toEqual([name, `\${{ vars.${name} }}`]);
+      }
+    }
+    expect(env.ORDERS_REQUIRE_PINNED_ACCOUNTS).toBe('true');
+  });
+
   test('pull requests: the offline diff as before, and the deployed-dev diff when AWS_DIFF_ROLE_ARN is set', () => {
     const ci = jobs('ci.yml');
     expect(ci['cdk-diff']!.if).toBe("github.event_name == 'pull_request'");
