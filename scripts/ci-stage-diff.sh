@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # CI: `cdk diff` of one stage's service stack, deployed -> the given cloud
 # assembly, as Markdown (for $GITHUB_STEP_SUMMARY). Needs AWS credentials that
-# may assume the account's CDK lookup role (the deploy role or the read-only
-# diff role of Orders-account); `--no-change-set` keeps it to the lookup
-# role (a change set would need the deploy role).
+# may read the stage's stack and template: the stage's deploy role (through
+# its own bootstrap's lookup role) or the read-only diff role of
+# Orders-account, which may assume no role and reads them itself (the CLI
+# says it could not assume the lookup role and goes on with the caller's
+# credentials). `--no-change-set`: a change set would need the deploy role.
 #
 # Usage: [DIFF_LABEL="commit abc123"] scripts/ci-stage-diff.sh STAGE ASSEMBLY_DIR >> "$GITHUB_STEP_SUMMARY"
 set -euo pipefail

@@ -11,7 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { CfnResourcePolicy } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
-import type { AccountBootstrapConfig, StageName } from './config';
+import { type AccountBootstrapConfig, CDK_QUALIFIERS, type StageName } from './config';
 import { SERVICE_STACK_ID } from './orders-stage';
 
 /** The stack id (and CloudFormation name) of the once-per-account stack. */
@@ -36,11 +36,22 @@ export const ORDERS_TOPIC_NAME_PATTERN = `Orders-*-${SERVICE_STACK_ID}-*`;
 /** X-Ray resource policies are account- and region-wide (at most 5, 5 KB each): one for every Orders topic. */
 export const SNS_TRACING_POLICY_NAME = 'Orders-SNSActiveTracing';
 
-/** Names of the roles GitHub assumes (predictable ARNs for the repository variables). */
-export function deployRoleName(environment: StageName): string {
-  return `orders-github-deploy-${environment}`;
+/**
+ * Names of the roles GitHub assumes (predictable ARNs for the repository
+ * variables). IAM names are account-wide: the region in the name lets the
+ * stack exist in a second region of the same account.
+ */
+export function deployRoleName(environment: StageName, region: string = Aws.REGION): string {
+  return `orders-github-deploy-${environment}-${region}`;
 }
-export const DIFF_ROLE_NAME = 'orders-github-diff';
+export function diffRoleName(region: string = Aws.REGION): string {
+  return `orders-github-diff-${region}`;
+}
+
+/** The ARN of an account's GitHub OIDC provider (IAM names it after the URL: one per account). */
+export function githubOidcProviderArnOfThisAccount(): string {
+  return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:oidc-provider/${GITHUB_OIDC_HOST}`;
+}
 
 /** The unprotected GitHub environment whose job diffs a stage before its approval: `staging-diff`. */
 export function diffEnvironment(environment: StageName): string {
@@ -53,6 +64,11 @@ function diffEnvironmentSubject(repository: string, environment: StageName): str
 /** CloudFormation name of a stage's service stack (`Orders-dev-Service`). */
 export function serviceStackName(environment: StageName): string {
   return `Orders-${environment}-${SERVICE_STACK_ID}`;
+}
+
+/** The SSM parameter a CDK bootstrap writes its version to. */
+export function bootstrapVersionParameter(qualifier: string): string {
+  return `/cdk-bootstrap/${qualifier}/version`;
 }
 
 /** `arn:aws:iam::<account>:role/cdk-<qualifier>-<role>-<account>-<region>`. */
@@ -91,9 +107,13 @@ export class AccountBootstrapStack extends Stack {
       ...(config.githubRepository === undefined ? {} : { default: config.githubRepository }),
     }).valueAsString;
 
-    // One provider per URL per account: reuse one that exists, or create the native one.
-    if (config.existingGitHubOidcProviderArn !== undefined) {
-      this.githubOidcProvider = OidcProviderNative.fromOidcProviderArn(this, 'GitHubOidc', config.existingGitHubOidcProviderArn);
+    // One provider per URL per account (IAM is global): the stack in the
+    // account's first region creates it; in any other region, or where
+    // another stack made it, the stack refers to it.
+    if (config.githubOidcProvider === 'existing') {
+      this.githubOidcProvider = OidcProviderNative.fromOidcProviderArn(this, 'GitHubOidc', githubOidcProviderArnOfThisAccount());
+    } else if (config.githubOidcProvider !== 'create') {
+      this.githubOidcProvider = OidcProviderNative.fromOidcProviderArn(this, 'GitHubOidc', config.githubOidcProvider.arn);
     } else {
       this.githubOidcProvider = new OidcProviderNative(this, 'GitHubOidc', {
         url: GITHUB_OIDC_URL,
@@ -109,20 +129,19 @@ export class AccountBootstrapStack extends Stack {
           [`${GITHUB_OIDC_HOST}:sub`]: subjects,
         },
       });
-    const bootstrapRole = (role: (typeof CDK_BOOTSTRAP_ROLES)[number]) => cdkBootstrapRoleArn(config.cdkQualifier, role);
-
     for (const environment of config.environments) {
       // A job with `environment: <env>` gets the environment subject, not the branch one.
       const role = new Role(this, `GitHubDeploy-${environment}`, {
         roleName: deployRoleName(environment),
-        description: `GitHub Actions jobs in the ${environment} environment: may assume the CDK bootstrap roles, nothing else`,
+        description: `GitHub Actions jobs in the ${environment} environment: may assume its own CDK bootstrap roles (qualifier ${CDK_QUALIFIERS[environment]}), nothing else`,
         assumedBy: githubPrincipalOfAny(`repo:${repository}:environment:${environment}`),
       });
+      // Only the stage's own bootstrap (its qualifier): never another stage's deploy or CloudFormation role.
       role.addToPolicy(
         new PolicyStatement({
-          sid: 'AssumeCdkBootstrapRoles',
+          sid: 'AssumeOwnCdkBootstrapRoles',
           actions: ['sts:AssumeRole'],
-          resources: CDK_BOOTSTRAP_ROLES.map(bootstrapRole),
+          resources: CDK_BOOTSTRAP_ROLES.map((r) => cdkBootstrapRoleArn(CDK_QUALIFIERS[environment], r)),
         }),
       );
       this.deployRoles.set(environment, role);
@@ -140,26 +159,30 @@ export class AccountBootstrapStack extends Stack {
       (e) => `arn:${Aws.PARTITION}:cloudformation:${Aws.REGION}:${Aws.ACCOUNT_ID}:stack/${serviceStackName(e)}/*`,
     );
     this.diffRole = new Role(this, 'GitHubDiff', {
-      roleName: DIFF_ROLE_NAME,
-      description: 'GitHub Actions: cdk diff against the deployed stages of this account (CDK lookup role, read CloudFormation)',
+      roleName: diffRoleName(),
+      description: 'GitHub Actions: cdk diff --no-change-set against the deployed stages of this account (their templates, nothing else)',
       assumedBy: githubPrincipalOfAny(diffSubjects),
     });
-    this.diffRole.addToPolicy(
-      new PolicyStatement({ sid: 'AssumeCdkLookupRole', actions: ['sts:AssumeRole'], resources: [bootstrapRole('lookup-role')] }),
-    );
+    // What `cdk diff --no-change-set` reads with the caller's own credentials:
+    // the deployed stack and its template, and the stage bootstrap's version.
+    // Not the CDK lookup role: it is ReadOnlyAccess (API key values, logs,
+    // function settings), and anyone who can push a branch gets this role.
     this.diffRole.addToPolicy(
       new PolicyStatement({
         sid: 'ReadStageStacks',
-        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:GetTemplateSummary'],
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
         resources: stackArns,
       }),
     );
-    this.diffRole.addToPolicy(new PolicyStatement({ sid: 'ListStacks', actions: ['cloudformation:ListStacks'], resources: ['*'] }));
-    Validations.of(this.diffRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudformation:ListStacks has no resource-level permissions (it lists names and statuses only); everything else of the diff role names the stage stacks or the CDK lookup role.',
-    });
+    this.diffRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadBootstrapVersions',
+        actions: ['ssm:GetParameter'],
+        resources: config.environments.map(
+          (e) => `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter${bootstrapVersionParameter(CDK_QUALIFIERS[e])}`,
+        ),
+      }),
+    );
     for (const e of config.environments) {
       Validations.of(this.diffRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${serviceStackName(e)}/*]`,

@@ -391,8 +391,46 @@ export function stageTarget(scope: string, env: Env = process.env, context: Cont
   return account ? { account, region } : { region };
 }
 
-/** The qualifier `cdk bootstrap` uses unless told otherwise (the bootstrap roles' names carry it). */
-export const DEFAULT_CDK_QUALIFIER = 'hnb659fds';
+/**
+ * One CDK bootstrap per stage, each with its own qualifier: the stage's
+ * stacks synthesize with it (`DefaultStackSynthesizer`), so they deploy
+ * through `cdk-<qualifier>-*-role-<account>-<region>` and nothing else, and
+ * a stage's GitHub deploy role may assume only its own stage's bootstrap
+ * roles (cdk/lib/account-bootstrap-stack.ts). At most 10 characters.
+ */
+export const CDK_QUALIFIERS: Readonly<Record<StageName, string>> = {
+  dev: 'ordersdev',
+  staging: 'ordersstg',
+  prod: 'ordersprd',
+};
+
+/** The CDK toolkit stack of a stage's bootstrap (`cdk bootstrap --toolkit-stack-name`). */
+export function toolkitStackName(stageName: StageName): string {
+  return `CDKToolkit-${CDK_QUALIFIERS[stageName]}`;
+}
+
+/**
+ * Stages never share an account: a stage's CloudFormation execution role
+ * (the bootstrap's `--cloudformation-execution-policies`) acts on its whole
+ * account, so an account per stage is what keeps an unreviewed dev deploy
+ * away from prod. Checked on the accounts the synth knows (pinned, or the
+ * CLI's); the pipeline pins every stage (ORDERS_REQUIRE_PINNED_ACCOUNTS).
+ */
+export function checkOneAccountPerStage(targets: ReadonlyMap<StageName, DeploymentTarget>): void {
+  const byAccount = new Map<string, StageName[]>();
+  for (const [stage, target] of targets) {
+    if (target.account === undefined) continue;
+    byAccount.set(target.account, [...(byAccount.get(target.account) ?? []), stage]);
+  }
+  for (const [account, stages] of byAccount) {
+    if (stages.length > 1) {
+      throw new Error(
+        `${stages.join(' and ')} would deploy to the same account ${account}: every stage needs its own account ` +
+          `(set ${stages.map((s) => pinVariable(s, 'account')).join(', ')}; docs/deploy.md, "One account per stage")`,
+      );
+    }
+  }
+}
 
 /** The configuration of the once-per-account stack (cdk/lib/account-bootstrap-stack.ts). */
 export interface AccountBootstrapConfig {
@@ -404,10 +442,12 @@ export interface AccountBootstrapConfig {
   readonly githubRepository?: string;
   /** The environments (stages) whose GitHub deploy roles live in this account. */
   readonly environments: readonly StageName[];
-  /** Qualifier of the account's CDK bootstrap (`cdk bootstrap --qualifier`). */
-  readonly cdkQualifier: string;
-  /** An existing IAM OIDC provider for token.actions.githubusercontent.com to reuse (one per URL per account). */
-  readonly existingGitHubOidcProviderArn?: string;
+  /**
+   * The IAM OIDC provider for token.actions.githubusercontent.com (one per
+   * URL per account): `create` it (the account's first region), use the
+   * `existing` one of this account (any other region), or a given ARN.
+   */
+  readonly githubOidcProvider: 'create' | 'existing' | { readonly arn: string };
 }
 
 const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -417,7 +457,9 @@ const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
  * `bootstrap:account` / `ORDERS_BOOTSTRAP_ACCOUNT` (and `:region`),
  * `github:repository` / `ORDERS_GITHUB_REPOSITORY` (or GitHub's own
  * `GITHUB_REPOSITORY`), `bootstrap:environments` (`dev,staging`; default
- * all), `bootstrap:cdkQualifier`, `bootstrap:githubOidcProviderArn`.
+ * all), `bootstrap:githubOidcProvider` (`create` or `existing`),
+ * `bootstrap:githubOidcProviderArn`. The CDK qualifiers are fixed
+ * per stage (`CDK_QUALIFIERS`).
  */
 export function accountBootstrapConfig(env: Env = process.env, context: ContextLookup = NO_CONTEXT): AccountBootstrapConfig {
   const text = (key: string): string | undefined => {
@@ -438,14 +480,15 @@ export function accountBootstrapConfig(env: Env = process.env, context: ContextL
   for (const n of names) {
     if (!isStageName(n)) throw new Error(`bootstrap:environments: unknown stage "${n}"; expected ${STAGE_NAMES.join(', ')}`);
   }
-  const cdkQualifier = text('bootstrap:cdkQualifier') ?? DEFAULT_CDK_QUALIFIER;
-  if (!/^[A-Za-z0-9_-]{1,10}$/.test(cdkQualifier)) throw new Error(`bootstrap:cdkQualifier = "${cdkQualifier}" is not a CDK qualifier`);
-  const existing = text('bootstrap:githubOidcProviderArn');
+  const providerArn = text('bootstrap:githubOidcProviderArn');
+  const provider = text('bootstrap:githubOidcProvider') ?? 'create';
+  if (provider !== 'create' && provider !== 'existing') {
+    throw new Error(`bootstrap:githubOidcProvider = "${provider}": expected create (the account's first region) or existing`);
+  }
   return {
     env: stageTarget('bootstrap', { ...env, [REQUIRE_PINNED_ACCOUNTS_ENV]: undefined }, context),
     ...(githubRepository === undefined ? {} : { githubRepository }),
     environments: STAGE_NAMES.filter((s) => names.includes(s)),
-    cdkQualifier,
-    ...(existing === undefined ? {} : { existingGitHubOidcProviderArn: existing }),
+    githubOidcProvider: providerArn !== undefined ? { arn: providerArn } : provider,
   };
 }

@@ -1,7 +1,7 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, LegacyStackSynthesizer, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AccountBootstrapStack, ACCOUNT_BOOTSTRAP_STACK_ID } from './account-bootstrap-stack';
-import { accountBootstrapConfig, type ContextLookup, isStageName, STAGE_NAMES, stageConfig, type StageName } from './config';
+import { accountBootstrapConfig, checkOneAccountPerStage, type ContextLookup, isStageName, REQUIRE_PINNED_ACCOUNTS_ENV, STAGE_NAMES, stageConfig, type StageName, stageTarget } from './config';
 import { OrdersStage, stageId } from './orders-stage';
 
 /** `-c stage=dev` (or `-c stage=dev,prod`) limits the app to those stages. */
@@ -37,10 +37,11 @@ export function buildOrdersApp(app: App, options: BuildOptions = {}): Map<StageN
   const env = options.env ?? process.env;
   const context: ContextLookup = (key) => app.node.tryGetContext(key) as unknown;
   const stages = new Map<StageName, OrdersStage>();
-  for (const name of selectedStages(app)) {
-    const config = stageConfig(name, env, context);
-    stages.set(name, new OrdersStage(app, stageId(config), { config }));
-  }
+  const configs = selectedStages(app).map((name) => stageConfig(name, env, context));
+  // Every stage's pin, selected or not: `-c stage=dev` must not hide that dev shares prod's account.
+  const pins = new Map(STAGE_NAMES.map((name) => [name, stageTarget(name, { ...env, CDK_DEFAULT_ACCOUNT: undefined, [REQUIRE_PINNED_ACCOUNTS_ENV]: undefined }, context)] as const));
+  checkOneAccountPerStage(pins);
+  for (const config of configs) stages.set(config.stageName, new OrdersStage(app, stageId(config), { config }));
   // Once per account, before any stage (docs/deploy.md): `cdk deploy Orders-account`.
   // `-c stage=...` limits the app to those stages, without it.
   if (allStagesSelected(app)) addAccountBootstrap(app, env, context);
@@ -57,5 +58,9 @@ function addAccountBootstrap(app: App, env: Readonly<Record<string, string | und
     env: bootstrap.env,
     description: 'Orders, once per account: GitHub OIDC deploy and diff roles, API Gateway CloudWatch role, X-Ray policy for SNS',
     terminationProtection: true,
+    // Deployed by an administrator with their own credentials, before any
+    // CDK bootstrap (it has no assets; its template goes inline): it needs
+    // none, and the stages' bootstraps are only for the stages.
+    synthesizer: new LegacyStackSynthesizer(),
   });
 }

@@ -1,6 +1,6 @@
-import { Stage, type StageProps } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { StageConfig } from './config';
+import { CDK_QUALIFIERS, type StageConfig } from './config';
 import { OrdersStack } from './orders-stack';
 
 export interface OrdersStageProps extends StageProps {
@@ -24,6 +24,8 @@ export class OrdersStage extends Stage {
       config: props.config,
       description: `Orders service (${props.config.stageName}): DynamoDB table, Rust Lambda functions, REST API`,
       terminationProtection: props.config.stageName === 'prod',
+      // The stage's own CDK bootstrap (docs/deploy.md): its roles, its asset bucket.
+      synthesizer: new DefaultStackSynthesizer({ qualifier: CDK_QUALIFIERS[props.config.stageName] }),
     });
   }
 }

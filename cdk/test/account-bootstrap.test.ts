@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Stack, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
   ACCOUNT_BOOTSTRAP_STACK_ID,
@@ -7,7 +7,7 @@ import {
   ORDERS_TOPIC_NAME_PATTERN,
   SNS_TRACING_POLICY_NAME,
 } from '../lib/account-bootstrap-stack';
-import { accountBootstrapConfig, STAGE_NAMES } from '../lib/config';
+import { accountBootstrapConfig, CDK_QUALIFIERS, STAGE_NAMES } from '../lib/config';
 import { asArray, buildTestApp, onlyOne, resources } from './helpers';
 
 const ACCOUNT = '111122223333';
@@ -46,7 +46,7 @@ function bootstrapTemplate(context: Record<string, unknown> = {}): { stack: Acco
 
 function roleNamed(t: Template, name: string): [string, any] {
   return onlyOne(
-    Object.entries(resources(t, 'AWS::IAM::Role')).filter(([, r]) => r.Properties?.RoleName === name),
+    Object.entries(resources(t, 'AWS::IAM::Role')).filter(([, r]) => render(r.Properties?.RoleName) === name),
     `role ${name}`,
   );
 }
@@ -57,7 +57,18 @@ function statementsOfRole(t: Template, roleId: string): any[] {
     .flatMap((p) => p.Properties?.PolicyDocument.Statement);
 }
 
-const cdkRole = (role: string) => `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-${role}-${ACCOUNT}-${REGION}`;
+const cdkRole = (qualifier: string, role: string) => `arn:aws:iam::${ACCOUNT}:role/cdk-${qualifier}-${role}-${ACCOUNT}-${REGION}`;
+const BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'];
+/** Whether a role's statements allow `sts:AssumeRole` on the given role ARN (IAM's glob on Resource). */
+function mayAssume(statements: any[], arn: string): boolean {
+  const glob = (p: string) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return statements.some(
+    (st) =>
+      st.Effect === 'Allow' &&
+      asArray<string>(st.Action).some((a) => a === 'sts:AssumeRole' || a === 'sts:*' || a === '*') &&
+      asArray<string>(st.Resource).some((r) => glob(r).test(arn)),
+  );
+}
 
 describe('Orders-account (once per account)', () => {
   const { stack, t } = bootstrapTemplate();
@@ -81,7 +92,7 @@ describe('Orders-account (once per account)', () => {
   });
 
   test.each(STAGE_NAMES)('deploy role of %s: trusts only that GitHub environment of the repository, with the STS audience', (env) => {
-    const [, role] = roleNamed(t, `orders-github-deploy-${env}`);
+    const [, role] = roleNamed(t, `orders-github-deploy-${env}-${REGION}`);
     expect(render(role.Properties.AssumeRolePolicyDocument.Statement)).toEqual([
       {
         Effect: 'Allow',
@@ -99,20 +110,42 @@ describe('Orders-account (once per account)', () => {
     expect(role.Properties.Policies).toBeUndefined();
   });
 
-  test.each(STAGE_NAMES)('deploy role of %s: may only assume the four CDK bootstrap roles', (env) => {
-    const [id] = roleNamed(t, `orders-github-deploy-${env}`);
-    expect(render(statementsOfRole(t, id))).toEqual([
+  test.each(STAGE_NAMES)("deploy role of %s: may only assume the four bootstrap roles of its own stage's qualifier", (env) => {
+    const [id] = roleNamed(t, `orders-github-deploy-${env}-${REGION}`);
+    const statements = render(statementsOfRole(t, id)) as any[];
+    expect(statements).toEqual([
       {
-        Sid: 'AssumeCdkBootstrapRoles',
+        Sid: 'AssumeOwnCdkBootstrapRoles',
         Effect: 'Allow',
         Action: 'sts:AssumeRole',
-        Resource: ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(cdkRole),
+        Resource: BOOTSTRAP_ROLES.map((r) => cdkRole(CDK_QUALIFIERS[env], r)),
       },
     ]);
+    // Control: never another stage's bootstrap roles, nor the default bootstrap's.
+    for (const other of STAGE_NAMES) {
+      for (const r of BOOTSTRAP_ROLES) {
+        expect([other, r, mayAssume(statements, cdkRole(CDK_QUALIFIERS[other], r))]).toEqual([other, r, other === env]);
+      }
+    }
+    for (const r of BOOTSTRAP_ROLES) expect(mayAssume(statements, cdkRole('hnb659fds', r))).toBe(false);
   });
 
-  test('diff role: pull requests and the staging-diff / prod-diff jobs; the CDK lookup role and reading the stage stacks', () => {
-    const [id, role] = roleNamed(t, 'orders-github-diff');
+  test('one qualifier per stage, each a valid CDK qualifier; the stage stacks synthesize with theirs', () => {
+    expect(new Set(Object.values(CDK_QUALIFIERS)).size).toBe(STAGE_NAMES.length);
+    for (const q of Object.values(CDK_QUALIFIERS)) expect(q).toMatch(/^[A-Za-z0-9_-]{1,10}$/);
+    const { stages } = buildTestApp({}, false);
+    for (const [stage, s] of stages) {
+      const synthesizer = s.service.synthesizer as DefaultStackSynthesizer;
+      expect(synthesizer).toBeInstanceOf(DefaultStackSynthesizer);
+      expect(synthesizer.cloudFormationExecutionRoleArn).toContain(`cdk-${CDK_QUALIFIERS[stage]}-cfn-exec-role-`);
+      expect(synthesizer.deployRoleArn).toContain(`cdk-${CDK_QUALIFIERS[stage]}-deploy-role-`);
+      const params = Template.fromStack(s.service).toJSON().Parameters;
+      expect(params.BootstrapVersion.Default).toBe(`/cdk-bootstrap/${CDK_QUALIFIERS[stage]}/version`);
+    }
+  });
+
+  test('diff role: pull requests and the staging-diff / prod-diff jobs; reads the stage stacks and bootstrap versions, assumes nothing', () => {
+    const [id, role] = roleNamed(t, `orders-github-diff-${REGION}`);
     const [trust] = render(role.Properties.AssumeRolePolicyDocument.Statement) as any[];
     expect(trust.Condition.StringEquals).toEqual({
       'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
@@ -124,19 +157,29 @@ describe('Orders-account (once per account)', () => {
     });
     const statements = render(statementsOfRole(t, id)) as any[];
     expect(statements).toEqual([
-      { Sid: 'AssumeCdkLookupRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: cdkRole('lookup-role') },
       {
         Sid: 'ReadStageStacks',
         Effect: 'Allow',
-        Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:GetTemplateSummary'],
+        Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
         // (sorted by the minimizePolicies feature flag)
         Resource: STAGE_NAMES.map((e) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Orders-${e}-Service/*`).sort(),
       },
-      { Sid: 'ListStacks', Effect: 'Allow', Action: 'cloudformation:ListStacks', Resource: '*' },
+      {
+        Sid: 'ReadBootstrapVersions',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: STAGE_NAMES.map((e) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-bootstrap/${CDK_QUALIFIERS[e]}/version`).sort(),
+      },
     ]);
-    // Nothing that writes.
+    // Control: the CDK lookup role (ReadOnlyAccess) of no bootstrap, nor any other role.
+    for (const q of [...Object.values(CDK_QUALIFIERS), 'hnb659fds']) {
+      for (const r of BOOTSTRAP_ROLES) expect([q, r, mayAssume(statements, cdkRole(q, r))]).toEqual([q, r, false]);
+    }
     const actions = statements.flatMap((s) => asArray<string>(s.Action));
-    expect(actions.filter((a) => !/^(sts:AssumeRole|cloudformation:(Describe|Get|List)\w+)$/.test(a))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('sts:'))).toEqual([]);
+    // Nothing that writes, nothing on "*".
+    expect(actions.filter((a) => !/^(cloudformation:(DescribeStacks|GetTemplate)|ssm:GetParameter)$/.test(a))).toEqual([]);
+    expect(statements.flatMap((s) => asArray<string>(s.Resource)).filter((r) => r === '*')).toEqual([]);
   });
 
   test('no IAM statement in the stack has a wildcard action', () => {
@@ -202,13 +245,25 @@ describe('Orders-account (once per account)', () => {
     expect(Object.keys(outputs).sort()).toEqual(
       ['ApiGatewayCloudWatchRoleArn', 'DeployRoleArnDev', 'DeployRoleArnProd', 'DeployRoleArnStaging', 'DiffRoleArn', 'GitHubOidcProviderArn'],
     );
-    expect(outputs.DeployRoleArnDev?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf('orders-github-deploy-dev'), 'Arn'] });
-    expect(outputs.DeployRoleArnStaging?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf('orders-github-deploy-staging'), 'Arn'] });
-    expect(outputs.DeployRoleArnProd?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf('orders-github-deploy-prod'), 'Arn'] });
-    expect(outputs.DiffRoleArn?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf('orders-github-diff'), 'Arn'] });
+    expect(outputs.DeployRoleArnDev?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf(`orders-github-deploy-dev-${REGION}`), 'Arn'] });
+    expect(outputs.DeployRoleArnStaging?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf(`orders-github-deploy-staging-${REGION}`), 'Arn'] });
+    expect(outputs.DeployRoleArnProd?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf(`orders-github-deploy-prod-${REGION}`), 'Arn'] });
+    expect(outputs.DiffRoleArn?.Value).toEqual({ 'Fn::GetAtt': [roleIdOf(`orders-github-diff-${REGION}`), 'Arn'] });
     expect(outputs.GitHubOidcProviderArn?.Value).toEqual({ Ref: providerId });
     const account = onlyOne(Object.values(resources(t, 'AWS::ApiGateway::Account')), 'API Gateway account');
     expect(outputs.ApiGatewayCloudWatchRoleArn?.Value).toEqual(account.Properties?.CloudWatchRoleArn);
+  });
+
+  test('deploys with the caller\'s credentials and needs no CDK bootstrap: no bootstrap role, no template asset, small enough to go inline', () => {
+    const { app } = buildTestApp({ 'github:repository': REPO }, false);
+    const artifact = app.synth().getStackByName(ACCOUNT_BOOTSTRAP_STACK_ID);
+    expect(artifact.assumeRoleArn).toBeUndefined();
+    expect(artifact.cloudFormationExecutionRoleArn).toBeUndefined();
+    expect(artifact.stackTemplateAssetObjectUrl).toBeUndefined();
+    expect(artifact.requiresBootstrapStackVersion).toBeUndefined();
+    expect(t.toJSON().Parameters.BootstrapVersion).toBeUndefined();
+    // CloudFormation takes a TemplateBody of up to 51,200 bytes.
+    expect(JSON.stringify(artifact.template).length).toBeLessThan(51_200);
   });
 
   test('termination protection; environment-agnostic when not pinned', () => {
@@ -221,11 +276,11 @@ describe('Orders-account (once per account)', () => {
 describe('Orders-account options', () => {
   test('bootstrap:environments=prod: only the prod deploy role; the diff role reads prod for prod-diff, no pull requests', () => {
     const { t } = bootstrapTemplate({ 'bootstrap:environments': 'prod' });
-    expect(Object.values(resources(t, 'AWS::IAM::Role')).map((r) => r.Properties?.RoleName).filter(Boolean).sort()).toEqual([
-      'orders-github-deploy-prod',
-      'orders-github-diff',
+    expect(Object.values(resources(t, 'AWS::IAM::Role')).map((r) => render(r.Properties?.RoleName)).filter(Boolean).sort()).toEqual([
+      `orders-github-deploy-prod-${REGION}`,
+      `orders-github-diff-${REGION}`,
     ]);
-    const [id, diff] = roleNamed(t, 'orders-github-diff');
+    const [id, diff] = roleNamed(t, `orders-github-diff-${REGION}`);
     expect(render(diff.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'])).toEqual(
       [`repo:${REPO}:environment:prod-diff`],
     );
@@ -235,11 +290,29 @@ describe('Orders-account options', () => {
     expect(Object.keys(t.toJSON().Outputs).sort()).toEqual(['ApiGatewayCloudWatchRoleArn', 'DeployRoleArnProd', 'DiffRoleArn', 'GitHubOidcProviderArn']);
   });
 
+  test('a second region of the same account: region-scoped role names, the account\'s existing OIDC provider', () => {
+    const { t } = bootstrapTemplate({ 'bootstrap:githubOidcProvider': 'existing' });
+    expect(resources(t, 'AWS::IAM::OIDCProvider')).toEqual({});
+    const [, role] = roleNamed(t, `orders-github-deploy-prod-${REGION}`);
+    expect(render(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal)).toEqual({
+      Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
+    });
+    // Every named IAM resource carries the region; the API Gateway CloudWatch role is named by CloudFormation.
+    for (const r of Object.values(resources(t, 'AWS::IAM::Role'))) {
+      const name = r.Properties?.RoleName;
+      if (name !== undefined) expect(render(name)).toMatch(new RegExp(`-${REGION}$`));
+    }
+    expect(Object.values(resources(t, 'AWS::IAM::ManagedPolicy'))).toEqual([]);
+    // The per-region singletons (API Gateway account setting, X-Ray policy) are per region by nature.
+    expect(Object.keys(resources(t, 'AWS::ApiGateway::Account'))).toHaveLength(1);
+    expect(() => accountBootstrapConfig({}, (k) => (k === 'bootstrap:githubOidcProvider' ? 'maybe' : undefined))).toThrow(/expected create/);
+  });
+
   test('an existing GitHub OIDC provider is reused, not created', () => {
     const arn = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
     const { t } = bootstrapTemplate({ 'bootstrap:githubOidcProviderArn': arn });
     expect(resources(t, 'AWS::IAM::OIDCProvider')).toEqual({});
-    const [, role] = roleNamed(t, 'orders-github-deploy-prod');
+    const [, role] = roleNamed(t, `orders-github-deploy-prod-${REGION}`);
     expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Federated: arn });
   });
 
@@ -252,10 +325,9 @@ describe('Orders-account options', () => {
     expect(buildTestApp({ stage: 'dev' }, false).app.node.tryFindChild(ACCOUNT_BOOTSTRAP_STACK_ID)).toBeUndefined();
   });
 
-  test('config: repository from GITHUB_REPOSITORY, a custom CDK qualifier, bad values refused', () => {
+  test('config: repository from GITHUB_REPOSITORY, bad values refused', () => {
     expect(accountBootstrapConfig({ GITHUB_REPOSITORY: 'o/r' }).githubRepository).toBe('o/r');
     const ctx = (m: Record<string, unknown>) => (k: string) => m[k];
-    expect(accountBootstrapConfig({}, ctx({ 'bootstrap:cdkQualifier': 'abc123' })).cdkQualifier).toBe('abc123');
     expect(() => accountBootstrapConfig({}, ctx({ 'github:repository': 'no-slash' }))).toThrow(/OWNER\/REPO/);
     expect(() => accountBootstrapConfig({}, ctx({ 'bootstrap:environments': 'dev,qa' }))).toThrow(/unknown stage "qa"/);
   });

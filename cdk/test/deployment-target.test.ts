@@ -58,4 +58,14 @@ describe('stage pinned to its account and region', () => {
     // The profile's account alone (no pin) is an ordinary CLI synth: still the fallback region.
     expect(stageTarget('prod', { CDK_DEFAULT_ACCOUNT: '123456789012' }).region).toBe(FALLBACK_REGION);
   });
+
+  test('one account per stage: two stages pinned to the same account fail the synth, even when only one is selected', () => {
+    const env = { ORDERS_DEV_ACCOUNT: '111111111111', ORDERS_PROD_ACCOUNT: '111111111111', CDK_DEFAULT_REGION: 'eu-west-1' };
+    expect(() => buildTestApp({ stage: 'dev' }, false, env)).toThrow(
+      /dev and prod would deploy to the same account 111111111111: every stage needs its own account/,
+    );
+    expect(() => buildTestApp({}, false, { ...env, ORDERS_PROD_ACCOUNT: '222222222222', ORDERS_STAGING_ACCOUNT: '333333333333' })).not.toThrow();
+    // The CLI's account alone is no pin: a developer's `cdk synth -c stage=dev` with credentials still works.
+    expect(() => buildTestApp({ stage: 'dev' }, false, { CDK_DEFAULT_ACCOUNT: '111111111111', CDK_DEFAULT_REGION: 'eu-west-1' })).not.toThrow();
+  });
 });
