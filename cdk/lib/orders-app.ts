@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AccountBootstrapStack, ACCOUNT_BOOTSTRAP_STACK_ID } from './account-bootstrap-stack';
 import { accountBootstrapConfig, checkOneAccountPerStage, type ContextLookup, isStageName, REQUIRE_PINNED_ACCOUNTS_ENV, STAGE_NAMES, stageConfig, type StageName, stageTarget } from './config';
 import { OrdersStage, stageId } from './orders-stage';
+import { tagOrdersResources } from './tags';
 
 /** `-c stage=dev` (or `-c stage=dev,prod`) limits the app to those stages. */
 export const STAGE_CONTEXT = 'stage';
@@ -53,7 +54,7 @@ export function buildOrdersApp(app: App, options: BuildOptions = {}): Map<StageN
 
 function addAccountBootstrap(app: App, env: Readonly<Record<string, string | undefined>>, context: ContextLookup): AccountBootstrapStack {
   const bootstrap = accountBootstrapConfig(env, context);
-  return new AccountBootstrapStack(app, ACCOUNT_BOOTSTRAP_STACK_ID, {
+  const stack = new AccountBootstrapStack(app, ACCOUNT_BOOTSTRAP_STACK_ID, {
     config: bootstrap,
     env: bootstrap.env,
     description: 'Orders, once per account: GitHub OIDC deploy and diff roles, API Gateway CloudWatch role, X-Ray policy for SNS',
@@ -63,4 +64,6 @@ function addAccountBootstrap(app: App, env: Readonly<Record<string, string | und
     // none, and the stages' bootstraps are only for the stages.
     synthesizer: new LegacyStackSynthesizer(),
   });
+  tagOrdersResources(stack, 'account');
+  return stack;
 }

@@ -2,6 +2,7 @@ import { DefaultStackSynthesizer, Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CDK_QUALIFIERS, type StageConfig } from './config';
 import { OrdersStack } from './orders-stack';
+import { tagOrdersResources } from './tags';
 
 export interface OrdersStageProps extends StageProps {
   readonly config: StageConfig;
@@ -27,5 +28,6 @@ export class OrdersStage extends Stage {
       // The stage's own CDK bootstrap (docs/deploy.md): its roles, its asset bucket.
       synthesizer: new DefaultStackSynthesizer({ qualifier: CDK_QUALIFIERS[props.config.stageName] }),
     });
+    tagOrdersResources(this, props.config.stageName);
   }
 }

@@ -159,3 +159,10 @@ export function alarmMetrics(alarm: Record<string, any>): AlarmMetric[] {
 export function alarmsOf(t: Template): Array<Record<string, any>> {
   return Object.values(resources(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
 }
+
+/** A resource's properties without `Tags` (every resource carries service, stage and version: tags.test.ts). */
+export function withoutTags(properties: Record<string, any> | undefined): Record<string, any> | undefined {
+  if (properties === undefined) return undefined;
+  const { Tags: _tags, ...rest } = properties;
+  return rest;
+}
