@@ -106,7 +106,7 @@ export class RustLambda extends Construct {
       }),
     );
 
-    const sourceHash = (this.node.tryGetContext(SOURCE_HASH_CONTEXT) as string | undefined) ?? rustSourceHash(REPO_ROOT);
+    const sourceHash = (this.node.tryGetContext(SOURCE_HASH_CONTEXT) as string | undefined) ?? rustSourceHash(REPO_ROOT, props.binaryName);
 
     this.function = new RustFunction(this, 'Function', {
       // Built from the workspace (one target dir, one Cargo.lock); the

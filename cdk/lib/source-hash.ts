@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, normalize, relative, sep } from 'node:path';
 
 /** Directories that never hold build inputs (and can be huge). */
 const SKIP_DIRS = new Set(['.git', 'target', 'node_modules', 'cdk.out', '.venv', '.local', '.orders-local']);
@@ -62,14 +63,132 @@ export function computeRustSourceHash(repoRoot: string): string {
   return hash.digest('hex');
 }
 
-const cache = new Map<string, string>();
+// ---------------------------------------------------------------------------
+// Per function: exactly what goes into its binary.
+// ---------------------------------------------------------------------------
 
-/** `computeRustSourceHash`, computed once per process (i.e. once per synth) per root. */
-export function rustSourceHash(repoRoot: string): string {
-  let h = cache.get(repoRoot);
+/** `name = { path = "..." }` entries of the root manifest's [workspace.dependencies]. */
+function workspacePaths(repoRoot: string): Map<string, string> {
+  const paths = new Map<string, string>();
+  let inSection = false;
+  for (const line of readFileSync(join(repoRoot, 'Cargo.toml'), 'utf8').split('\n')) {
+    const section = /^\s*\[([^\]]+)\]/.exec(line);
+    if (section) inSection = section[1]!.trim() === 'workspace.dependencies';
+    const dep = inSection ? /^\s*([A-Za-z0-9_-]+)\s*=\s*\{[^}]*\bpath\s*=\s*"([^"]+)"/.exec(line) : null;
+    if (dep) paths.set(dep[1]!, normalize(dep[2]!).split(sep).join('/'));
+  }
+  return paths;
+}
+
+/**
+ * The workspace crates a crate's build depends on: its `[dependencies]`,
+ * `[build-dependencies]` and `[target.*.dependencies]` (optional ones too:
+ * a superset is safe), never `[dev-dependencies]`; `workspace = true` or `path`.
+ */
+function pathDependencies(repoRoot: string, crateDir: string, workspace: Map<string, string>): string[] {
+  const out: string[] = [];
+  let inDeps = false;
+  for (const line of readFileSync(join(repoRoot, crateDir, 'Cargo.toml'), 'utf8').split('\n')) {
+    const section = /^\s*\[([^\]]+)\]/.exec(line);
+    if (section) {
+      const name = section[1]!.trim();
+      inDeps = name === 'dependencies' || name === 'build-dependencies' || /^target\..+\.(build-)?dependencies$/.test(name);
+      continue;
+    }
+    if (!inDeps) continue;
+    const dep = /^\s*([A-Za-z0-9_-]+)\s*(\.workspace\s*=\s*true|=\s*\{([^}]*)\})/.exec(line);
+    if (!dep) continue;
+    const path = /\bpath\s*=\s*"([^"]+)"/.exec(dep[3] ?? '');
+    if (path) out.push(normalize(join(crateDir, path[1]!)).split(sep).join('/'));
+    else if (dep[2]!.startsWith('.workspace') || /\bworkspace\s*=\s*true/.test(dep[3] ?? '')) {
+      const p = workspace.get(dep[1]!);
+      if (p !== undefined) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** `lambdas/<binary>` and every workspace crate it builds with, sorted. */
+export function functionCrates(repoRoot: string, binaryName: string): string[] {
+  const workspace = workspacePaths(repoRoot);
+  const seen = new Set<string>();
+  const todo = [`lambdas/${binaryName}`];
+  while (todo.length > 0) {
+    const dir = todo.pop()!;
+    if (seen.has(dir)) continue;
+    if (!existsSync(join(repoRoot, dir, 'Cargo.toml'))) throw new Error(`${dir}/Cargo.toml not found (a dependency of ${binaryName})`);
+    seen.add(dir);
+    todo.push(...pathDependencies(repoRoot, dir, workspace));
+  }
+  return [...seen].sort();
+}
+
+/** The pins of scripts/requirements-tools.txt that build the functions (cargo-lambda, and the zig it links with). */
+export const BUILD_TOOL_PINS = ['cargo-lambda', 'ziglang'] as const;
+
+/**
+ * What builds the binaries besides the sources: the build tools' pins (not
+ * the file's other lines: a moto bump changes no binary), the
+ * cargo-lambda-cdk version, and the Rust toolchain (`rustc -vV`: no
+ * rust-toolchain file pins it, so the hash follows the one that builds).
+ */
+export function buildToolFingerprint(repoRoot: string, rustc: () => string = rustcVersion): string {
+  const pinsFile = join(repoRoot, 'scripts', 'requirements-tools.txt');
+  const pins = existsSync(pinsFile)
+    ? readFileSync(pinsFile, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => BUILD_TOOL_PINS.some((t) => l.startsWith(`${t}==`)))
+        .sort()
+    : [];
+  const wrapper = join(repoRoot, 'node_modules', 'cargo-lambda-cdk', 'package.json');
+  const wrapperVersion = existsSync(wrapper) ? (JSON.parse(readFileSync(wrapper, 'utf8')) as { version: string }).version : 'none';
+  return JSON.stringify({ pins, cargoLambdaCdk: wrapperVersion, rustc: rustc() });
+}
+
+function rustcVersion(): string {
+  const r = spawnSync('rustc', ['-vV'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'rustc: unavailable';
+}
+
+/**
+ * The files one function's binary is built from: the workspace build files
+ * (Cargo.toml, Cargo.lock, `.cargo/config*`, toolchain files), the files of
+ * its crate and of every workspace crate it depends on (not their tests,
+ * benches or examples), and `contracts/` (embedded with include_str!). A
+ * bench or local-host edit changes no function's files. Sorted.
+ */
+export function functionSourceFiles(repoRoot: string, binaryName: string): string[] {
+  const crates = functionCrates(repoRoot, binaryName);
+  return rustSourceFiles(repoRoot).filter((p) => {
+    const crate = /^((?:lambdas|crates)\/[^/]+)\//.exec(p);
+    return crate === null || crates.includes(crate[1]!);
+  });
+}
+
+/** sha256 over one function's files (as `computeRustSourceHash`) and the build tools. */
+export function computeFunctionSourceHash(repoRoot: string, binaryName: string, tools: string = buildToolFingerprint(repoRoot)): string {
+  const hash = createHash('sha256');
+  hash.update(`tools\0${tools}\0`);
+  for (const p of functionSourceFiles(repoRoot, binaryName)) {
+    const content = readFileSync(join(repoRoot, p));
+    hash.update(`${p}\0${content.length}\0`);
+    hash.update(content);
+  }
+  return hash.digest('hex');
+}
+
+const cache = new Map<string, string>();
+let toolsOfThisSynth: string | undefined;
+
+/** `computeFunctionSourceHash`, once per process (i.e. per synth) per function; `rustc` runs once. */
+export function rustSourceHash(repoRoot: string, binaryName: string): string {
+  const key = `${repoRoot}\0${binaryName}`;
+  let h = cache.get(key);
   if (h === undefined) {
-    h = computeRustSourceHash(repoRoot);
-    cache.set(repoRoot, h);
+    toolsOfThisSynth ??= buildToolFingerprint(repoRoot);
+    h = computeFunctionSourceHash(repoRoot, binaryName, toolsOfThisSynth);
+    cache.set(key, h);
   }
   return h;
 }
