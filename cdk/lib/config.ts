@@ -253,15 +253,23 @@ interface StageSettings {
   readonly unset: readonly SettingName[];
 }
 
+/** Whether `-c stage=...` names the stage (as `npm run deploy:<stage>` does). */
+function explicitlySelected(stageName: StageName, context: ContextLookup): boolean {
+  const raw = context('stage');
+  const names = Array.isArray(raw) ? raw.map(String) : String(raw ?? '').split(',');
+  return names.map((n) => n.trim()).includes(stageName);
+}
+
 /**
  * A stage's settings: `-c <stage>:<setting>=...` or `ORDERS_<STAGE>_<SETTING>`
- * (`corsOrigins`: a comma-separated list). A stage that can be deployed (its
- * account is known: pinned, or the CLI's credentials; or
- * ORDERS_REQUIRE_PINNED_ACCOUNTS is set) must have every required setting,
- * or the synth fails naming the missing ones. An environment-agnostic
- * offline synth (tests, template diffs) goes on without them: no e-mail
- * sender, no ops subscription, an `.invalid` CORS origin, and the stack
- * carries a warning.
+ * (`corsOrigins`: a comma-separated list). A stage being deployed must have
+ * every required setting, or the synth fails naming the missing ones: a
+ * stage pinned to its account, every stage when
+ * ORDERS_REQUIRE_PINNED_ACCOUNTS is set (the pipeline), and a stage selected
+ * with `-c stage=` while the CLI has credentials (`npm run deploy:<stage>`).
+ * Any other synth (tests, template diffs, `cdk deploy Orders-account`) goes
+ * on without them: no e-mail sender, no ops subscription, an `.invalid`
+ * CORS origin, and the stack carries a warning.
  */
 export function stageSettings(stageName: StageName, target: DeploymentTarget, env: Env, context: ContextLookup): StageSettings {
   const read = (setting: SettingName): string | undefined => {
@@ -295,7 +303,10 @@ export function stageSettings(stageName: StageName, target: DeploymentTarget, en
   }
   const given = { emailSender, opsEmail, corsOrigins: origins !== undefined && origins.length > 0 ? origins : undefined };
   const unset = REQUIRED_SETTINGS[stageName].filter((n) => given[n] === undefined);
-  const deployable = target.account !== undefined || Boolean(env[REQUIRE_PINNED_ACCOUNTS_ENV]);
+  const deployable =
+    pinned(stageName, 'account', env, context) !== undefined ||
+    Boolean(env[REQUIRE_PINNED_ACCOUNTS_ENV]) ||
+    (target.account !== undefined && explicitlySelected(stageName, context));
   if (deployable && unset.length > 0) {
     const how = unset.map((n) => `${settingVariable(stageName, n)} (or -c ${stageName}:${n}=...)`).join(', ');
     throw new Error(

@@ -24,23 +24,29 @@ describe('stage settings: sender, ops address and CORS origins come from context
     Annotations.fromStack(stages.get('prod')!.service).hasWarning('*', Match.stringLikeRegexp('Offline synth without emailSender, opsEmail, corsOrigins'));
   });
 
-  test('a deployable stage (its account known) without them fails the synth, naming each variable', () => {
+  test('a stage being deployed without them fails the synth, naming each variable', () => {
     const error = /Orders-prod cannot be deployed without emailSender, opsEmail, corsOrigins: set ORDERS_PROD_EMAIL_SENDER \(or -c prod:emailSender=\.\.\.\), ORDERS_PROD_OPS_EMAIL .*ORDERS_PROD_CORS_ORIGINS/;
-    // The CLI's credentials (cdk deploy), a pinned account, or the pipeline's synth.
-    expect(() => stageConfig('prod', PROFILE)).toThrow(error);
+    // `-c stage=prod` with the CLI's credentials (npm run deploy:prod), a pinned account, or the pipeline's synth.
+    expect(() => stageConfig('prod', PROFILE, ctx({ stage: 'prod' }))).toThrow(error);
+    expect(() => stageConfig('prod', PROFILE, ctx({ stage: 'dev,prod' }))).toThrow(error);
     expect(() => stageConfig('prod', { ORDERS_PROD_ACCOUNT: '999988887777', ORDERS_PROD_REGION: 'eu-west-1' })).toThrow(error);
     expect(() => stageConfig('prod', { [REQUIRE_PINNED_ACCOUNTS_ENV]: 'true', ORDERS_PROD_ACCOUNT: '999988887777', CDK_DEFAULT_REGION: 'eu-west-1' })).toThrow(error);
     expect(() => buildTestApp({ stage: 'staging', 'staging:opsEmail': '' }, false, PROFILE)).toThrow(
       /Orders-staging cannot be deployed without opsEmail: set ORDERS_STAGING_OPS_EMAIL/,
     );
     // dev deploys without any.
-    expect(stageConfig('dev', PROFILE).notifications.emailSender).toBeUndefined();
+    expect(stageConfig('dev', PROFILE, ctx({ stage: 'dev' })).notifications.emailSender).toBeUndefined();
+    // The whole app with credentials and no pins, as `cdk deploy Orders-account` synthesizes it: stages not being deployed go on.
+    expect(stageConfig('prod', PROFILE).unsetSettings).toEqual(['emailSender', 'opsEmail', 'corsOrigins']);
+    const noSettings = { 'staging:emailSender': '', 'staging:opsEmail': '', 'staging:corsOrigins': '', 'prod:emailSender': '', 'prod:opsEmail': '', 'prod:corsOrigins': '' };
+    expect(() => buildTestApp(noSettings, false, PROFILE)).not.toThrow();
   });
 
   test('from the environment: ORDERS_<STAGE>_EMAIL_SENDER, _OPS_EMAIL, _CORS_ORIGINS (comma-separated)', () => {
     expect(settingVariable('staging', 'corsOrigins')).toBe('ORDERS_STAGING_CORS_ORIGINS');
     const c = stageConfig('prod', {
       ...PROFILE,
+      ORDERS_PROD_ACCOUNT: '444455556666',
       ORDERS_PROD_EMAIL_SENDER: 'orders@shop.acme.io',
       ORDERS_PROD_OPS_EMAIL: 'oncall@acme.io',
       ORDERS_PROD_CORS_ORIGINS: 'https://shop.acme.io, https://www.acme.io:8443',
