@@ -399,7 +399,10 @@ async fn unverified_sender_is_rejected_and_the_address_stays_out_of_the_error() 
         .send(&notification(Some(email.clone()), None))
         .await
         .unwrap_err();
-    assert!(matches!(err, DeliveryError::Rejected(_)), "{err}");
+    assert!(
+        matches!(&err, DeliveryError::Rejected { code, .. } if code == "MessageRejected"),
+        "{err}"
+    );
     assert!(!err.to_string().contains(&email.to), "{err}");
 
     // With SMS also enabled, the SMS still goes out and is what is reported.
