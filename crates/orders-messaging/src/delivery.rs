@@ -75,7 +75,7 @@ pub enum SendError {
         /// The service's error code.
         code: String,
         refusal: Refusal,
-        /// The whole error chain, addresses masked.
+        /// The service's message, addresses masked.
         detail: String,
     },
     /// Throttled, a fault on the service's side, a timeout, an unreachable
@@ -197,6 +197,23 @@ fn publish_refusal(e: &PublishError) -> Option<(Refusal, &'static str)> {
     })
 }
 
+/// What the logs may say of `err`: the service's own message for a service
+/// error (the whole chain would also print the raw response, whose body
+/// echoes the recipient in forms a redaction can miss), the chain otherwise
+/// (a timeout, an unreachable endpoint: no body).
+fn detail<E>(err: &SdkError<E, Response>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err.as_service_error() {
+        Some(e) => e
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.to_string()),
+        None => DisplayErrorContext(err).to_string(),
+    }
+}
+
 fn classify<E>(
     op: &'static str,
     err: &SdkError<E, Response>,
@@ -215,14 +232,14 @@ where
             op,
             code,
             refusal,
-            detail: DisplayErrorContext(err).to_string(),
+            detail: detail(err),
         };
     }
     let failure = orders_aws::classify(op, err);
     SendError::Failed {
         op,
         code: failure.code,
-        detail: failure.detail,
+        detail: detail(err),
     }
 }
 
