@@ -350,3 +350,27 @@ async fn a_transient_failure_fails_the_invocation_and_a_retry_sends() {
     assert_eq!(sent, NotifyOutcome::Sent(vec![Channel::Email]));
     assert_eq!(w.sent(id).await.len(), 1);
 }
+
+/// The local host's notifier on the same path: an address on `.invalid` is
+/// refused as SES refuses it, and the handler succeeds once, then sees a
+/// duplicate.
+#[tokio::test]
+async fn the_local_notifier_refuses_invalid_addresses_on_the_same_path() {
+    let w = World::new();
+    let body = r#"{"customerId":"c-1","customerEmail":"ada@shop.invalid","items":[{"sku":"A","quantity":1,"price":"4.25"}]}"#;
+    let id = w.create(body).await.order_id;
+    let event = processing(id);
+    let outcomes = handle(&deps(&w), sns_event(&[&event, &event]))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            NotifyOutcome::Refused {
+                code: "MessageRejected".into()
+            },
+            NotifyOutcome::Duplicate
+        ]
+    );
+    assert!(w.sent(id).await.is_empty());
+}
