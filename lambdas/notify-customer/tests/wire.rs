@@ -15,7 +15,7 @@ use orders_test_support::events::{self, fixture};
 use orders_test_support::orders::base_time;
 use orders_test_support::World;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use uuid::Uuid;
@@ -342,4 +342,101 @@ async fn a_throttled_or_failing_service_fails_the_invocation_for_a_retry() {
     );
     assert!(ep.calls().0 >= 1);
     assert_eq!(ledger_state(&w, id).await, (SENDING.into(), None));
+}
+
+/// Log lines written while the test runs, as the functions write them
+/// (`orders_telemetry::init_tracing`: JSON, the event's fields flattened,
+/// the current span included).
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn json(&self) -> Vec<serde_json::Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+/// The WARN line a metric filter counts (`{ $.notification_outcome =
+/// "refused" }`): order id, status and code; no address or name anywhere in
+/// the logs of the refusal.
+#[tokio::test]
+async fn a_refusal_writes_one_warn_line_with_ids_and_code_and_no_address() {
+    let ep = endpoint(
+        ses_error(
+            400,
+            "MessageRejected",
+            &format!("Email address is not verified: {EMAIL}"),
+        ),
+        sns_error(
+            400,
+            "InvalidParameter",
+            &format!("Invalid parameter: PhoneNumber Reason: {PHONE} is not valid"),
+        ),
+    )
+    .await;
+    let w = World::new();
+    let id = order(&w).await;
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let outcomes = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        run(&w, &ep.notifier(true, true), &processing(id))
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        outcomes,
+        vec![NotifyOutcome::Refused {
+            code: "MessageRejected,InvalidParameter".into()
+        }]
+    );
+    let logs = lines.json();
+    let refused: Vec<&serde_json::Value> = logs
+        .iter()
+        .filter(|l| l["notification_outcome"] == "refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{logs:#?}");
+    let line = refused[0];
+    assert_eq!(line["level"], "WARN");
+    assert_eq!(line["order_id"], id.to_string());
+    assert_eq!(line["status"], "PROCESSING");
+    assert_eq!(line["error_code"], "MessageRejected,InvalidParameter");
+    assert_eq!(line["span"]["message_id"], "sns-0");
+    // Per channel: the scope of each refusal.
+    let channels: Vec<(&str, &str)> = logs
+        .iter()
+        .filter(|l| l["message"] == "notification channel refused for good")
+        .map(|l| {
+            (
+                l["channel"].as_str().unwrap(),
+                l["refusal"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(channels, [("email", "message"), ("sms", "message")]);
+    let all = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    for secret in [EMAIL, "4155550100", "Ada", "Lovelace"] {
+        assert!(!all.contains(secret), "{secret} in the logs:\n{all}");
+    }
 }
