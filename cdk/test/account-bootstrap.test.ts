@@ -5,6 +5,7 @@ import {
   AccountBootstrapStack,
   GITHUB_OIDC_URL,
   ORDERS_TOPIC_NAME_PATTERN,
+  SMOKE_TESTED_STAGES,
   SNS_TRACING_POLICY_NAME,
 } from '../lib/account-bootstrap-stack';
 import { accountBootstrapConfig, CDK_QUALIFIERS, STAGE_NAMES } from '../lib/config';
@@ -110,8 +111,18 @@ describe('Orders-account (once per account)', () => {
     expect(role.Properties.Policies).toBeUndefined();
   });
 
-  test.each(STAGE_NAMES)("deploy role of %s: may only assume the four bootstrap roles of its own stage's qualifier", (env) => {
+  test.each(STAGE_NAMES)("deploy role of %s: assumes only the four bootstrap roles of its own stage's qualifier; dev alone also reads its URL and API key (smoke test)", (env) => {
     const [id] = roleNamed(t, `orders-github-deploy-${env}-${REGION}`);
+    const smoke = [
+      {
+        Sid: 'ReadStageOutputs',
+        Effect: 'Allow',
+        Action: 'cloudformation:DescribeStacks',
+        Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Orders-${env}-Service/*`,
+      },
+      { Sid: 'ReadApiKeyValues', Effect: 'Allow', Action: 'apigateway:GET', Resource: `arn:aws:apigateway:${REGION}::/apikeys/*` },
+    ];
+    expect(SMOKE_TESTED_STAGES).toEqual(['dev']);
     const statements = render(statementsOfRole(t, id)) as any[];
     expect(statements).toEqual([
       {
@@ -120,6 +131,7 @@ describe('Orders-account (once per account)', () => {
         Action: 'sts:AssumeRole',
         Resource: BOOTSTRAP_ROLES.map((r) => cdkRole(CDK_QUALIFIERS[env], r)),
       },
+      ...(env === 'dev' ? smoke : []),
     ]);
     // Control: never another stage's bootstrap roles, nor the default bootstrap's.
     for (const other of STAGE_NAMES) {

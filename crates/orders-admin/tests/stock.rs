@@ -4,7 +4,9 @@
 mod common;
 
 use common::{admin, moto, ok_json, ok_text, uuid_ish};
-use orders_core::inventory::{Inventory, ReservationLine, StockAdmin, StockFile};
+use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin, StockFile};
+use orders_core::model::OrderStatus;
+use orders_core::ports::OrderWriter;
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 
@@ -109,16 +111,21 @@ async fn local_import_list_get_set() {
     let store = SqliteStore::open(&db).unwrap();
     exercise(&["--db", db.to_str().unwrap()], &[]);
 
-    // Set keeps what orders hold: reserve 2, set 10, still 2 reserved.
-    let order = uuid::Uuid::now_v7();
+    // Set keeps what orders hold: reserve 2 for a PROCESSING order (the
+    // saga's fence reserves for nothing else), set 10, still 2 reserved.
+    let now = chrono::Utc::now();
+    let order = orders_test_support::orders::id_at(now);
+    let processing = orders_test_support::orders::order(order, now, OrderStatus::Processing);
+    store.create_order(&processing, None).await.unwrap();
     let lines = [ReservationLine {
         sku: "mouse".into(),
         quantity: 2,
     }];
-    store
-        .reserve(order, &lines, chrono::Utc::now())
-        .await
-        .unwrap();
+    let reserved = store.reserve(order, &lines, now).await.unwrap();
+    assert!(
+        matches!(reserved, ReserveOutcome::Reserved(_)),
+        "{reserved:?}"
+    );
     let db_arg = db.to_str().unwrap();
     let set = ok_json(
         &["stock", "set", "mouse", "10", "--db", db_arg, "--json"],

@@ -49,9 +49,33 @@ pub enum DeliveryError {
     /// The service refused for load or is out of reach; retry later.
     #[error("delivery unavailable: {0}")]
     Unavailable(String),
-    /// The service refused this message for good (bad address, not allowed).
-    #[error("delivery rejected: {0}")]
-    Rejected(String),
+    /// The service refused this message for good: an address it will not
+    /// deliver to, a sender it does not accept, an account that may not
+    /// send. The same request gets the same answer, so it is not retried.
+    #[error("delivery rejected ({code}): {detail}")]
+    Rejected {
+        /// The service's error code (`MessageRejected`, `InvalidParameter`),
+        /// comma-separated when several channels were refused: safe to log
+        /// and to count, unlike the detail.
+        code: String,
+        /// The service's message, addresses masked.
+        detail: String,
+    },
+}
+
+impl DeliveryError {
+    /// Shorthand for [`DeliveryError::Rejected`].
+    pub fn rejected(code: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Rejected {
+            code: code.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// Whether a later attempt cannot succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Rejected { .. })
+    }
 }
 
 /// Every way a use case can fail. Each maps to one HTTP status and code.

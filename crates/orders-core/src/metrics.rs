@@ -5,7 +5,9 @@
 //! until then, and in tests that install none, metrics go nowhere.
 //!
 //! The metrics: `OrdersCreated` and `OrderValue` (a create), `ProcessingLag`
-//! (createdAt to PROCESSING), `NotificationsSent` (one per notification).
+//! (createdAt to PROCESSING), `NotificationsSent` (one per notification),
+//! `NotificationsRefused` (one per notification the delivery service
+//! refused for good).
 
 use rust_decimal::Decimal;
 use std::sync::OnceLock;
@@ -26,6 +28,13 @@ pub enum Metric<'a> {
         order_id: &'a str,
         status: &'a str,
         channels: &'a str,
+    },
+    /// The delivery service refused a notification for good, with `code`
+    /// (its error code; comma-separated when several channels refused).
+    NotificationRefused {
+        order_id: &'a str,
+        status: &'a str,
+        code: &'a str,
     },
 }
 
@@ -70,6 +79,15 @@ pub fn notification_sent(order_id: &str, status: &str, channels: &str) {
         order_id,
         status,
         channels,
+    });
+}
+
+/// [`Metric::NotificationRefused`].
+pub fn notification_refused(order_id: &str, status: &str, code: &str) {
+    record(&Metric::NotificationRefused {
+        order_id,
+        status,
+        code,
     });
 }
 

@@ -243,6 +243,9 @@ pub enum Claim {
     AlreadySent,
     /// Another sender holds a live claim: retry later.
     InFlight,
+    /// The service refused the notification for good earlier: send nothing
+    /// (the same request would be refused again).
+    Refused,
 }
 
 /// Makes sending idempotent per (order, status).
@@ -265,5 +268,18 @@ pub trait NotificationLedger: Send + Sync {
         status: OrderStatus,
         now: DateTime<Utc>,
         channels: &[Channel],
+    ) -> Result<(), StoreError>;
+
+    /// Marks (order, status) refused for good by the delivery service, with
+    /// the service's error `code`. Like [`NotificationLedger::complete`],
+    /// it settles the entry: later claims are [`Claim::Refused`]. An entry
+    /// already sent stays sent (a sender whose lease ran out may be refused
+    /// after another one delivered): what the customer got wins.
+    async fn refuse(
+        &self,
+        order_id: Uuid,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+        code: &str,
     ) -> Result<(), StoreError>;
 }

@@ -4,10 +4,11 @@
 //!
 //! | attribute | |
 //! | --- | --- |
-//! | `state` | `SENDING` (a sender holds the lease) or `SENT` |
-//! | `leaseUntil` | N, epoch milliseconds; removed once sent |
+//! | `state` | `SENDING` (a sender holds the lease), `SENT`, or `REFUSED` (the delivery service refused it for good) |
+//! | `leaseUntil` | N, epoch milliseconds; removed once sent or refused |
 //! | `sentAt` | RFC 3339 UTC, once sent |
 //! | `channels` | L of S (`email`, `sms`, `log`), once sent |
+//! | `refusedAt`, `errorCode` | RFC 3339 UTC and the service's error code, once refused |
 //! | `orderId`, `orderStatus` | what the key says, for people reading the table |
 //! | `expiresAt` | N, epoch seconds: the table's TTL, 90 days after the last write |
 //!
@@ -35,6 +36,8 @@ use uuid::Uuid;
 pub const SENDING: &str = "SENDING";
 /// `state` once the notification went out.
 pub const SENT: &str = "SENT";
+/// `state` once the delivery service refused the notification for good.
+pub const REFUSED: &str = "REFUSED";
 /// How long a ledger item is kept after its last write (`expiresAt`, TTL):
 /// far longer than any redelivery of an event (SQS keeps a message at most
 /// 14 days).
@@ -112,6 +115,7 @@ impl NotificationLedger for DynamoStore {
         };
         let claim = match get_s(current, "state")? {
             SENT => Claim::AlreadySent,
+            REFUSED => Claim::Refused,
             // The condition failed, so the lease is live.
             SENDING => Claim::InFlight,
             other => {
@@ -152,5 +156,51 @@ impl NotificationLedger for DynamoStore {
             .map_err(|e| classify("UpdateItem", &e))?;
         tracing::debug!(order_id = %order_id, status = %status, "notification marked sent");
         Ok(())
+    }
+
+    async fn refuse(
+        &self,
+        order_id: Uuid,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+        code: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(notification_key(order_id, status)))
+            .update_expression(
+                "SET #state = :refused, refusedAt = :at, errorCode = :code, orderId = :order, \
+                 orderStatus = :status, expiresAt = :expires REMOVE leaseUntil",
+            )
+            // What the customer got wins over a late sender's refusal.
+            .condition_expression("attribute_not_exists(pk) OR #state <> :sent")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":refused", s(REFUSED))
+            .expression_attribute_values(":sent", s(SENT))
+            .expression_attribute_values(":at", s(format_timestamp(now)))
+            .expression_attribute_values(":code", s(code))
+            .expression_attribute_values(":order", s(order_id.to_string()))
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":expires", n(expires_at(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::debug!(order_id = %order_id, status = %status, "notification marked refused");
+                Ok(())
+            }
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                tracing::info!(order_id = %order_id, status = %status, "notification already sent: the refusal is not recorded");
+                Ok(())
+            }
+            Err(e) => Err(classify("UpdateItem", &e)),
+        }
     }
 }

@@ -136,7 +136,7 @@ mod tests {
             (OrdersError::Store(StoreError::OrderExists("x".into())), 409),
             (OrdersError::Store(StoreError::Unavailable("t".into())), 503),
             (
-                OrdersError::Delivery(DeliveryError::Rejected("t".into())),
+                OrdersError::Delivery(DeliveryError::rejected("Code", "t")),
                 503,
             ),
             (OrdersError::Store(StoreError::Corrupt("t".into())), 500),
@@ -152,7 +152,7 @@ mod tests {
         use orders_core::error::DeliveryError;
         let unavailable = [
             OrdersError::Store(StoreError::Unavailable("throttled".into())),
-            OrdersError::Delivery(DeliveryError::Rejected("t".into())),
+            OrdersError::Delivery(DeliveryError::rejected("Code", "t")),
         ];
         for err in &unavailable {
             assert_eq!(retry_after_of(err), Some(RETRY_AFTER_SECS), "{err:?}");

@@ -16,6 +16,15 @@
 //! is not recorded (or logged) again, and the channels it went out on are
 //! returned, so the retry completes the ledger and the customer's record
 //! holds the notification once.
+//!
+//! # Refusals, as SES gives them
+//!
+//! An e-mail address on the `.invalid` top-level domain (RFC 2606: never
+//! deliverable) is refused for good with SES's `MessageRejected`, so the
+//! local host shows the path a refusal takes on AWS: the SMS (if any) still
+//! goes out; with nothing sent, the notify use case records the refusal in
+//! the ledger (`REFUSED`), logs a WARN, counts `NotificationsRefused`, and the
+//! handler succeeds (the message is not retried).
 
 use chrono::{DateTime, TimeZone, Utc};
 use orders_core::error::{DeliveryError, StoreError};
@@ -75,9 +84,42 @@ impl RecordingNotifier {
     }
 }
 
+/// The domain the local notifier refuses e-mail to (see the module docs).
+pub const UNDELIVERABLE_DOMAIN: &str = ".invalid";
+
+/// The code the local notifier refuses such an e-mail with (SES v2's).
+pub const REFUSAL_CODE: &str = "MessageRejected";
+
+/// Whether SES would take mail for `address` here: not on `.invalid`.
+fn deliverable(address: &str) -> bool {
+    !address
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| domain.to_ascii_lowercase().ends_with(UNDELIVERABLE_DOMAIN))
+}
+
 #[async_trait::async_trait]
 impl Notifier for RecordingNotifier {
     async fn send(&self, n: &Notification) -> Result<Vec<Channel>, DeliveryError> {
+        let refused = n.email.as_ref().is_some_and(|e| !deliverable(&e.to));
+        let kept;
+        let n = if refused {
+            tracing::warn!(order_id = %n.order_id, status = %n.status, channel = "email",
+                error_code = REFUSAL_CODE, refusal = "message",
+                "notification channel refused for good (local: an address on .invalid)");
+            if n.sms.is_none() {
+                return Err(DeliveryError::rejected(
+                    REFUSAL_CODE,
+                    "email: SendEmail: refused (MessageRejected): the domain takes no mail",
+                ));
+            }
+            kept = Notification {
+                email: None,
+                ..n.clone()
+            };
+            &kept
+        } else {
+            n
+        };
         let channels = channels_of(n);
         let (order_id, status) = (n.order_id.to_string(), n.status);
         let (email, sms) = (n.email.clone(), n.sms.clone());

@@ -11,7 +11,10 @@ use orders_core::model::OrderStatus;
 use orders_core::notifications::render;
 use orders_core::ports::{Channel, Claim, NotificationLedger, Notifier};
 use orders_core::usecases::{notify_status_changed, NotifyOutcome, NOTIFICATION_LEASE};
-use orders_local_aws::notifier::{channels_of, list_sent_notifications, RecordingNotifier};
+use orders_core::DeliveryError;
+use orders_local_aws::notifier::{
+    channels_of, list_sent_notifications, RecordingNotifier, REFUSAL_CODE,
+};
 use orders_sqlite::SqliteStore;
 
 #[tokio::test]
@@ -158,4 +161,92 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
         .unwrap();
     assert_eq!(entry.state, orders_sqlite::ledger::SENT);
     assert_eq!(entry.channels, vec![Channel::Email]);
+}
+
+/// An address on `.invalid` is refused as SES refuses (`MessageRejected`):
+/// alone, the send fails for good and nothing is recorded; with a phone, the
+/// SMS still goes out and is what is recorded.
+#[tokio::test]
+async fn an_address_on_invalid_is_refused_for_good() {
+    let s = SqliteStore::in_memory().unwrap();
+    let notifier = RecordingNotifier::new(s.clone());
+
+    let mut alone = create(&s, false).await;
+    alone.customer_email = Some("ada@shop.INVALID".into());
+    let n = render(&alone, OrderStatus::Processing).unwrap();
+    let err = notifier.send(&n).await.unwrap_err();
+    assert!(
+        matches!(&err, DeliveryError::Rejected { code, .. } if code == REFUSAL_CODE),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("ada@"), "{err}");
+    assert!(list_sent_notifications(&s, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let mut with_phone = create(&s, true).await;
+    with_phone.customer_email = Some("ada@shop.invalid".into());
+    let n = render(&with_phone, OrderStatus::Processing).unwrap();
+    assert_eq!(notifier.send(&n).await.unwrap(), vec![Channel::Sms]);
+    let sent = list_sent_notifications(&s, None, 10).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].channels, vec![Channel::Sms]);
+    assert!(sent[0].email.is_none() && sent[0].sms.is_some());
+
+    // Any other domain is delivered, `.invalid` inside a name included.
+    let mut fine = create(&s, false).await;
+    fine.customer_email = Some("ada@invalid.example.com".into());
+    let n = render(&fine, OrderStatus::Processing).unwrap();
+    assert_eq!(notifier.send(&n).await.unwrap(), vec![Channel::Email]);
+}
+
+/// Through the notify use case: the refusal settles the ledger and is no
+/// error; the next delivery is a duplicate.
+#[tokio::test]
+async fn the_use_case_records_a_local_refusal_once() {
+    let s = SqliteStore::in_memory().unwrap();
+    let notifier = RecordingNotifier::new(s.clone());
+    let body = r#"{"customerId":"c-1","customerEmail":"ada@shop.invalid","items":[{"sku":"A","quantity":1,"price":"1.50"}]}"#;
+    let order = orders_core::usecases::create_order(&s, body.as_bytes(), None, Utc::now())
+        .await
+        .unwrap();
+    let event = OrderStatusChanged::new(
+        order.order_id,
+        OrderStatus::Pending,
+        OrderStatus::Processing,
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    let now = Utc::now();
+    assert_eq!(
+        notify_status_changed(&s, &s, &notifier, &event, now)
+            .await
+            .unwrap(),
+        NotifyOutcome::Refused {
+            code: REFUSAL_CODE.into()
+        }
+    );
+    assert_eq!(
+        s.claim(
+            order.order_id,
+            OrderStatus::Processing,
+            now,
+            NOTIFICATION_LEASE
+        )
+        .await
+        .unwrap(),
+        Claim::Refused
+    );
+    assert_eq!(
+        notify_status_changed(&s, &s, &notifier, &event, now)
+            .await
+            .unwrap(),
+        NotifyOutcome::Duplicate
+    );
+    assert!(list_sent_notifications(&s, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -587,29 +587,21 @@ mod tests {
     #[test]
     fn a_task_fault_decision_depends_on_the_attempt() {
         let spec: TaskFaults = "*:after-commit:E:0.5".parse().unwrap();
-        let decisions: Vec<bool> = (0..64)
-            .map(|retries| {
-                let context = TaskContext {
-                    execution: "order-1",
-                    state: "Charge",
-                    retries,
-                };
-                spec.firing(9, FaultPoint::AfterCommit, &context, "payments")
-                    .is_some()
-            })
-            .collect();
+        let draw = || -> Vec<bool> {
+            (0..64)
+                .map(|retries| {
+                    let context = TaskContext {
+                        execution: "order-1",
+                        state: "Charge",
+                        retries,
+                    };
+                    spec.firing(9, FaultPoint::AfterCommit, &context, "payments")
+                        .is_some()
+                })
+                .collect()
+        };
         // Repeatable, and neither all nor none.
-        let again: Vec<bool> = (0..64)
-            .map(|retries| {
-                let context = TaskContext {
-                    execution: "order-1",
-                    state: "Charge",
-                    retries,
-                };
-                spec.firing(9, FaultPoint::AfterCommit, &context, "payments")
-                    .is_some()
-            })
-            .collect();
+        let (decisions, again) = (draw(), draw());
         assert_eq!(decisions, again);
         assert!(decisions.contains(&true) && decisions.contains(&false));
     }

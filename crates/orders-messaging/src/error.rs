@@ -46,33 +46,6 @@ impl MessagingError {
             _ => None,
         }
     }
-
-    #[cfg(feature = "ses")]
-    /// The same error with every occurrence of `secret` replaced by
-    /// `masked` (services echo a bad address in their messages).
-    pub(crate) fn redact(self, secret: &str, masked: &str) -> Self {
-        if secret.is_empty() {
-            return self;
-        }
-        let clean = |s: String| s.replace(secret, masked);
-        match self {
-            Self::Unavailable { op, code, detail } => Self::Unavailable {
-                op,
-                code,
-                detail: clean(detail),
-            },
-            Self::Rejected { op, code, detail } => Self::Rejected {
-                op,
-                code,
-                detail: clean(detail),
-            },
-            Self::Unexpected { op, detail } => Self::Unexpected {
-                op,
-                detail: clean(detail),
-            },
-            other => other,
-        }
-    }
 }
 
 impl From<MissingEnv> for MessagingError {
@@ -102,7 +75,8 @@ impl From<MessagingError> for DeliveryError {
         if e.is_retryable() {
             DeliveryError::Unavailable(e.to_string())
         } else {
-            DeliveryError::Rejected(e.to_string())
+            let code = e.code().unwrap_or("Unknown").to_string();
+            DeliveryError::rejected(code, e.to_string())
         }
     }
 }
@@ -129,11 +103,11 @@ mod tests {
         };
         assert!(matches!(
             DeliveryError::from(rejected),
-            DeliveryError::Rejected(_)
+            DeliveryError::Rejected { code, .. } if code == "InvalidParameter"
         ));
         assert!(matches!(
             DeliveryError::from(MessagingError::MissingEnv("X")),
-            DeliveryError::Rejected(_)
+            DeliveryError::Rejected { .. }
         ));
     }
 
@@ -159,18 +133,5 @@ mod tests {
             MessagingError::from(MissingEnv("AWS_REGION")).to_string(),
             "AWS_REGION is not set"
         );
-    }
-
-    #[cfg(feature = "ses")]
-    #[test]
-    fn redaction_masks_echoed_addresses() {
-        let e = MessagingError::Rejected {
-            op: "Publish",
-            code: "InvalidParameter".into(),
-            detail: "PhoneNumber Reason: +14155550100 is not valid".into(),
-        }
-        .redact("+14155550100", "+*******0100");
-        assert!(!e.to_string().contains("4155550100"), "{e}");
-        assert!(e.to_string().contains("+*******0100"));
     }
 }

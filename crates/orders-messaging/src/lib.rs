@@ -6,6 +6,8 @@
 //!   sending e-mail with SES v2 (when `EMAIL_SENDER` is set) and SMS with SNS
 //!   (when `SMS_ENABLED=true`), and logging the masked message when neither
 //!   sends anything, as [`orders_core::notifications::LogNotifier`] does;
+//!   which send errors are refusals for good and which fail for a retry is
+//!   [`delivery`]'s typed reading of the SES v2 and SNS errors;
 //! - [`SfnStarter`] (feature `sfn`): [`orders_core::ports::WorkflowStarter`]
 //!   on the order saga's state machine (`STATE_MACHINE_ARN`), execution
 //!   name = order id;
@@ -22,11 +24,13 @@
 //! Logs carry ids, statuses, channels and error codes; addresses only
 //! masked.
 
-#[cfg(any(feature = "sns", feature = "sqs", feature = "sfn"))]
+#[cfg(any(feature = "sqs", feature = "sfn"))]
 mod classify;
 mod config;
 mod error;
 
+#[cfg(feature = "ses")]
+pub mod delivery;
 #[cfg(feature = "sqs")]
 pub mod dlq;
 #[cfg(feature = "ses")]
@@ -43,6 +47,8 @@ pub use config::ses_client;
 pub use config::sns_client;
 #[cfg(feature = "sqs")]
 pub use config::sqs_client;
+#[cfg(feature = "ses")]
+pub use delivery::{Refusal, SendError};
 #[cfg(feature = "ses")]
 pub use notifier::{AwsNotifier, EMAIL_SENDER_ENV, SMS_ENABLED_ENV, SMS_TYPE_ATTRIBUTE};
 #[cfg(feature = "sfn")]

@@ -1,7 +1,7 @@
 //! [`Notifier`] on SES v2 (e-mail) and SNS (SMS).
 
-use crate::classify::classify;
 use crate::config::{ses_client, sns_client};
+use crate::delivery::{classify_publish, classify_send_email, delivery_error, SendError};
 use crate::MessagingError;
 use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
@@ -39,8 +39,9 @@ struct EmailChannel {
 /// the result is the channels that sent, and a failed one is logged, not
 /// retried: the caller's ledger marks (order, status) sent, and a retry
 /// would repeat the message the customer already has. If none sent, the
-/// error is [`DeliveryError::Unavailable`] when any failure may pass with a
-/// retry, else [`DeliveryError::Rejected`].
+/// error is [`DeliveryError::Rejected`] (with every channel's code) when
+/// every channel was refused for good, else [`DeliveryError::Unavailable`]
+/// (see [`crate::delivery`] for which errors are refusals).
 #[derive(Debug, Clone, Default)]
 pub struct AwsNotifier {
     email: Option<EmailChannel>,
@@ -59,15 +60,12 @@ fn parse_flag(name: &'static str, value: &str) -> Result<bool, MessagingError> {
     }
 }
 
-fn text(op: &'static str, data: &str) -> Result<Content, MessagingError> {
+fn text(op: &'static str, data: &str) -> Result<Content, SendError> {
     Content::builder()
         .data(data)
         .charset("UTF-8")
         .build()
-        .map_err(|e| MessagingError::Unexpected {
-            op,
-            detail: e.to_string(),
-        })
+        .map_err(|e| SendError::unbuildable(op, e))
 }
 
 impl AwsNotifier {
@@ -133,10 +131,7 @@ impl AwsNotifier {
         self.email.as_ref().map(|e| e.sender.as_str())
     }
 
-    async fn send_email(
-        channel: &EmailChannel,
-        email: &EmailMessage,
-    ) -> Result<String, MessagingError> {
+    async fn send_email(channel: &EmailChannel, email: &EmailMessage) -> Result<String, SendError> {
         let message = Message::builder()
             .subject(text("SendEmail", &email.subject)?)
             .body(
@@ -153,22 +148,16 @@ impl AwsNotifier {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|e| classify("SendEmail", &e).redact(&email.to, &mask_email(&email.to)))?;
+            .map_err(|e| classify_send_email(&e).redact(&email.to, &mask_email(&email.to)))?;
         Ok(out.message_id.unwrap_or_default())
     }
 
-    async fn send_sms(
-        client: &aws_sdk_sns::Client,
-        sms: &SmsMessage,
-    ) -> Result<String, MessagingError> {
+    async fn send_sms(client: &aws_sdk_sns::Client, sms: &SmsMessage) -> Result<String, SendError> {
         let transactional = MessageAttributeValue::builder()
             .data_type("String")
             .string_value("Transactional")
             .build()
-            .map_err(|e| MessagingError::Unexpected {
-                op: "Publish",
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| SendError::unbuildable("Publish", e))?;
         let out = client
             .publish()
             .phone_number(&sms.to)
@@ -176,7 +165,7 @@ impl AwsNotifier {
             .message_attributes(SMS_TYPE_ATTRIBUTE, transactional)
             .send()
             .await
-            .map_err(|e| classify("Publish", &e).redact(&sms.to, &mask_phone(&sms.to)))?;
+            .map_err(|e| classify_publish(&e).redact(&sms.to, &mask_phone(&sms.to)))?;
         Ok(out.message_id.unwrap_or_default())
     }
 }
@@ -185,7 +174,7 @@ impl AwsNotifier {
 impl Notifier for AwsNotifier {
     async fn send(&self, n: &Notification) -> Result<Vec<Channel>, DeliveryError> {
         let mut sent = Vec::new();
-        let mut failed: Vec<(Channel, MessagingError)> = Vec::new();
+        let mut failed: Vec<(Channel, SendError)> = Vec::new();
         if let (Some(channel), Some(email)) = (&self.email, &n.email) {
             match Self::send_email(channel, email).await {
                 Ok(message_id) => {
@@ -211,24 +200,19 @@ impl Notifier for AwsNotifier {
             return LogNotifier.send(n).await;
         }
         for (channel, e) in &failed {
-            tracing::error!(order_id = %n.order_id, status = %n.status, channel = channel.as_str(),
-                code = e.code().unwrap_or_default(), retryable = e.is_retryable(), error = %e,
-                "notification channel failed");
+            match e.refusal() {
+                Some(refusal) => tracing::warn!(order_id = %n.order_id, status = %n.status,
+                    channel = channel.as_str(), error_code = e.code(), refusal = refusal.as_str(),
+                    error = %e, "notification channel refused for good"),
+                None => tracing::error!(order_id = %n.order_id, status = %n.status,
+                    channel = channel.as_str(), error_code = e.code(), error = %e,
+                    "notification channel failed"),
+            }
         }
         if !sent.is_empty() {
             return Ok(sent);
         }
-        let retryable = failed.iter().any(|(_, e)| e.is_retryable());
-        let detail = failed
-            .iter()
-            .map(|(c, e)| format!("{}: {e}", c.as_str()))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(if retryable {
-            DeliveryError::Unavailable(detail)
-        } else {
-            DeliveryError::Rejected(detail)
-        })
+        Err(delivery_error(failed.iter().map(|(c, e)| (c.as_str(), e))))
     }
 }
 

@@ -340,6 +340,29 @@ async fn sms_is_published_to_the_phone_number() {
     assert_eq!(hits[0]["message"], sms.text.as_str());
 }
 
+/// SNS refuses a number that is not E.164 with `InvalidParameter`: a
+/// refusal for good, with the number masked in what is reported.
+#[tokio::test]
+async fn an_invalid_phone_number_is_refused_for_good() {
+    let Some(endpoint) = moto("an_invalid_phone_number_is_refused_for_good") else {
+        return;
+    };
+    let notifier = AwsNotifier::log_only().with_sms(sns_client(&aws(&endpoint)));
+    let sms = SmsMessage {
+        to: "+0155501234".into(),
+        text: "Order ABCD1234 is complete.".into(),
+    };
+    let err = notifier
+        .send(&notification(None, Some(sms)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DeliveryError::Rejected { code, .. } if code == "InvalidParameter"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("0155501234"), "{err}");
+}
+
 #[tokio::test]
 async fn email_is_sent_from_the_verified_sender() {
     let Some(endpoint) = moto("email_is_sent_from_the_verified_sender") else {
@@ -399,7 +422,10 @@ async fn unverified_sender_is_rejected_and_the_address_stays_out_of_the_error() 
         .send(&notification(Some(email.clone()), None))
         .await
         .unwrap_err();
-    assert!(matches!(err, DeliveryError::Rejected(_)), "{err}");
+    assert!(
+        matches!(&err, DeliveryError::Rejected { code, .. } if code == "MessageRejected"),
+        "{err}"
+    );
     assert!(!err.to_string().contains(&email.to), "{err}");
 
     // With SMS also enabled, the SMS still goes out and is what is reported.

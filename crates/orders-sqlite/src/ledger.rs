@@ -1,6 +1,7 @@
 //! The notifier's send ledger ([`NotificationLedger`]) on the
 //! `notification_ledger` table: one row per (order, status), `SENDING` while
-//! a sender holds its lease, `SENT` once the notification went out. Each call
+//! a sender holds its lease, `SENT` once the notification went out, `REFUSED`
+//! once the delivery service refused it for good (with its `error_code`). Each call
 //! is one write transaction on the writer connection, so of concurrent
 //! claims of one (order, status) exactly one is [`Claim::Claimed`], as with
 //! the conditional write on DynamoDB (docs/data-model.md).
@@ -22,6 +23,8 @@ use uuid::Uuid;
 pub const SENDING: &str = "SENDING";
 /// The notification went out; nothing is sent again.
 pub const SENT: &str = "SENT";
+/// The delivery service refused it for good; nothing is sent again.
+pub const REFUSED: &str = "REFUSED";
 
 /// `email,sms`: the stored form of a channel list (in the ledger, and in the
 /// local record of sent notifications).
@@ -75,6 +78,7 @@ fn claim_on(
     match current {
         None => {}
         Some((state, _)) if state == SENT => return Ok(Claim::AlreadySent),
+        Some((state, _)) if state == REFUSED => return Ok(Claim::Refused),
         // A live lease; the negation of DynamoDB's `leaseUntil < :now`.
         Some((state, Some(until))) if state == SENDING && until >= now_ms => {
             return Ok(Claim::InFlight)
@@ -124,6 +128,36 @@ fn complete_on(
     Ok(())
 }
 
+/// A sent entry stays sent (the `WHERE` of the upsert), as DynamoDB's
+/// condition keeps it.
+fn refuse_on(
+    conn: &Connection,
+    order_id: &str,
+    status: &str,
+    now: DateTime<Utc>,
+    code: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO notification_ledger (order_id, status, state, refused_at, error_code) \
+         VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (order_id, status) DO UPDATE \
+         SET state = ?3, lease_until = NULL, refused_at = ?4, error_code = ?5 \
+         WHERE state <> ?6",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            order_id,
+            status,
+            REFUSED,
+            now.timestamp_millis(),
+            code,
+            SENT
+        ])
+    })
+    .map_err(map_err)?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl NotificationLedger for SqliteStore {
     async fn claim(
@@ -150,6 +184,19 @@ impl NotificationLedger for SqliteStore {
         self.with_writer_store(move |c| complete_on(c, &order_id, status.as_str(), now, &channels))
             .await
     }
+
+    async fn refuse(
+        &self,
+        order_id: Uuid,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+        code: &str,
+    ) -> Result<(), StoreError> {
+        let order_id = order_id.to_string();
+        let code = code.to_string();
+        self.with_writer_store(move |c| refuse_on(c, &order_id, status.as_str(), now, &code))
+            .await
+    }
 }
 
 /// One row of the ledger, for tests and diagnostics.
@@ -157,13 +204,17 @@ impl NotificationLedger for SqliteStore {
 pub struct LedgerEntry {
     pub order_id: Uuid,
     pub status: OrderStatus,
-    /// [`SENDING`] or [`SENT`].
+    /// [`SENDING`], [`SENT`] or [`REFUSED`].
     pub state: String,
     /// Epoch milliseconds; `None` once sent.
     pub lease_until_ms: Option<i64>,
     /// Epoch milliseconds.
     pub sent_at_ms: Option<i64>,
     pub channels: Vec<Channel>,
+    /// Epoch milliseconds, once refused.
+    pub refused_at_ms: Option<i64>,
+    /// The delivery service's error code, once refused.
+    pub error_code: Option<String>,
 }
 
 impl SqliteStore {
@@ -173,29 +224,47 @@ impl SqliteStore {
         order_id: Uuid,
         status: OrderStatus,
     ) -> Result<Option<LedgerEntry>, StoreError> {
-        type Row = (String, Option<i64>, Option<i64>, Option<String>);
+        type Row = (
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
         let row: Option<Row> = self
             .with_reader(move |c| {
                 c.prepare_cached(
-                    "SELECT state, lease_until, sent_at, channels FROM notification_ledger \
-                     WHERE order_id = ?1 AND status = ?2",
+                    "SELECT state, lease_until, sent_at, channels, refused_at, error_code \
+                     FROM notification_ledger WHERE order_id = ?1 AND status = ?2",
                 )?
                 .query_row(params![order_id.to_string(), status.as_str()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })
                 .optional()
             })
             .await?;
-        row.map(|(state, lease_until_ms, sent_at_ms, channels)| {
-            Ok(LedgerEntry {
-                order_id,
-                status,
-                state,
-                lease_until_ms,
-                sent_at_ms,
-                channels: parse_channels(channels.as_deref().unwrap_or_default())?,
-            })
-        })
+        row.map(
+            |(state, lease_until_ms, sent_at_ms, channels, refused_at_ms, error_code)| {
+                Ok(LedgerEntry {
+                    order_id,
+                    status,
+                    state,
+                    lease_until_ms,
+                    sent_at_ms,
+                    channels: parse_channels(channels.as_deref().unwrap_or_default())?,
+                    refused_at_ms,
+                    error_code,
+                })
+            },
+        )
         .transpose()
     }
 }

@@ -16,8 +16,10 @@ use rusqlite::{Connection, TransactionBehavior};
 /// sent notifications. 4: payments, payment attempts, stock and
 /// reservations (the saga's stores). 5: the local ASL executor's executions
 /// and their history (`orders-local-sfn`). 6: the saga's fence on the order,
-/// charge intents and voided payments, voided provider keys.
-pub const SCHEMA_VERSION: i64 = 6;
+/// charge intents and voided payments, voided provider keys. 7: the
+/// ledger's `REFUSED` state (a notification the delivery service refused for
+/// good) with its time and error code.
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
@@ -206,6 +208,27 @@ DROP TABLE payment_attempts;
 ALTER TABLE payment_attempts_v6 RENAME TO payment_attempts;
 ";
 
+/// Version 7: the notification ledger's `REFUSED` state, `refused_at`
+/// (epoch milliseconds) and `error_code` (the delivery service's). SQLite
+/// cannot alter a CHECK, so the table is rebuilt.
+const SCHEMA_V7: &str = "
+CREATE TABLE notification_ledger_v7 (
+    order_id    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('SENDING', 'SENT', 'REFUSED')),
+    lease_until INTEGER,
+    sent_at     INTEGER,
+    channels    TEXT,
+    refused_at  INTEGER,
+    error_code  TEXT,
+    PRIMARY KEY (order_id, status)
+) WITHOUT ROWID;
+INSERT INTO notification_ledger_v7 (order_id, status, state, lease_until, sent_at, channels)
+    SELECT order_id, status, state, lease_until, sent_at, channels FROM notification_ledger;
+DROP TABLE notification_ledger;
+ALTER TABLE notification_ledger_v7 RENAME TO notification_ledger;
+";
+
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -238,6 +261,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if version < 6 {
         tx.execute_batch(SCHEMA_V6).map_err(map_err)?;
+    }
+    if version < 7 {
+        tx.execute_batch(SCHEMA_V7).map_err(map_err)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
@@ -523,6 +549,60 @@ mod tests {
         assert_eq!(s.void_key("k").await.unwrap(), 3);
         assert_eq!(s.count_attempt("k").await.unwrap(), None);
         assert_eq!(s.void_key("never-counted").await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_v6_ledger_keeps_its_entries_and_gains_refusals() {
+        use crate::ledger::{REFUSED, SENT};
+        use orders_core::ports::{Claim, NotificationLedger};
+        use orders_core::OrderStatus;
+        let db = TempFile(std::env::temp_dir().join(format!("orders-v6-{}.db", Uuid::now_v7())));
+        let (sent, sending) = (Uuid::now_v7(), Uuid::now_v7());
+        old_database(&db.0, 3, &[]);
+        {
+            let conn = Connection::open(&db.0).unwrap();
+            for v in [SCHEMA_V4, SCHEMA_V5, SCHEMA_V6] {
+                conn.execute_batch(v).unwrap();
+            }
+            conn.execute(
+                "INSERT INTO notification_ledger (order_id, status, state, sent_at, channels) \
+                 VALUES (?1, 'PROCESSING', 'SENT', 1, 'email')",
+                params![sent.to_string()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO notification_ledger (order_id, status, state, lease_until) \
+                 VALUES (?1, 'PROCESSING', 'SENDING', 1)",
+                params![sending.to_string()],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 6).unwrap();
+        }
+        let s = SqliteStore::open(&db.0).unwrap();
+        let p = OrderStatus::Processing;
+        let entry = s.ledger_entry(sent, p).await.unwrap().unwrap();
+        assert_eq!((entry.state.as_str(), entry.sent_at_ms), (SENT, Some(1)));
+        let now = chrono::Utc::now();
+        // The old lease ended long ago: taken over, then refused.
+        let lease = Duration::from_secs(30);
+        assert_eq!(
+            s.claim(sending, p, now, lease).await.unwrap(),
+            Claim::Claimed
+        );
+        s.refuse(sending, p, now, "MessageRejected").await.unwrap();
+        let entry = s.ledger_entry(sending, p).await.unwrap().unwrap();
+        assert_eq!(entry.state, REFUSED);
+        assert_eq!(entry.error_code.as_deref(), Some("MessageRejected"));
+        assert_eq!(
+            s.claim(sending, p, now, lease).await.unwrap(),
+            Claim::Refused
+        );
+        // A refusal after the send leaves it sent.
+        s.refuse(sent, p, now, "MessageRejected").await.unwrap();
+        assert_eq!(
+            s.claim(sent, p, now, lease).await.unwrap(),
+            Claim::AlreadySent
+        );
     }
 
     #[test]

@@ -70,6 +70,18 @@ fn fields<'a>(metric: &Metric<'a>) -> Fields<'a> {
                 ("channels", channels),
             ],
         ),
+        Metric::NotificationRefused {
+            order_id,
+            status,
+            code,
+        } => (
+            vec![("NotificationsRefused", Unit::Count, 1.0)],
+            vec![
+                ("orderId", order_id),
+                ("status", status),
+                ("errorCode", code),
+            ],
+        ),
     }
 }
 
@@ -221,6 +233,19 @@ mod tests {
                 "_aws": aws(json!([{"Name": "NotificationsSent", "Unit": "Count"}])),
                 "Stage": "dev", "NotificationsSent": 1.0, "orderId": "o-1",
                 "status": "PROCESSING", "channels": "email,sms",
+            })
+        );
+        let refused = Metric::NotificationRefused {
+            order_id: "o-1",
+            status: "COMPLETED",
+            code: "MessageRejected",
+        };
+        assert_eq!(
+            emf.metric_document(7, &refused),
+            json!({
+                "_aws": aws(json!([{"Name": "NotificationsRefused", "Unit": "Count"}])),
+                "Stage": "dev", "NotificationsRefused": 1.0, "orderId": "o-1",
+                "status": "COMPLETED", "errorCode": "MessageRejected",
             })
         );
     }

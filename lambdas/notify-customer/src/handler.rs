@@ -4,8 +4,12 @@
 //! Lambda retry the invocation (twice) and then hand the event to the
 //! function's failure destination. So every record must succeed for the
 //! invocation to succeed: duplicates succeed without sending (the ledger),
-//! events that can never be sent (not an `OrderStatusChanged`, invalid,
-//! unknown order) fail.
+//! and so does a notification the delivery service refused for good
+//! ([`NotifyOutcome::Refused`]: recorded in the ledger, logged as a WARN
+//! and counted, since a retry gets the same answer); a send that may pass
+//! on a retry (throttled, a service fault, a timeout, denied access) fails,
+//! and so do events that can never be sent (not an `OrderStatusChanged`,
+//! invalid, unknown order).
 
 use aws_lambda_events::event::sns::SnsEvent;
 use chrono::Utc;

@@ -1,7 +1,8 @@
 //! The `notify-customer` Lambda function, subscribed to the notifications
 //! topic. A failed record fails the invocation, so Lambda's asynchronous
 //! retries (then the function's dead-letter queue) take it; the ledger keeps
-//! a retry from sending twice. Clients are built and the templates compiled
+//! a retry from sending twice. A refusal for good (SES `MessageRejected`, an
+//! invalid phone number) is no failure: the ledger records it instead. Clients are built and the templates compiled
 //! once, at cold start.
 
 use aws_lambda_events::event::sns::SnsEvent;

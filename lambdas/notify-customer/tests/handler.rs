@@ -1,20 +1,24 @@
 //! The notifier handler on SNS events shaped as Lambda delivers them
 //! (tests/fixtures/sns-event.json), against the embedded store, its ledger
 //! and the recording notifier: one notification per (order, status) however
-//! often SNS delivers, and failures that fail the invocation.
+//! often SNS delivers, failures that fail the invocation, and refusals for
+//! good that do not.
 
 use aws_lambda_events::event::sns::SnsEvent;
+use chrono::Utc;
 use notify_customer::handler::{handle, Deps, RecordError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
-use orders_core::ports::Channel;
-use orders_core::usecases::{NotifyError, NotifyOutcome};
+use orders_core::ports::{Channel, Notification, Notifier};
+use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
+use orders_core::DeliveryError;
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier};
 use orders_sqlite::SqliteStore;
 use orders_test_support::events::{self, fixture};
 use orders_test_support::orders::base_time;
 use orders_test_support::World;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use uuid::Uuid;
 
 fn deps(w: &World) -> Deps<'_, SqliteStore, SqliteStore, RecordingNotifier> {
@@ -215,6 +219,158 @@ async fn an_order_created_event_is_not_for_the_notifier() {
     assert!(
         matches!(r, Err(RecordError::UnexpectedType("OrderCreated"))),
         "{r:?}"
+    );
+    assert!(w.sent(id).await.is_empty());
+}
+
+/// A notifier whose every send fails with `error()`, counting the calls.
+struct Failing {
+    error: fn() -> DeliveryError,
+    calls: AtomicUsize,
+}
+
+impl Failing {
+    fn new(error: fn() -> DeliveryError) -> Self {
+        Self {
+            error,
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for Failing {
+    async fn send(&self, _: &Notification) -> Result<Vec<Channel>, DeliveryError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err((self.error)())
+    }
+}
+
+fn with<'a, N>(w: &'a World, notifier: &'a N) -> Deps<'a, SqliteStore, SqliteStore, N> {
+    Deps {
+        orders: &w.store,
+        ledger: &w.store,
+        notifier,
+    }
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_succeeds_is_recorded_once_and_never_sent_again() {
+    let w = World::new();
+    let id = order(&w, true).await;
+    let event = processing(id);
+    let refusing = Failing::new(|| {
+        DeliveryError::rejected(
+            "MessageRejected,InvalidParameter",
+            "email: SendEmail: refused; sms: Publish: refused",
+        )
+    });
+
+    // Handled: the invocation succeeds, so Lambda neither retries it nor
+    // dead-letters it.
+    let outcomes = handle(&with(&w, &refusing), sns_event(&[&event]))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![NotifyOutcome::Refused {
+            code: "MessageRejected,InvalidParameter".into()
+        }]
+    );
+    let entry = w
+        .store
+        .ledger_entry(id, OrderStatus::Processing)
+        .await
+        .unwrap()
+        .expect("a ledger entry");
+    assert_eq!(entry.state, orders_sqlite::ledger::REFUSED);
+    assert_eq!(
+        entry.error_code.as_deref(),
+        Some("MessageRejected,InvalidParameter")
+    );
+    assert!(entry.refused_at_ms.is_some() && entry.lease_until_ms.is_none());
+
+    // Redelivered (SNS at least once, or Lambda's own retry): nothing is
+    // tried again, whichever notifier runs.
+    let again = handle(&with(&w, &refusing), sns_event(&[&event, &event]))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        vec![NotifyOutcome::Duplicate, NotifyOutcome::Duplicate]
+    );
+    assert_eq!(refusing.calls(), 1);
+    let later = handle(&deps(&w), sns_event(&[&event])).await.unwrap();
+    assert_eq!(later, vec![NotifyOutcome::Duplicate]);
+    assert!(w.sent(id).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_transient_failure_fails_the_invocation_and_a_retry_sends() {
+    let w = World::new();
+    let id = order(&w, false).await;
+    let event = processing(id);
+    let throttled =
+        Failing::new(|| DeliveryError::Unavailable("SendEmail: failed (Throttling)".into()));
+
+    let r = handle(&with(&w, &throttled), sns_event(&[&event])).await;
+    assert!(
+        matches!(
+            r,
+            Err(RecordError::Notify(NotifyError::Delivery(
+                DeliveryError::Unavailable(_)
+            )))
+        ),
+        "{r:?}"
+    );
+    assert_eq!(throttled.calls(), 1);
+    // Not settled: the claim's lease runs out and a retry may send.
+    let entry = w
+        .store
+        .ledger_entry(id, OrderStatus::Processing)
+        .await
+        .unwrap()
+        .expect("a ledger entry");
+    assert_eq!(entry.state, orders_sqlite::ledger::SENDING);
+    assert_eq!(entry.error_code, None);
+
+    // Lambda retries a minute later: past the lease, the retry sends.
+    let changed = match OrderEvent::from_json(&event).unwrap() {
+        OrderEvent::OrderStatusChanged(c) => c,
+        other => panic!("{other:?}"),
+    };
+    let retry_at = Utc::now() + chrono::Duration::seconds(61);
+    let sent = notify_status_changed(&w.store, &w.store, &w.notifier, &changed, retry_at)
+        .await
+        .unwrap();
+    assert_eq!(sent, NotifyOutcome::Sent(vec![Channel::Email]));
+    assert_eq!(w.sent(id).await.len(), 1);
+}
+
+/// The local host's notifier on the same path: an address on `.invalid` is
+/// refused as SES refuses it, and the handler succeeds once, then sees a
+/// duplicate.
+#[tokio::test]
+async fn the_local_notifier_refuses_invalid_addresses_on_the_same_path() {
+    let w = World::new();
+    let body = r#"{"customerId":"c-1","customerEmail":"ada@shop.invalid","items":[{"sku":"A","quantity":1,"price":"4.25"}]}"#;
+    let id = w.create(body).await.order_id;
+    let event = processing(id);
+    let outcomes = handle(&deps(&w), sns_event(&[&event, &event]))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            NotifyOutcome::Refused {
+                code: "MessageRejected".into()
+            },
+            NotifyOutcome::Duplicate
+        ]
     );
     assert!(w.sent(id).await.is_empty());
 }

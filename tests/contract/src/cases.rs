@@ -866,6 +866,56 @@ pub async fn ledger_lease_in_flight_then_taken_over<S: Store>(store: S) {
     );
 }
 
+/// A refusal settles the entry like a completion: every later claim is
+/// Refused; refusing a sent entry leaves it sent; a refusal can follow a
+/// claim whose lease ran out.
+pub async fn ledger_refused_is_settled_and_never_overrides_sent<S: Store>(store: S) {
+    let o = pending_full_order(0);
+    store.create_order(&o, None).await.unwrap();
+    let (id, p, c) = (o.order_id, OrderStatus::Processing, OrderStatus::Completed);
+    let t0 = ledger_now();
+
+    assert_eq!(store.claim(id, p, t0, LEASE).await.unwrap(), Claim::Claimed);
+    store
+        .refuse(id, p, after(t0, 500), "MessageRejected")
+        .await
+        .unwrap();
+    for later_ms in [1_000, 31_000, 3_600_000] {
+        assert_eq!(
+            store
+                .claim(id, p, after(t0, later_ms), LEASE)
+                .await
+                .unwrap(),
+            Claim::Refused,
+            "{later_ms} ms later"
+        );
+    }
+    // Refusing again is harmless.
+    store
+        .refuse(id, p, after(t0, 2_000), "InvalidParameter")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(id, p, after(t0, 3_000), LEASE).await.unwrap(),
+        Claim::Refused
+    );
+
+    // Sent, then a late sender is refused: it stays sent.
+    assert_eq!(store.claim(id, c, t0, LEASE).await.unwrap(), Claim::Claimed);
+    store
+        .complete(id, c, after(t0, 100), &[Channel::Email])
+        .await
+        .unwrap();
+    store
+        .refuse(id, c, after(t0, 200), "MessageRejected")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(id, c, after(t0, 300), LEASE).await.unwrap(),
+        Claim::AlreadySent
+    );
+}
+
 /// Sixteen concurrent claims of one (order, status): exactly one Claimed,
 /// the others InFlight.
 pub async fn concurrent_claims_one_winner<S: Store>(store: S) {

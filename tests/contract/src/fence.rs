@@ -20,7 +20,7 @@ use crate::cases::{
     change, collect_pages, create_all, create_processing, moved, pending_full_order,
 };
 use crate::fixtures::*;
-use crate::payments::{answer, begin, charging, intent, refund, voided};
+use crate::payments::{answer, begin, charging, intent, racing_answers, refund, voided};
 use crate::stock::{line, reserved, stock_of};
 use crate::Store;
 use orders_core::events::{OrderEvent, OrderStatusChanged};
@@ -30,6 +30,7 @@ use orders_core::payments::{ChargeStart, Payment, PaymentStatus};
 use orders_core::ports::{CompensationStart, SortOrder, StatusChange, TransitionOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// Orders per race: enough that both sides are likely to win some.
@@ -49,6 +50,22 @@ async fn new_events<S: Store>(store: &S, order_id: Uuid, before: &[Value]) -> Ve
 }
 
 /// The event a store writes for `c`.
+/// `change` answers `outcome`, leaves the order as `order` and has written
+/// exactly `events` since `before` (the order's events then).
+async fn transition_is<S: Store>(
+    store: &S,
+    change: &StatusChange,
+    outcome: TransitionOutcome,
+    order: &Order,
+    before: &[Value],
+    events: Vec<Value>,
+) {
+    assert_eq!(store.transition(change).await.unwrap(), outcome);
+    let id = change.order_id;
+    assert_eq!(store.get_order(id).await.unwrap().as_ref(), Some(order));
+    assert_eq!(new_events(store, id, before).await, events);
+}
+
 fn event_of(c: &StatusChange) -> Value {
     let event = OrderStatusChanged::new(c.order_id, c.from, c.to, c.reason.clone(), c.at)
         .expect("an allowed move");
@@ -87,6 +104,28 @@ async fn begin_compensation_of<S: Store>(store: &S, o: &Order, offset_ms: i64) -
 
 /// A PENDING order with every optional field, moved to PROCESSING by a
 /// transition (so it has a status event), as stored.
+/// Spawns `step` and the compensation of order `id` (at 2 s) side by side,
+/// `step` first for even `i` and second for odd: both interleavings get
+/// their turn.
+fn race_with_compensation<S: Store, T: Send + 'static>(
+    store: &S,
+    id: Uuid,
+    i: usize,
+    step: impl std::future::Future<Output = T> + Send + 'static,
+) -> (JoinHandle<T>, JoinHandle<CompensationStart>) {
+    let compensate = {
+        let store = store.clone();
+        async move { store.begin_compensation(id, at_ms(2_000)).await.unwrap() }
+    };
+    if i % 2 == 0 {
+        let s = tokio::spawn(step);
+        (s, tokio::spawn(compensate))
+    } else {
+        let c = tokio::spawn(compensate);
+        (tokio::spawn(step), c)
+    }
+}
+
 async fn moved_to_processing<S: Store>(store: &S, offset_ms: i64) -> Order {
     let o = pending_full_order(offset_ms);
     store.create_order(&o, None).await.unwrap();
@@ -221,18 +260,8 @@ pub async fn a_compensating_order_never_completes<S: Store>(store: S) {
             OrderStatus::Completed,
             at,
         );
-        assert_eq!(
-            store.transition(&complete).await.unwrap(),
-            TransitionOutcome::Unchanged(begun.clone())
-        );
-        assert_eq!(
-            store.get_order(processing.order_id).await.unwrap(),
-            Some(begun.clone())
-        );
-        assert_eq!(
-            new_events(&store, processing.order_id, &before).await,
-            Vec::<Value>::new()
-        );
+        let refused = TransitionOutcome::Unchanged(begun.clone());
+        transition_is(&store, &complete, refused, &begun, &before, vec![]).await;
     }
     listings_are(&store, std::slice::from_ref(&begun)).await;
 
@@ -245,18 +274,9 @@ pub async fn a_compensating_order_never_completes<S: Store>(store: S) {
     fail.reason = Some("PROCESSING_ERROR".into());
     fail.detail = Some("compensated".into());
     let failed = moved(&begun, &fail);
-    assert_eq!(
-        store.transition(&fail).await.unwrap(),
-        TransitionOutcome::Moved(failed.clone())
-    );
-    assert_eq!(
-        store.get_order(processing.order_id).await.unwrap(),
-        Some(failed.clone())
-    );
-    assert_eq!(
-        new_events(&store, processing.order_id, &before).await,
-        vec![event_of(&fail)]
-    );
+    let moved_on = TransitionOutcome::Moved(failed.clone());
+    let events = vec![event_of(&fail)];
+    transition_is(&store, &fail, moved_on, &failed, &before, events).await;
     // A FAILED order has nothing more to begin.
     assert_eq!(
         store
@@ -528,22 +548,7 @@ pub async fn two_executions_charging_one_order_record_one_intent<S: Store>(store
     assert_eq!(stored.status, PaymentStatus::Charging);
     assert!(exists.iter().all(|p| p == &stored), "{exists:?}");
 
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let store = store.clone();
-            let status = if i % 2 == 0 {
-                PaymentStatus::Charged
-            } else {
-                PaymentStatus::Declined
-            };
-            let p = answer(&stored, status);
-            tokio::spawn(async move { store.record_charge(&p).await.unwrap() })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.expect("task"));
-    }
+    let answers = racing_answers(&store, &stored).await;
     let recorded = store
         .get_payment(o.order_id)
         .await
@@ -577,18 +582,7 @@ pub async fn charge_intent_and_compensation_race<S: Store>(store: S) {
                 let p = p.clone();
                 async move { store.begin_charge(&p).await.unwrap() }
             };
-            let compensate = {
-                let store = store.clone();
-                let id = o.order_id;
-                async move { store.begin_compensation(id, at_ms(2_000)).await.unwrap() }
-            };
-            let (charge, compensate) = if i % 2 == 0 {
-                let c = tokio::spawn(charge);
-                (c, tokio::spawn(compensate))
-            } else {
-                let k = tokio::spawn(compensate);
-                (tokio::spawn(charge), k)
-            };
+            let (charge, compensate) = race_with_compensation(&store, o.order_id, i, charge);
             (o.clone(), p, charge, compensate)
         })
         .collect();
@@ -751,18 +745,7 @@ pub async fn reservation_and_compensation_race<S: Store>(store: S) {
                 let lines = lines_of(i);
                 async move { store.reserve(id, &lines, at_ms(1_000)).await.unwrap() }
             };
-            let compensate = {
-                let store = store.clone();
-                let id = o.order_id;
-                async move { store.begin_compensation(id, at_ms(2_000)).await.unwrap() }
-            };
-            let (reserve, compensate) = if i % 2 == 0 {
-                let r = tokio::spawn(reserve);
-                (r, tokio::spawn(compensate))
-            } else {
-                let c = tokio::spawn(compensate);
-                (tokio::spawn(reserve), c)
-            };
+            let (reserve, compensate) = race_with_compensation(&store, o.order_id, i, reserve);
             (i, o.clone(), reserve, compensate)
         })
         .collect();

@@ -89,6 +89,28 @@ pub async fn charging<S: Store>(store: &S, offset_ms: i64) -> Payment {
     begin(store, &intent(o.order_id, offset_ms + 10)).await
 }
 
+/// Eight concurrent answers to the intent `charging`, half approved and
+/// half declined; what each caller was told.
+pub(crate) async fn racing_answers<S: Store>(store: &S, charging: &Payment) -> Vec<Payment> {
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let status = if i % 2 == 0 {
+                PaymentStatus::Charged
+            } else {
+                PaymentStatus::Declined
+            };
+            let p = answer(charging, status);
+            tokio::spawn(async move { store.record_charge(&p).await.unwrap() })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("task"));
+    }
+    answers
+}
+
 /// The first answer recorded for a charge wins: later ones (even with
 /// another result) get it back and change nothing, also when they race.
 pub async fn payment_first_charge_wins<S: Store>(store: S) {
@@ -108,22 +130,7 @@ pub async fn payment_first_charge_wins<S: Store>(store: S) {
     // Eight concurrent answers for another order, half declined: one wins,
     // and every caller is told the same.
     let other = charging(&store, 1).await;
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let store = store.clone();
-            let status = if i % 2 == 0 {
-                PaymentStatus::Charged
-            } else {
-                PaymentStatus::Declined
-            };
-            let p = answer(&other, status);
-            tokio::spawn(async move { store.record_charge(&p).await.unwrap() })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.unwrap());
-    }
+    let answers = racing_answers(&store, &other).await;
     let stored = store
         .get_payment(other.order_id)
         .await

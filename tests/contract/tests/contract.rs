@@ -26,6 +26,7 @@ macro_rules! contract_suite {
                 concurrent_transitions_move_once,
                 ledger_claim_complete_already_sent,
                 ledger_lease_in_flight_then_taken_over,
+                ledger_refused_is_settled_and_never_overrides_sent,
                 concurrent_claims_one_winner,
                 ledger_items_are_never_listed,
                 transition_writes_one_valid_event,
@@ -334,6 +335,40 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
     for k in ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "status"] {
         assert!(!sent.contains_key(k), "ledger item has {k}");
     }
+
+    // A refusal: its own state, time and code, no lease.
+    let key = orders_dynamodb::notification_key(o.order_id, OrderStatus::Completed);
+    store
+        .claim(
+            o.order_id,
+            OrderStatus::Completed,
+            t0,
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    store
+        .refuse(
+            o.order_id,
+            OrderStatus::Completed,
+            t0 + chrono::Duration::milliseconds(1_500),
+            "MessageRejected",
+        )
+        .await
+        .unwrap();
+    let refused = get(key).await.expect("ledger item");
+    assert_eq!(refused.get("state"), Some(&A::S("REFUSED".into())));
+    assert_eq!(
+        refused.get("refusedAt"),
+        Some(&A::S("2030-03-17T17:46:41.500Z".into()))
+    );
+    assert_eq!(
+        refused.get("errorCode"),
+        Some(&A::S("MessageRejected".into()))
+    );
+    assert_eq!(refused.get("orderStatus"), Some(&A::S("COMPLETED".into())));
+    assert!(!refused.contains_key("leaseUntil"));
+    assert!(!refused.contains_key("channels"));
 }
 
 /// The embedded store keeps its `status` column (what lists filter on) and

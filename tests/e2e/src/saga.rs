@@ -35,6 +35,16 @@ pub async fn all_settled(c: &Client) -> bool {
     settled && c.notifications().await.len() == 2 * orders.len()
 }
 
+/// Waits (up to `timeout`) for [`all_settled`]; `what` names the wait in
+/// the failure.
+pub async fn wait_until_settled(c: &Client, what: &str, timeout: std::time::Duration) {
+    crate::client::wait_for(what, timeout, || {
+        let c = c.clone();
+        async move { all_settled(&c).await }
+    })
+    .await;
+}
+
 /// Every invariant of the saga over the host's state (the checks of
 /// `orders_load::invariants`, which the load tool counts), with the stock
 /// each SKU had before the orders (`initial`); fails the test on any
@@ -135,6 +145,22 @@ pub async fn orders_needing_an_operator(c: &Client) -> Option<Vec<String>> {
         }
     }
     Some(needy)
+}
+
+/// [`orders_needing_an_operator`], polled until no saga runs; `None` if
+/// sagas still run after `timeout`.
+pub async fn wait_for_orders_needing_an_operator(
+    c: &Client,
+    timeout: std::time::Duration,
+) -> Option<Vec<String>> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < timeout {
+        if let Some(stuck) = orders_needing_an_operator(c).await {
+            return Some(stuck);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    None
 }
 
 /// What an operator does for an order whose saga ended in

@@ -113,6 +113,91 @@ async fn cancel_while_pending_then_the_processor_skips_it() {
     host.server.stop().await.unwrap();
 }
 
+/// An e-mail the local notifier refuses for good (an address on `.invalid`,
+/// as SES refuses with `MessageRejected`) is recorded as refused, once per
+/// status, and acknowledged: nothing is dead-lettered, and the other order's
+/// notifications flow as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_notification_is_recorded_and_acknowledged_not_dead_lettered() {
+    use orders_core::model::OrderStatus;
+    use orders_local::pipeline::NOTIFICATIONS_QUEUE;
+    let host = Host::start_with_pipeline(pipeline(1)).await;
+    let c = Client::of(&host);
+    let refused = c
+        .create_body(
+            r#"{"customerId":"c-r","customerEmail":"ada@shop.invalid","items":[{"sku":"SKU-1","quantity":1,"price":"5.00"}]}"#,
+        )
+        .await
+        .expect("201");
+    let told = c
+        .create_body(
+            r#"{"customerId":"c-t","customerEmail":"bob@example.com","items":[{"sku":"SKU-1","quantity":1,"price":"5.00"}]}"#,
+        )
+        .await
+        .expect("201");
+    // SKU-1 is not stocked: both end FAILED, told of PROCESSING and FAILED.
+    let store = SqliteStore::open(host.db()).unwrap();
+    let id = uuid::Uuid::parse_str(&refused).unwrap();
+    wait_for("both statuses refused", Duration::from_secs(30), || {
+        let store = store.clone();
+        async move {
+            let mut refused = 0;
+            for s in [OrderStatus::Processing, OrderStatus::Failed] {
+                if let Ok(Some(e)) = store.ledger_entry(id, s).await {
+                    refused += usize::from(e.state == orders_sqlite::ledger::REFUSED);
+                }
+            }
+            refused == 2
+        }
+    })
+    .await;
+    wait_for(
+        "the other order told twice",
+        Duration::from_secs(30),
+        || {
+            let c = c.clone();
+            let told = told.clone();
+            async move {
+                let notes = c.notifications().await;
+                notes.keys().filter(|(id, _)| *id == told).count() == 2
+            }
+        },
+    )
+    .await;
+    let entry = store
+        .ledger_entry(id, OrderStatus::Failed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.error_code.as_deref(), Some("MessageRejected"));
+    let notes = c.notifications().await;
+    assert!(
+        notes.keys().all(|(order, _)| *order != refused),
+        "{notes:?}"
+    );
+    // Acknowledged: a failed invocation would leave its message in flight
+    // for the notifications queue's visibility timeout (at least the 30 s
+    // ledger lease), then dead-letter it after three receives.
+    wait_for(
+        "the notifications queue drained",
+        Duration::from_secs(10),
+        || {
+            let c = c.clone();
+            async move {
+                let q = &c.queues().await["queues"][NOTIFICATIONS_QUEUE];
+                q["inFlight"] == 0 && q["visible"] == 0
+            }
+        },
+    )
+    .await;
+    let queues = c.queues().await;
+    assert_eq!(
+        queues["queues"][NOTIFICATIONS_QUEUE]["deadLetters"], 0,
+        "{queues}"
+    );
+    host.server.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_messages_dead_letter_after_three_receives_and_the_rest_flows() {
     let host = Host::start_with_pipeline(pipeline(1)).await;

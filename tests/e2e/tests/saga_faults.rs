@@ -14,11 +14,11 @@
 //! new each run, so a replay draws the same faults for the same kind of
 //! run, and the failure's message carries the execution histories.
 
-use orders_e2e_tests::client::{wait_for, Client};
+use orders_e2e_tests::client::Client;
 use orders_e2e_tests::process::{load_and_kill, spawn_host};
 use orders_e2e_tests::saga::{
-    all_settled, assert_invariants_under, executions, mixed_order, orders_needing_an_operator,
-    rerun_sagas, stock_up, Conditions,
+    assert_invariants_under, executions, mixed_order, rerun_sagas, stock_up,
+    wait_for_orders_needing_an_operator, wait_until_settled, Conditions,
 };
 use orders_e2e_tests::Host;
 use orders_local::pipeline::{Faults, PipelineConfig};
@@ -83,17 +83,9 @@ async fn run(seed: u64, orders: usize) -> (BTreeMap<String, usize>, usize) {
     }
     assert_eq!(created, orders);
 
-    let start = std::time::Instant::now();
-    let stuck = loop {
-        if let Some(stuck) = orders_needing_an_operator(&c).await {
-            break stuck;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "seed {seed}: timed out waiting for every saga to end"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let stuck = wait_for_orders_needing_an_operator(&c, Duration::from_secs(300))
+        .await
+        .unwrap_or_else(|| panic!("seed {seed}: timed out waiting for every saga to end"));
     // The operator's re-run, on a host without faults.
     let host = if stuck.is_empty() {
         host
@@ -105,16 +97,8 @@ async fn run(seed: u64, orders: usize) -> (BTreeMap<String, usize>, usize) {
         .await
     };
     let c = Client::of(&host);
-    let c2 = c.clone();
-    wait_for(
-        &format!("seed {seed}: every order to settle and be notified"),
-        Duration::from_secs(120),
-        || {
-            let c = c2.clone();
-            async move { all_settled(&c).await }
-        },
-    )
-    .await;
+    let what = format!("seed {seed}: every order to settle and be notified");
+    wait_until_settled(&c, &what, Duration::from_secs(120)).await;
     let outcomes = assert_invariants_under(&c, &initial, Conditions { faults: true }).await;
     // A duplicate execution is inspected by its name, like the first.
     let dup = executions(&c)
@@ -200,18 +184,12 @@ async fn the_host_run_with_fault_flags_and_killed_twice_keeps_every_invariant() 
     // The third start, faults still on, runs every saga to its end.
     let mut child = spawn_host(dir.path(), 2, &flags).await;
     let c = child.client.clone();
-    let start = std::time::Instant::now();
-    let stuck = loop {
-        if let Some(stuck) = orders_needing_an_operator(&c).await {
-            break stuck;
-        }
-        if start.elapsed() > Duration::from_secs(180) {
-            panic!(
-                "seed {seed}: timed out waiting for every saga to end; logs in {}",
-                dir.keep().display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let Some(stuck) = wait_for_orders_needing_an_operator(&c, Duration::from_secs(180)).await
+    else {
+        panic!(
+            "seed {seed}: timed out waiting for every saga to end; logs in {}",
+            dir.keep().display()
+        );
     };
     child.kill_9();
     rerun_sagas(&db, &stuck).await;
@@ -219,16 +197,8 @@ async fn the_host_run_with_fault_flags_and_killed_twice_keeps_every_invariant() 
     // The operator's re-runs, on a host without faults.
     let mut child = spawn_host(dir.path(), 3, &[]).await;
     let c = child.client.clone();
-    let c2 = c.clone();
-    wait_for(
-        &format!("seed {seed}: every order to settle and be notified"),
-        Duration::from_secs(120),
-        || {
-            let c = c2.clone();
-            async move { all_settled(&c).await }
-        },
-    )
-    .await;
+    let what = format!("seed {seed}: every order to settle and be notified");
+    wait_until_settled(&c, &what, Duration::from_secs(120)).await;
     let statuses = c.statuses().await;
     for id in &accepted {
         assert!(

@@ -5,9 +5,15 @@ use crate::events::OrderStatusChanged;
 use crate::metrics;
 use crate::notifications;
 use crate::ports::{Channel, Claim, NotificationLedger, Notifier, OrderReader};
+use crate::DeliveryError;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use uuid::Uuid;
+
+/// The `notification_outcome` field of the WARN log line a permanent
+/// refusal writes (a metric filter can count it besides the EMF metric
+/// `NotificationsRefused`).
+pub const REFUSED_OUTCOME: &str = "refused";
 
 /// How long a notifier's claim on (order, status) lasts: a sender that died
 /// holding one is replaced after this.
@@ -21,10 +27,17 @@ pub enum NotifyOutcome {
     Duplicate,
     /// A status the customer does not hear about.
     NotNotified,
+    /// The delivery service refused the notification for good (its error
+    /// `code`): recorded in the ledger, logged and counted, and not retried.
+    Refused {
+        code: String,
+    },
 }
 
 /// Why a notification was not sent; every variant is worth a retry except
-/// [`NotifyError::OrderNotFound`], which the dead-letter queue keeps.
+/// [`NotifyError::OrderNotFound`], which the dead-letter queue keeps. A
+/// permanent refusal by the delivery service is no error: it is
+/// [`NotifyOutcome::Refused`].
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     #[error("order {0} was not found")]
@@ -70,11 +83,36 @@ where
             tracing::info!(order_id = %event.order_id, status = %event.status, "notification already sent: nothing to do");
             return Ok(NotifyOutcome::Duplicate);
         }
+        Claim::Refused => {
+            tracing::info!(order_id = %event.order_id, status = %event.status, "notification refused earlier: nothing to do");
+            return Ok(NotifyOutcome::Duplicate);
+        }
         Claim::InFlight => return Err(NotifyError::InFlight),
         Claim::Claimed => {}
     }
     let notification = notifications::render(&order, event.status).expect("notified status");
-    let channels = notifier.send(&notification).await?;
+    let channels = match notifier.send(&notification).await {
+        Ok(channels) => channels,
+        // Retrying would get the same answer: failing here would only make
+        // Lambda retry, fill the dead-letter queue and fail a canary. The
+        // ledger settles it so a redelivery does not try again.
+        Err(DeliveryError::Rejected { code, .. }) => {
+            ledger
+                .refuse(event.order_id, event.status, now, &code)
+                .await?;
+            metrics::notification_refused(
+                &event.order_id.to_string(),
+                event.status.as_str(),
+                &code,
+            );
+            // The code only: the service's message may carry an address.
+            tracing::warn!(order_id = %event.order_id, status = %event.status,
+                notification_outcome = REFUSED_OUTCOME, error_code = %code,
+                "notification refused for good by the delivery service: recorded, not retried");
+            return Ok(NotifyOutcome::Refused { code });
+        }
+        Err(e) => return Err(e.into()),
+    };
     ledger
         .complete(event.order_id, event.status, now, &channels)
         .await?;
