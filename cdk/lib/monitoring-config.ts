@@ -39,6 +39,13 @@ export interface MonitoringConfig {
    * subscribes to, so anything filtered out is a payload mismatch.
    */
   readonly maxNotificationsFilteredOut: number;
+  /**
+   * Notifications the delivery service refused for good per period
+   * (notify-customer's EMF metric `NotificationsRefused`): a few are
+   * customers' bad addresses or numbers; more is a sender or account
+   * refused (unverified identity, sending paused), which refuses them all.
+   */
+  readonly maxNotificationsRefused: number;
   readonly table: {
     /** Read plus write throttle events per period. */
     readonly maxThrottledEvents: number;
@@ -81,11 +88,13 @@ function thresholds(s: {
   api: MonitoringConfig['api'];
   maxThrottledEvents: number;
   rollbackMaxErrors: number;
+  maxNotificationsRefused: number;
 }): MonitoringConfig {
   return {
     ...COMMON,
     functions: { maxErrors: s.maxErrors, maxThrottles: 0, maxP99DurationPercentOfTimeout: s.p99PercentOfTimeout },
     maxProcessingQueueAge: s.maxProcessingQueueAge,
+    maxNotificationsRefused: s.maxNotificationsRefused,
     api: s.api,
     table: { maxThrottledEvents: s.maxThrottledEvents, maxSystemErrors: 0 },
     rollback: { period: Duration.minutes(1), maxErrors: s.rollbackMaxErrors, maxP99DurationPercentOfTimeout: s.p99PercentOfTimeout },
@@ -102,6 +111,7 @@ export const MONITORING: Readonly<Record<StageName, MonitoringConfig>> = {
     api: { max5xxRate: 0.05, maxP99Latency: Duration.seconds(5) },
     maxThrottledEvents: 10,
     rollbackMaxErrors: 5,
+    maxNotificationsRefused: 10,
   }),
   staging: thresholds({
     maxErrors: 5,
@@ -110,6 +120,7 @@ export const MONITORING: Readonly<Record<StageName, MonitoringConfig>> = {
     api: { max5xxRate: 0.02, maxP99Latency: Duration.seconds(3) },
     maxThrottledEvents: 5,
     rollbackMaxErrors: 3,
+    maxNotificationsRefused: 5,
   }),
   prod: thresholds({
     maxErrors: 5,
@@ -118,5 +129,6 @@ export const MONITORING: Readonly<Record<StageName, MonitoringConfig>> = {
     api: { max5xxRate: 0.01, maxP99Latency: Duration.seconds(2) },
     maxThrottledEvents: 0,
     rollbackMaxErrors: 2,
+    maxNotificationsRefused: 5,
   }),
 };

@@ -8,7 +8,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { DefaultDashboardFactory, MonitoringFacade, notifySns } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config';
-import type { RustLambda } from './rust-lambda';
+import { METRICS_NAMESPACE, type RustLambda } from './rust-lambda';
 
 /** The disambiguator of every alarm (part of its name): all of them notify the ops topic. */
 export const ALARM_DISAMBIGUATOR = 'Critical';
@@ -22,6 +22,8 @@ export const PIPES_NAMESPACE = 'AWS/EventBridge/Pipes';
  * being dropped.
  */
 export const SNS_BODY_FILTER_METRICS = ['NumberOfNotificationsFilteredOut-MessageBody', 'NumberOfNotificationsFilteredOut-InvalidMessageBody'] as const;
+/** notify-customer's EMF metric of notifications refused for good (orders-core `metrics`). */
+export const NOTIFICATIONS_REFUSED_METRIC = 'NotificationsRefused';
 /**
  * The table operations whose `SystemErrors` alarm: what the functions, the
  * admin CLI (Scan) and the pipes (GetRecords on the stream) call.
@@ -183,6 +185,24 @@ export class OrdersMonitoring extends Construct {
           })),
         },
         { title: 'Delivery', metrics: [snsMetric('NumberOfMessagesPublished'), snsMetric('NumberOfNotificationsDelivered'), snsMetric('NumberOfNotificationsFailed')] },
+      ],
+    });
+    // Refusals are handled outcomes (no Lambda error, no retry), so only this
+    // alarm tells anyone that e-mail or SMS stopped going out.
+    f.monitorCustom({
+      alarmFriendlyName: 'notifications-refused',
+      humanReadableName: 'Notifications the delivery service refused for good',
+      metricGroups: [
+        {
+          title: 'Refused (SES or SNS)',
+          metrics: [
+            {
+              metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: NOTIFICATIONS_REFUSED_METRIC, dimensionsMap: { Stage: config.stageName }, statistic: 'Sum', period: m.period }),
+              alarmFriendlyName: 'Refused',
+              addAlarm: above(m.maxNotificationsRefused),
+            },
+          ],
+        },
       ],
     });
 

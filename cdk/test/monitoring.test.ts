@@ -2,7 +2,8 @@ import { type CfnResource, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { STAGE_NAMES, type StageName } from '../lib/config';
 import { stageAlarmNamePattern } from '../lib/ops-topic';
-import { PIPES_NAMESPACE, SNS_BODY_FILTER_METRICS, TABLE_OPERATIONS } from '../lib/orders-monitoring';
+import { NOTIFICATIONS_REFUSED_METRIC, PIPES_NAMESPACE, SNS_BODY_FILTER_METRICS, TABLE_OPERATIONS } from '../lib/orders-monitoring';
+import { METRICS_NAMESPACE } from '../lib/rust-lambda';
 import { alarmMetrics, alarmsOf, type AlarmMetric, buildTestApp, onlyOne, resources, testStageConfig } from './helpers';
 
 const testApp = buildTestApp({}, false);
@@ -184,6 +185,18 @@ describe.each(STAGE_NAMES)('%s: alarms and their thresholds (config.monitoring)'
       expect(alarmMetrics(a)[0]!.Stat).toBe('Sum');
     }
     expect(m.maxNotificationsFilteredOut).toBe(0);
+  });
+
+  test('notifications refused for good (notify-customer EMF, namespace and Stage dimension as the functions emit them) alarm', () => {
+    const a = alarmOn(stage, METRICS_NAMESPACE, NOTIFICATIONS_REFUSED_METRIC, { Stage: stage });
+    expect(a).toMatchObject({ Threshold: m.maxNotificationsRefused, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    expect(alarmMetrics(a)[0]!.Stat).toBe('Sum');
+    // What the functions emit under: every one gets the namespace and its stage.
+    const functions = Object.values(resources(t(stage), 'AWS::Lambda::Function')).filter((f) => f.Properties?.Runtime === 'provided.al2023');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const f of functions) {
+      expect(f.Properties?.Environment?.Variables).toMatchObject({ METRICS_NAMESPACE, STAGE: stage });
+    }
   });
 
   test('DynamoDB: read and write throttle events, system errors of every operation the stage uses', () => {
