@@ -4,8 +4,10 @@
 //! often SNS delivers, failures that fail the invocation, and refusals for
 //! good that do not.
 
-use aws_lambda_events::event::sns::SnsEvent;
+mod common;
+
 use chrono::Utc;
+use common::{order_with, processing, sns_event};
 use notify_customer::handler::{handle, Deps, RecordError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
@@ -14,7 +16,6 @@ use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
 use orders_core::DeliveryError;
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier};
 use orders_sqlite::SqliteStore;
-use orders_test_support::events::{self, fixture};
 use orders_test_support::orders::base_time;
 use orders_test_support::World;
 use serde_json::{json, Value};
@@ -30,37 +31,7 @@ fn deps(w: &World) -> Deps<'_, SqliteStore, SqliteStore, RecordingNotifier> {
 }
 
 async fn order(w: &World, phone: bool) -> Uuid {
-    let phone = if phone {
-        r#","customerPhone":"+14155550100""#
-    } else {
-        ""
-    };
-    let body = format!(
-        r#"{{"customerId":"c-1","customerName":"Ada Lovelace","customerEmail":"ada@example.com"{phone},"items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
-    );
-    w.create(&body).await.order_id
-}
-
-fn processing(id: Uuid) -> String {
-    OrderEvent::from(
-        OrderStatusChanged::new(
-            id,
-            OrderStatus::Pending,
-            OrderStatus::Processing,
-            None,
-            base_time(),
-        )
-        .unwrap(),
-    )
-    .to_json()
-}
-
-/// An SNS event with one record per message body.
-fn sns_event(messages: &[&str]) -> SnsEvent {
-    events::sns_event(
-        &fixture(env!("CARGO_MANIFEST_DIR"), "sns-event.json"),
-        messages,
-    )
+    order_with(w, "ada@example.com", phone.then_some("+14155550100")).await
 }
 
 #[tokio::test]

@@ -3,16 +3,15 @@
 //! answer on the wire: the SDK parses the error, the adapter classifies it,
 //! and the handler succeeds on a refusal for good and fails otherwise.
 
-use aws_lambda_events::event::sns::SnsEvent;
+mod common;
+
+use common::{order_with, processing, sns_event};
 use notify_customer::handler::{handle, Deps, RecordError};
-use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
 use orders_core::usecases::{NotifyError, NotifyOutcome};
 use orders_core::DeliveryError;
 use orders_messaging::{ses_client, sns_client, AwsEnv, AwsNotifier};
 use orders_sqlite::ledger::{REFUSED, SENDING};
-use orders_test_support::events::{self, fixture};
-use orders_test_support::orders::base_time;
 use orders_test_support::World;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -152,31 +151,7 @@ impl Endpoint {
 }
 
 async fn order(w: &World) -> Uuid {
-    let body = format!(
-        r#"{{"customerId":"c-1","customerName":"Ada Lovelace","customerEmail":"{EMAIL}","customerPhone":"{PHONE}","items":[{{"sku":"A","quantity":2,"price":"4.25"}}]}}"#
-    );
-    w.create(&body).await.order_id
-}
-
-fn processing(id: Uuid) -> String {
-    OrderEvent::from(
-        OrderStatusChanged::new(
-            id,
-            OrderStatus::Pending,
-            OrderStatus::Processing,
-            None,
-            base_time(),
-        )
-        .unwrap(),
-    )
-    .to_json()
-}
-
-fn sns_event(message: &str) -> SnsEvent {
-    events::sns_event(
-        &fixture(env!("CARGO_MANIFEST_DIR"), "sns-event.json"),
-        &[message],
-    )
+    order_with(w, EMAIL, Some(PHONE)).await
 }
 
 async fn run(
@@ -189,7 +164,7 @@ async fn run(
         ledger: &w.store,
         notifier,
     };
-    handle(&deps, sns_event(event)).await
+    handle(&deps, sns_event(&[event])).await
 }
 
 async fn ledger_state(w: &World, id: Uuid) -> (String, Option<String>) {
