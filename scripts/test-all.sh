@@ -4,7 +4,8 @@
 #   setup -> static checks (fmt, workflows, OpenAPI, Postman, tsc) -> clippy ->
 #   cargo tests (unit, contract against moto, e2e against the local host) ->
 #   schemathesis and demo.sh against the local host -> DynamoDB Local contract run ->
-#   stage clean-up against moto -> CDK tests -> arm64 synth -> cfn-lint
+#   stage clean-up against moto -> CDK tests -> arm64 synth -> packaged
+#   bootstraps (each function's zip as cdk deploy makes it) -> cfn-lint
 #
 # Fails fast, on the first failing step, and always prints a summary of the
 # steps with their durations. A step whose script is missing is a failure,
@@ -240,7 +241,8 @@ preflight() {
   require_script scripts/setup.sh scripts/moto.sh scripts/synth.sh scripts/cfn-lint.sh \
     scripts/lint-workflows.sh scripts/check-openapi.py scripts/schemathesis.sh scripts/schemathesis.toml \
     scripts/postman.mjs scripts/local-host.sh scripts/demo.sh scripts/demo.py scripts/demo-test.sh \
-    scripts/cleanup-stage.sh scripts/cleanup_stage.py scripts/cleanup-stage-test.sh scripts/cleanup_stage_test.py
+    scripts/cleanup-stage.sh scripts/cleanup_stage.py scripts/cleanup-stage-test.sh scripts/cleanup_stage_test.py \
+    scripts/check-packaged-bootstraps.sh
   [[ -f package.json ]] || { echo "error: package.json is missing" >&2; return 1; }
   require_npm_script test:cdk
   require_npm_script postman:check
@@ -271,4 +273,7 @@ step "DynamoDB Local contract run" dynamodb_local
 step "cleanup-stage.sh vs moto (retained resources)" run_script scripts/cleanup-stage-test.sh
 step "CDK tests (jest, cdk-nag)" cdk_tests
 step "cdk synth (arm64 release builds)" run_script scripts/synth.sh
+# What `cdk deploy` would upload: each function's asset zipped by the CLI's
+# packager must hold a bootstrap with mode 0755 (Runtime.InvalidEntrypoint otherwise).
+step "packaged function zips hold an executable bootstrap (as cdk deploy zips them)" run_script scripts/check-packaged-bootstraps.sh cdk.out
 step "cfn-lint synthesized templates" run_script scripts/cfn-lint.sh

@@ -42,6 +42,13 @@ export function deployRoleName(environment: StageName): string {
 }
 export const DIFF_ROLE_NAME = 'orders-github-diff';
 
+/**
+ * The stages the pipeline smoke-tests after their deploy (dev-smoke in
+ * .github/workflows/deploy.yml: scripts/smoke-stage.sh). Their deploy role
+ * may read the stage stack's outputs and the API keys' values.
+ */
+export const SMOKE_TESTED_STAGES: readonly StageName[] = ['dev'];
+
 /** The unprotected GitHub environment whose job diffs a stage before its approval: `staging-diff`. */
 export function diffEnvironment(environment: StageName): string {
   return `${environment}-diff`;
@@ -115,7 +122,9 @@ export class AccountBootstrapStack extends Stack {
       // A job with `environment: <env>` gets the environment subject, not the branch one.
       const role = new Role(this, `GitHubDeploy-${environment}`, {
         roleName: deployRoleName(environment),
-        description: `GitHub Actions jobs in the ${environment} environment: may assume the CDK bootstrap roles, nothing else`,
+        description: SMOKE_TESTED_STAGES.includes(environment)
+          ? `GitHub Actions jobs in the ${environment} environment: may assume the CDK bootstrap roles, and read the stage's URL and API key (smoke test)`
+          : `GitHub Actions jobs in the ${environment} environment: may assume the CDK bootstrap roles, nothing else`,
         assumedBy: githubPrincipalOfAny(`repo:${repository}:environment:${environment}`),
       });
       role.addToPolicy(
@@ -125,6 +134,7 @@ export class AccountBootstrapStack extends Stack {
           resources: CDK_BOOTSTRAP_ROLES.map(bootstrapRole),
         }),
       );
+      if (SMOKE_TESTED_STAGES.includes(environment)) this.allowSmokeTest(role, environment);
       this.deployRoles.set(environment, role);
       new CfnOutput(this, `DeployRoleArn${capitalise(environment)}`, {
         value: role.roleArn,
@@ -216,6 +226,23 @@ export class AccountBootstrapStack extends Stack {
     new CfnOutput(this, 'ApiGatewayCloudWatchRoleArn', {
       value: this.apiGatewayCloudWatchRole.roleArn,
       description: 'API Gateway account setting (this region): CloudWatch Logs role',
+    });
+  }
+
+  /** scripts/smoke-stage.sh: the stage stack's outputs (ApiUrl, ApiKeyId) and the key's value. */
+  private allowSmokeTest(role: Role, environment: StageName): void {
+    const stackArn = `arn:${Aws.PARTITION}:cloudformation:${Aws.REGION}:${Aws.ACCOUNT_ID}:stack/${serviceStackName(environment)}/*`;
+    const apiKeys = `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apikeys/*`;
+    role.addToPolicy(new PolicyStatement({ sid: 'ReadStageOutputs', actions: ['cloudformation:DescribeStacks'], resources: [stackArn] }));
+    role.addToPolicy(new PolicyStatement({ sid: 'ReadApiKeyValues', actions: ['apigateway:GET'], resources: [apiKeys] }));
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${serviceStackName(environment)}/*]`,
+      reason: 'The trailing "*" is the stack id CloudFormation assigns when the stage stack is created; the stack name is exact and the action is read-only.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
+      reason:
+        'The key id is known only after the stage deploy (stack output ApiKeyId) and changes when the key is replaced; GET on API keys is read-only, in this account and region.',
     });
   }
 }

@@ -30,7 +30,8 @@ export interface AliasDeploymentsProps {
 /** What one function's deployment consists of. */
 export interface AliasDeployment {
   readonly fn: RustLambda;
-  readonly group: LambdaDeploymentGroup;
+  /** Absent in the emulator synth (`config.emulator`): the emulator cannot create CodeDeploy resources. */
+  readonly group?: LambdaDeploymentGroup;
   /** The group's CodeDeploy service role (explicit statements, no managed policy). */
   readonly role: Role;
   /** `Errors` and p99 `Duration` of the `live` alias: either in ALARM rolls the deployment back. */
@@ -49,9 +50,13 @@ export interface AliasDeployment {
  * statements for its alias and alarms; the group gets it without policy
  * updates, so CDK's default AWSCodeDeployRoleForLambdaLimited
  * (lambda:UpdateAlias on `*`) is not attached.
+ *
+ * The emulator synth (`config.emulator`) has the alarms and roles but no
+ * CodeDeploy application or groups, which the emulator cannot create; the
+ * alias then simply points at the current version.
  */
 export class AliasDeployments extends Construct {
-  public readonly application: LambdaApplication;
+  public readonly application?: LambdaApplication;
   public readonly deployments: readonly AliasDeployment[];
 
   constructor(scope: Construct, id: string, props: AliasDeploymentsProps) {
@@ -60,7 +65,10 @@ export class AliasDeployments extends Construct {
     const { rollback } = config.monitoring;
     const deploymentConfig = DEPLOYMENT_CONFIGS[config.deploymentStyle];
 
-    this.application = new LambdaApplication(this, 'Application', { applicationName: `orders-${config.stageName}` });
+    const application = config.emulator
+      ? undefined
+      : new LambdaApplication(this, 'Application', { applicationName: `orders-${config.stageName}` });
+    this.application = application;
     const notify = new SnsAction(opsTopic);
 
     this.deployments = functions.map((fn) => {
@@ -110,8 +118,9 @@ export class AliasDeployments extends Construct {
           resources: rollbackAlarms.map((a) => a.alarmArn),
         }),
       );
+      if (application === undefined) return { fn, role, rollbackAlarms };
       const group = new LambdaDeploymentGroup(this, fnId, {
-        application: this.application,
+        application,
         deploymentGroupName: fn.binaryName,
         alias: fn.alias,
         deploymentConfig,

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Period } from 'aws-cdk-lib/aws-apigateway';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { MONITORING, type MonitoringConfig } from './monitoring-config';
@@ -25,7 +26,15 @@ export interface StageConfig {
   readonly lambda: {
     readonly memoryMb: number;
     readonly timeout: Duration;
+    /** Of every Rust function and its build target: arm64, x86_64 for the emulator. */
+    readonly architecture: Architecture;
   };
+  /**
+   * Synthesized for the local AWS emulator (`-c emulator=true`, dev only;
+   * docs/deploy.md): x86_64 functions, no CodeDeploy deployment groups and no
+   * metric-math alarms, which the emulator cannot create.
+   */
+  readonly emulator: boolean;
   /** Retention of every log group of the stage (functions and API access logs). */
   readonly logRetention: RetentionDays;
   /** DynamoDB point-in-time recovery (35 days of continuous backups). */
@@ -86,6 +95,19 @@ export interface NotificationsConfig {
   readonly emailSender?: string;
   /** Whether the notifier may send SMS (SNS Publish to phone numbers). */
   readonly smsEnabled: boolean;
+}
+
+/**
+ * `-c emulator=true`: the dev stage as the local AWS emulator (MiniStack) can
+ * deploy it (`StageConfig.emulator`; docs/deploy.md, "The emulator synth").
+ */
+export const EMULATOR_CONTEXT = 'emulator';
+
+function emulatorSelected(context: ContextLookup): boolean {
+  const raw = context(EMULATOR_CONTEXT);
+  if (raw === undefined || raw === null || raw === '' || raw === false || raw === 'false') return false;
+  if (raw === true || raw === 'true') return true;
+  throw new Error(`-c ${EMULATOR_CONTEXT}=${String(raw)}: expected true or false`);
 }
 
 /** Region used when the CLI/environment does not tell us one (offline synth). */
@@ -183,10 +205,20 @@ export function isStageName(value: string): value is StageName {
  */
 export function stageConfig(stageName: StageName, env: Env = process.env, context: ContextLookup = NO_CONTEXT): StageConfig {
   const s = STAGES[stageName];
+  const emulator = emulatorSelected(context);
+  if (emulator && stageName !== 'dev') {
+    throw new Error(`-c ${EMULATOR_CONTEXT}=true synthesizes the dev stage only (add -c stage=dev), not ${stageName}`);
+  }
   return {
     stageName,
     env: stageTarget(stageName, env, context),
-    lambda: { memoryMb: s.memoryMb, timeout: Duration.seconds(s.timeoutSeconds) },
+    lambda: {
+      memoryMb: s.memoryMb,
+      timeout: Duration.seconds(s.timeoutSeconds),
+      // The emulator runs each bootstrap as a local process: the host's architecture.
+      architecture: emulator ? Architecture.X86_64 : Architecture.ARM_64,
+    },
+    emulator,
     logRetention: s.logRetention,
     pointInTimeRecovery: s.pointInTimeRecovery,
     removalPolicy: s.removalPolicy,

@@ -1,5 +1,5 @@
 import type { IRestApi } from 'aws-cdk-lib/aws-apigateway';
-import { AlarmStatusWidget, type Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmStatusWidget, type Alarm, CfnAlarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -210,5 +210,28 @@ export class OrdersMonitoring extends Construct {
         new AlarmStatusWidget({ title: 'CodeDeploy rollback alarms', alarms: [...props.rollbackAlarms], width: 24, height: 6 }),
       );
     }
+
+    if (config.emulator) removeMetricMathAlarms(this);
   }
+}
+
+/**
+ * Removes every alarm under `scope` defined by metric data queries
+ * (`Metrics`, CloudFormation's metric-math form): the local AWS emulator
+ * refuses them and rolls the stack back. Besides the explicit math (table
+ * system errors, cdk-monitoring-constructs' FILL on throttles), the library
+ * writes each alarm on a labelled metric in that form too. The dashboard
+ * keeps every graph. Returns the construct paths of the removed alarms.
+ */
+export function removeMetricMathAlarms(scope: Construct): string[] {
+  const alarms = scope.node
+    .findAll()
+    .filter((c): c is CfnAlarm => c instanceof CfnAlarm && c.metrics !== undefined)
+    // The L2 Alarm that owns the CfnAlarm ('Resource'), else the CfnAlarm itself.
+    .map((cfn) => (cfn.node.id === 'Resource' && cfn.node.scope ? cfn.node.scope : cfn));
+  for (const alarm of alarms) {
+    const parent = alarm.node.scope;
+    if (!parent?.node.tryRemoveChild(alarm.node.id)) throw new Error(`cannot remove alarm ${alarm.node.path}`);
+  }
+  return alarms.map((a) => a.node.path);
 }

@@ -31,7 +31,7 @@ export interface RustLambdaProps {
   readonly timeout?: Duration;
   /** Added to STAGE, RUST_LOG and METRICS_NAMESPACE, which every function gets. */
   readonly environment?: Record<string, string>;
-  /** Build settings (default: `DEFAULT_RUST_BUILD`: arm64, release, no features, no extra flags). */
+  /** Build settings (default: `DEFAULT_RUST_BUILD` on the stage's architecture: release, no features, no extra flags). */
   readonly build?: Partial<RustLambdaBuild>;
 }
 
@@ -60,8 +60,8 @@ export function buildSettings(build: RustLambdaBuild): RustBuildSettings {
 }
 
 /**
- * The one wrapper around cargo-lambda-cdk's RustFunction: arm64 on
- * provided.al2023, X-Ray active tracing, its own log group (per-stage
+ * The one wrapper around cargo-lambda-cdk's RustFunction: the stage's
+ * architecture (arm64; x86_64 for the emulator) on provided.al2023, X-Ray active tracing, its own log group (per-stage
  * retention and removal policy), the environment every function reads
  * (STAGE, RUST_LOG, METRICS_NAMESPACE), a role with no managed policies, a
  * `live` alias on the current version, and a stable custom asset hash.
@@ -81,7 +81,7 @@ export class RustLambda extends Construct {
     const { config } = props;
     this.binaryName = props.binaryName;
     this.timeout = props.timeout ?? config.lambda.timeout;
-    this.build = { ...DEFAULT_RUST_BUILD, ...props.build };
+    this.build = { ...DEFAULT_RUST_BUILD, architecture: config.lambda.architecture, ...props.build };
     const crateManifest = join(LAMBDAS_DIR, props.binaryName, 'Cargo.toml');
     if (!existsSync(crateManifest)) {
       throw new Error(`RustLambda ${props.binaryName}: no function crate at lambdas/${props.binaryName}/Cargo.toml`);

@@ -5,6 +5,7 @@ import {
   AccountBootstrapStack,
   GITHUB_OIDC_URL,
   ORDERS_TOPIC_NAME_PATTERN,
+  SMOKE_TESTED_STAGES,
   SNS_TRACING_POLICY_NAME,
 } from '../lib/account-bootstrap-stack';
 import { accountBootstrapConfig, STAGE_NAMES } from '../lib/config';
@@ -99,8 +100,18 @@ describe('Orders-account (once per account)', () => {
     expect(role.Properties.Policies).toBeUndefined();
   });
 
-  test.each(STAGE_NAMES)('deploy role of %s: may only assume the four CDK bootstrap roles', (env) => {
+  test.each(STAGE_NAMES)('deploy role of %s: assumes the four CDK bootstrap roles; dev alone also reads its URL and API key (smoke test)', (env) => {
     const [id] = roleNamed(t, `orders-github-deploy-${env}`);
+    const smoke = [
+      {
+        Sid: 'ReadStageOutputs',
+        Effect: 'Allow',
+        Action: 'cloudformation:DescribeStacks',
+        Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Orders-${env}-Service/*`,
+      },
+      { Sid: 'ReadApiKeyValues', Effect: 'Allow', Action: 'apigateway:GET', Resource: `arn:aws:apigateway:${REGION}::/apikeys/*` },
+    ];
+    expect(SMOKE_TESTED_STAGES).toEqual(['dev']);
     expect(render(statementsOfRole(t, id))).toEqual([
       {
         Sid: 'AssumeCdkBootstrapRoles',
@@ -108,6 +119,7 @@ describe('Orders-account (once per account)', () => {
         Action: 'sts:AssumeRole',
         Resource: ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(cdkRole),
       },
+      ...(env === 'dev' ? smoke : []),
     ]);
   });
 

@@ -57,10 +57,10 @@ describe.each(STAGE_NAMES)('%s: CodeDeploy on every live alias', (stage) => {
 
   test('each alias hands its updates to its deployment group (CodeDeployLambdaAliasUpdate)', () => {
     for (const fn of stack(stage).rustFunctions) {
-      const group = stack(stage).deployments.deployments.find((d) => d.fn === fn)!.group;
+      const group = stack(stage).deployments.deployments.find((d) => d.fn === fn)!.group!;
       expect(all(stage)[aliasId(fn)]?.UpdatePolicy).toEqual({
         CodeDeployLambdaAliasUpdate: {
-          ApplicationName: { Ref: idOf(stack(stage).deployments.application.node.defaultChild as CfnResource) },
+          ApplicationName: { Ref: idOf(stack(stage).deployments.application!.node.defaultChild as CfnResource) },
           DeploymentGroupName: { Ref: idOf(group.node.defaultChild as CfnResource) },
         },
       });
@@ -70,7 +70,7 @@ describe.each(STAGE_NAMES)('%s: CodeDeploy on every live alias', (stage) => {
   test('rollback: on failure, on stop, and while an alias alarm (errors, p99 duration of the alias) is in ALARM', () => {
     for (const fn of stack(stage).rustFunctions) {
       const d = stack(stage).deployments.deployments.find((x) => x.fn === fn)!;
-      const g = all(stage)[idOf(d.group.node.defaultChild as CfnResource)]!;
+      const g = all(stage)[idOf(d.group!.node.defaultChild as CfnResource)]!;
       expect(g.Properties?.AutoRollbackConfiguration).toEqual({
         Enabled: true,
         Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
@@ -102,7 +102,7 @@ describe.each(STAGE_NAMES)('%s: CodeDeploy on every live alias', (stage) => {
         { Effect: 'Allow', Principal: { Service: 'codedeploy.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);
       expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
-      const group = all(stage)[idOf(d.group.node.defaultChild as CfnResource)]!;
+      const group = all(stage)[idOf(d.group!.node.defaultChild as CfnResource)]!;
       expect(group.Properties?.ServiceRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       const statements = Object.values(resources(t(stage), 'AWS::IAM::Policy'))
         .filter((p) => (p.Properties?.Roles ?? []).some((r: any) => r.Ref === roleId))

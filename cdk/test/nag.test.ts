@@ -38,9 +38,11 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-APIG6',
         'AwsSolutions-COG4',
         'AwsSolutions-DDB3',
-        // Orders-account: the API Gateway CloudWatch role's AWS managed policy; the diff role's stage stack ids.
+        // Orders-account: the API Gateway CloudWatch role's AWS managed policy; the diff role's stage stack ids;
+        // the dev deploy role's reads for the smoke test (its stack id, the API key ids).
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
         ...['dev', 'staging', 'prod'].map(
           (s) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/Orders-${s}-Service/*]`,
         ),
