@@ -17,6 +17,10 @@
 # $CARGO_TARGET_DIR (default ./target); the assembly to cdk.out.emulator.
 # State (pids, logs, port) lives in .local/emulator.
 set -euo pipefail
+
+# All in one function: bash parses it whole before running it, so editing
+# this file during a run does not change the run.
+main() {
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 STATE=$ROOT/.local/emulator
@@ -38,7 +42,7 @@ esac
 
 # Stops the process groups this script started (their pids are in $STATE).
 down() {
-  local f pid
+  local f pid left
   for f in "$STATE/pipes.pid" "$STATE/ministack.pid"; do
     [[ -f $f ]] || continue
     pid=$(cat "$f")
@@ -48,6 +52,8 @@ down() {
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       kill -KILL -- "-$pid" 2>/dev/null || true
     fi
+    # A process of its session in a process group of its own (none expected).
+    for left in $(ps -o pid= --sid "$pid" 2>/dev/null); do kill -KILL "$left" 2>/dev/null || true; done
     rm -f "$f"
   done
 }
@@ -203,3 +209,6 @@ if [[ $mode == keep ]]; then
   echo "emulator-e2e: left running (pids in $STATE); stop with: $0 --down" >&2
   echo "API $API_URL KEY $API_KEY"
 fi
+}
+
+main "$@"
