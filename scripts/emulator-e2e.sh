@@ -69,6 +69,7 @@ fi
 
 START=$SECONDS
 CURRENT=""
+DEPLOYED=0
 step() { CURRENT=$1; log "$1"; }
 finish() {
   local rc=$?
@@ -78,6 +79,10 @@ finish() {
     if [[ -f $STATE/ministack.log ]]; then
       echo "---- emulator log (last 60 lines of $STATE/ministack.log) ----" >&2
       tail -n 60 "$STATE/ministack.log" >&2
+    fi
+    if [[ $DEPLOYED == 1 ]]; then
+      echo "---- the stack's log groups ----" >&2
+      timeout 60 .venv/bin/python scripts/emulator/emu.py logs "$STACK" >&2
     fi
     if [[ -f $STATE/pipes.log ]]; then
       echo "---- pipe runner log (last 20 lines) ----" >&2
@@ -129,9 +134,12 @@ step "start MiniStack $want on 127.0.0.1"
 PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "$PORT" >"$STATE/port"
 # BIND_HOST: its default is 0.0.0.0. IOT_MTLS_ENABLED=0 / SFTP_ENABLED=0: no
-# extra listeners (the IoT one binds 0.0.0.0:8883). TMPDIR keeps its files here.
+# extra listeners (the IoT one binds 0.0.0.0:8883). AWS_ENDPOINT_URL: the
+# emulator hands its own value to provided.al2023 functions, and sets none
+# without it (the functions would call AWS). TMPDIR keeps its files here.
 env -u AWS_PROFILE \
   GATEWAY_PORT="$PORT" BIND_HOST=127.0.0.1 MINISTACK_HOST=127.0.0.1 \
+  AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" \
   IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 MINISTACK_REGION=$REGION \
   NODE_PATH="$ROOT/$NODE_DIR/node_modules" TMPDIR="$STATE/tmp" \
   setsid .venv/bin/ministack >"$STATE/ministack.log" 2>&1 </dev/null &
@@ -178,6 +186,7 @@ nice -n 10 cargo lambda build --release --x86-64 "${bins[@]}"
 echo "x86_64 release build: $((SECONDS - build_start))s" >&2
 deploy_start=$SECONDS
 "${CDK[@]}" deploy -c stage=dev -c emulator=true 'Orders-dev/*' --require-approval never --progress events
+DEPLOYED=1
 echo "cdk deploy: $((SECONDS - deploy_start))s" >&2
 check_listeners
 

@@ -6,6 +6,7 @@ emulator's AWS APIs (boto3, endpoint AWS_ENDPOINT_URL, fake credentials):
     emu.py pipes STACK STATE_FILE     the pipe runner (runs until killed)
     emu.py check STACK DEMO_OUTPUT STATE_FILE
                                       each demo order's execution, notifications, DLQs
+    emu.py logs STACK                 the last events of each of the stack's log groups
 
 The pipe runner stands in for EventBridge Pipes, which MiniStack does not
 run faithfully (docs/deploy.md, "The emulator run"): it takes each deployed
@@ -336,11 +337,33 @@ def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) ->
     return 1 if problems else 0
 
 
+def dump_logs(stack: str, lines: int = 15) -> int:
+    """The last events of every log group of the stack (a failed run's diagnosis)."""
+    logs = client("logs")
+    for r in resources(stack):
+        if r["ResourceType"] != "AWS::Logs::LogGroup":
+            continue
+        group = r["PhysicalResourceId"]
+        try:
+            events = logs.filter_log_events(logGroupName=group, limit=10000).get("events", [])
+        except Exception as e:
+            print(f"-- {group}: {e}")
+            continue
+        if not events:
+            continue
+        print(f"-- {r['LogicalResourceId']} ({group}), last {min(lines, len(events))} of {len(events)} events")
+        for e in events[-lines:]:
+            print("   " + e["message"].rstrip()[:400])
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "api":
         url, key = api_url_and_key(argv[1])
         print(url, key)
         return 0
+    if len(argv) == 2 and argv[0] == "logs":
+        return dump_logs(argv[1])
     if len(argv) == 3 and argv[0] == "pipes":
         run_pipes(argv[1], argv[2])
         return 0
