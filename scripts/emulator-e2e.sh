@@ -153,17 +153,24 @@ for _ in $(seq 120); do
 done
 curl -fsS "$AWS_ENDPOINT_URL/_ministack/health" >/dev/null || die "MiniStack did not answer on $AWS_ENDPOINT_URL within 60 s"
 
-# Every socket any process of the emulator's group listens on must be loopback.
-check_listeners() {
-  local pids listeners bad
-  pids=$(ps -o pid= --sid "$MS_PID" | tr -d ' ' | paste -sd'|')
+# Every socket the processes of the emulator's session (it and the function
+# processes it starts) and the pipe runner listen on, or are connected to,
+# must be loopback.
+check_sockets() {
+  local pids listeners connections bad loopback='^(127\.[0-9.]+|\[::1\]|\[::ffff:127\.[0-9.]+\]):[0-9]+$'
+  local sessions=("$MS_PID")
+  if [[ -f $STATE/pipes.pid ]]; then sessions+=("$(cat "$STATE/pipes.pid")"); fi
+  pids=$(ps -o pid= --sid "$(IFS=,; echo "${sessions[*]}")" | tr -d ' ' | paste -sd'|')
   listeners=$(ss -Hltnup | grep -E "pid=($pids)," || true)
-  printf '%s\n' "$listeners" | awk 'NF {print "listening: " $1 " " $5}' >&2
-  bad=$(printf '%s\n' "$listeners" | awk 'NF && $5 !~ /^(127\.[0-9.]+|\[::1\]):[0-9]+$/' || true)
-  [[ -z $bad ]] || die "the emulator listens on a non-loopback address: $bad"
+  connections=$(ss -Htunp state established | grep -E "pid=($pids)," || true)
+  echo "sockets: $(grep -c . <<<"$listeners") listening, $(grep -c . <<<"$connections") connected, of $(tr '|' '\n' <<<"$pids" | grep -c .) processes" >&2
+  bad=$(printf '%s\n' "$listeners" | awk -v re="$loopback" 'NF && $5 !~ re' || true)
+  [[ -z $bad ]] || die "listening on a non-loopback address: $bad"
+  bad=$(printf '%s\n' "$connections" | awk -v re="$loopback" 'NF && ($4 !~ re || $5 !~ re)' || true)
+  [[ -z $bad ]] || die "connected to a non-loopback address: $bad"
   grep -q "127.0.0.1:$PORT " <<<"$listeners" || die "the emulator does not listen on 127.0.0.1:$PORT"
 }
-check_listeners
+check_sockets
 
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 unset AWS_PROFILE AWS_SESSION_TOKEN
@@ -188,7 +195,7 @@ deploy_start=$SECONDS
 "${CDK[@]}" deploy -c stage=dev -c emulator=true 'Orders-dev/*' --require-approval never --progress events
 DEPLOYED=1
 echo "cdk deploy: $((SECONDS - deploy_start))s" >&2
-check_listeners
+check_sockets
 
 # --- pipes ---------------------------------------------------------------------------
 step "pipe runner: the deployed pipes' filters and templates, applied to the table's stream"
@@ -211,6 +218,8 @@ DEMO_API_ONLY=1 DEMO_TIMEOUT=${DEMO_TIMEOUT:-240} scripts/demo.sh "$API_URL" "$A
 
 step "executions, notifications and dead-letter queues, through the emulator's APIs"
 .venv/bin/python scripts/emulator/emu.py check "$STACK" "$STATE/demo.out" "$STATE/pipes.json"
+# Again, with every function's process up now.
+check_sockets
 
 CURRENT=""
 log "all steps passed in $((SECONDS - START))s"

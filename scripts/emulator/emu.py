@@ -249,6 +249,28 @@ NOTIFIED = {
     "cancelled": ["CANCELLED"],
     "cancel too late": ["PROCESSING", "COMPLETED"],
 }
+# The saga's states each path's execution enters, in order (Choice states left out;
+# contracts/workflows/order-saga.asl.json). A cancelled order starts no execution.
+SAGA_STATES = {
+    "complete": ["Charge", "Reserve", "Complete", "Completed"],
+    "declined": ["Charge", "MarkPaymentDeclined", "OrderFailed"],
+    "out of stock": ["Charge", "Reserve", "ReleaseOutOfStock", "RefundOutOfStock", "MarkOutOfStock", "OrderFailed"],
+    "cancelled": None,
+    "cancel too late": ["Charge", "Reserve", "Complete", "Completed"],
+}
+
+
+def states_entered(sfn, arn: str) -> list[str]:
+    names, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        for e in page["events"]:
+            d = e.get("stateEnteredEventDetails")
+            if e["type"].endswith("StateEntered") and d and not d["name"].endswith("?"):
+                names.append(d["name"])
+        token = page.get("nextToken")
+        if not token:
+            return names
 
 
 def demo_orders(demo_output: str) -> list[tuple[str, str, str]]:
@@ -273,7 +295,7 @@ def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) ->
     table = out["TableName"]
     deadline = time.monotonic() + timeout
 
-    print(f"{'path':<16} {'order id':<36} {'execution':<10} notified")
+    print(f"{'path':<16} {'order id':<36} {'execution':<10} {'notified':<21} saga states")
     for path, oid, _status in rows:
         # Executions are named after the order; a cancelled order never starts one.
         arn = sm.replace(":stateMachine:", ":execution:") + ":" + oid
@@ -285,9 +307,12 @@ def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) ->
             if execution != "RUNNING" or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        want_execution = "none" if path == "cancelled" else "SUCCEEDED"
+        want_execution = "none" if SAGA_STATES[path] is None else "SUCCEEDED"
         if execution != want_execution:
             problems.append(f"{path} {oid}: execution {execution}, expected {want_execution}")
+        states = states_entered(sfn, arn) if execution != "none" else None
+        if execution != "none" and states != SAGA_STATES[path]:
+            problems.append(f"{path} {oid}: the execution entered {states}, expected {SAGA_STATES[path]}")
         # notify-customer's ledger: one item per (order, status) it handled, sentAt once sent.
         missing = list(NOTIFIED[path])
         while True:
@@ -304,7 +329,7 @@ def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) ->
         for status in missing:
             problems.append(f"{path} {oid}: notify-customer has not handled {status}")
         done = [s for s in NOTIFIED[path] if s not in missing]
-        print(f"{path:<16} {oid:<36} {execution:<10} {','.join(done) or '-'}")
+        print(f"{path:<16} {oid:<36} {execution:<10} {','.join(done) or '-':<21} {' > '.join(states or []) or '-'}")
 
     # Every dead-letter queue of the stack is empty.
     for r in resources(stack):
