@@ -9,8 +9,9 @@
 #   Node   : node_modules from package-lock.json (scripts/npm-install.sh: npm ci)
 #   Browser: Debian's chromium (apt-get), for the status page's browser test
 #
-# Expects on the machine: rustup with a stable toolchain, node 20 + npm,
-# python3 (3.11), java 17 (DynamoDB Local).
+# Expects on the machine: rustup with a stable toolchain, node 20 or newer +
+# npm (the workflows run the Node of .nvmrc), python3 (3.11), java 17
+# (DynamoDB Local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -1,7 +1,7 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPackagedBootstraps, zipEntries } from '../tools/packaged-bootstraps';
@@ -22,7 +22,8 @@ function assembly(files: Record<string, { text: string; mode: number }>): string
   }
   const outdir = join(root, 'cdk.out');
   const app = new App({ outdir });
-  const stack = new Stack(app, 'Fixture');
+  // In a Stage, as the Orders stages: the asset is staged in the outer assembly (`../asset.<hash>`).
+  const stack = new Stack(new Stage(app, 'Orders-fixture'), 'Fixture');
   new LambdaFunction(stack, 'Fn', { runtime: Runtime.PROVIDED_AL2023, handler: 'bootstrap', code: Code.fromAsset(src), description: 'fixture' });
   // A Node.js function has no bootstrap and is not checked.
   new LambdaFunction(stack, 'NodeFn', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler=async()=>1') });
@@ -42,7 +43,7 @@ describe('every Rust function packaged as cdk deploy packages it holds an execut
     const out = assembly({ bootstrap: { text: '#!/bin/sh\n', mode: 0o755 }, 'README.txt': { text: 'x', mode: 0o644 } });
     const { functions, problems } = await checkPackagedBootstraps(out);
     expect(problems).toEqual([]);
-    expect(functions.map((f) => f.label)).toEqual([expect.stringMatching(/^Fixture Fn[0-9A-F]+ \(fixture\)$/)]);
+    expect(functions.map((f) => f.label)).toEqual([expect.stringMatching(/^Orders-fixture\/Fixture Fn[0-9A-F]+ \(fixture\)$/)]);
     const entries = zipEntries(functions[0]!.zip);
     expect(entries).toEqual(expect.arrayContaining([{ name: 'bootstrap', mode: 0o755 }, { name: 'README.txt', mode: 0o644 }]));
   });
@@ -52,7 +53,7 @@ describe('every Rust function packaged as cdk deploy packages it holds an execut
     chmodSync(stagedBootstrap(out), 0o644);
     const { functions, problems } = await checkPackagedBootstraps(out);
     expect(functions).toHaveLength(1);
-    expect(problems).toEqual([expect.stringMatching(/^Fixture Fn[0-9A-F]+ \(fixture\): bootstrap has mode 0644, not 0755/)]);
+    expect(problems).toEqual([expect.stringMatching(/^Orders-fixture\/Fixture Fn[0-9A-F]+ \(fixture\): bootstrap has mode 0644, not 0755/)]);
   });
 
   test('the assembly passed through tar (the pipeline: tar, upload, download, untar) keeps 0755', async () => {
@@ -70,6 +71,18 @@ describe('every Rust function packaged as cdk deploy packages it holds an execut
     const out = assembly({ 'handler.bin': { text: 'x', mode: 0o755 } });
     const { problems } = await checkPackagedBootstraps(out);
     expect(problems).toEqual([expect.stringMatching(/: the zip has no bootstrap at its root$/)]);
+  });
+
+  test('an asset that was not bundled (a template-only synth points at the source tree) is a problem, not zipped', async () => {
+    const out = assembly({ bootstrap: { text: '#!/bin/sh\n', mode: 0o755 } });
+    const nested = join(out, 'assembly-Orders-fixture');
+    const manifestFile = join(nested, readdirSync(nested).find((n) => n.endsWith('.assets.json'))!);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    for (const f of Object.values<any>(manifest.files)) if (f.source.packaging === 'zip') f.source.path = tmpdir();
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const { functions, problems } = await checkPackagedBootstraps(out);
+    expect(functions).toEqual([]);
+    expect(problems).toEqual([expect.stringMatching(/: asset [0-9a-f]+ was not bundled \(source .* is outside the assembly\)$/)]);
   });
 
   test('a directory that is not an assembly is an error, an assembly without Rust functions a problem', async () => {

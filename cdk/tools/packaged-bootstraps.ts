@@ -1,6 +1,6 @@
 import { AssetManifest, AssetPublishing, type IAws, type IS3Client } from '@aws-cdk/cdk-assets-lib';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 
 /**
@@ -167,6 +167,14 @@ export async function packageRustFunctions(assemblyDir: string): Promise<{ packa
       const entry = manifest.files.find((f) => f.id.assetId === assetId);
       if (!entry) {
         problems.push(`${label}: no file asset ${assetId} in ${stack.assetManifestFile}`);
+        continue;
+      }
+      // A bundled asset is staged inside the assembly; a template-only synth
+      // (bundling skipped) points at the source tree, which is not worth zipping.
+      const source = entry.source.path ?? '';
+      const staged = relative(resolve(assemblyDir), resolve(manifest.directory, source));
+      if (staged.startsWith('..') || isAbsolute(staged)) {
+        problems.push(`${label}: asset ${assetId} was not bundled (source ${source} is outside the assembly)`);
         continue;
       }
       const aws = new CapturingAws();
