@@ -284,6 +284,20 @@ def demo_orders(demo_output: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+def sent_log_lines(group: str, order_id: str) -> set[str]:
+    """The statuses notify-customer logged "notification sent" for, for the order (JSON log lines)."""
+    statuses = set()
+    for e in client("logs").filter_log_events(logGroupName=group, limit=10000).get("events", []):
+        try:
+            line = json.loads(e["message"])
+        except ValueError:
+            continue
+        fields = line.get("fields", line)
+        if fields.get("message") == "notification sent" and fields.get("order_id") == order_id:
+            statuses.add(fields.get("status"))
+    return statuses
+
+
 def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) -> int:
     out = outputs(stack)
     rows = demo_orders(demo_output)
@@ -294,6 +308,10 @@ def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) ->
     sm = out["StateMachineArn"]
     table = out["TableName"]
     deadline = time.monotonic() + timeout
+    notifier_log = next(
+        r["PhysicalResourceId"] for r in resources(stack)
+        if r["ResourceType"] == "AWS::Logs::LogGroup" and r["LogicalResourceId"].startswith("NotifyCustomerLogGroup")
+    )
 
     print(f"{'path':<16} {'order id':<36} {'execution':<10} {'notified':<21} saga states")
     for path, oid, _status in rows:
@@ -313,21 +331,23 @@ def check(stack: str, demo_output: str, state_file: str, timeout: float = 90) ->
         states = states_entered(sfn, arn) if execution != "none" else None
         if execution != "none" and states != SAGA_STATES[path]:
             problems.append(f"{path} {oid}: the execution entered {states}, expected {SAGA_STATES[path]}")
-        # notify-customer's ledger: one item per (order, status) it handled, sentAt once sent.
+        # notify-customer's ledger (one item per order and status it handled,
+        # sentAt once sent) and its log line for the same.
         missing = list(NOTIFIED[path])
         while True:
+            logged = sent_log_lines(notifier_log, oid)
             for status in list(missing):
                 item = ddb.get_item(
                     TableName=table, ConsistentRead=True,
                     Key={"pk": {"S": f"NOTIFICATION#{oid}#{status}"}, "sk": {"S": "NOTIFICATION"}},
                 ).get("Item")
-                if item and "sentAt" in item:
+                if item and "sentAt" in item and status in logged:
                     missing.remove(status)
             if not missing or time.monotonic() > deadline:
                 break
             time.sleep(1)
         for status in missing:
-            problems.append(f"{path} {oid}: notify-customer has not handled {status}")
+            problems.append(f"{path} {oid}: notify-customer has no ledger item and log line for {status}")
         done = [s for s in NOTIFIED[path] if s not in missing]
         print(f"{path:<16} {oid:<36} {execution:<10} {','.join(done) or '-':<21} {' > '.join(states or []) or '-'}")
 
