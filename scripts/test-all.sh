@@ -256,6 +256,7 @@ step "lint GitHub workflows (actionlint)" run_script scripts/lint-workflows.sh
 step "validate contracts/openapi.yaml" openapi
 step "Postman collection current with contracts/openapi.yaml" postman_check
 step "cost per million orders (scripts/cost.py on docs/cost/*.json)" .venv/bin/python -m unittest discover -s scripts/cost
+step "emulator pipe runner rules (scripts/emulator/test_pipe_rules.py)" .venv/bin/python -m unittest discover -s scripts/emulator
 step "tsc --noEmit" typecheck
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 MOTO_STARTED=1 # from here on the EXIT trap stops it, whatever happens
