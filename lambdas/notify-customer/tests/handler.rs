@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{order_with, processing, sns_event};
+use common::{ledger_state, order_with, processing, sns_event};
 use notify_customer::handler::{handle, Deps, RecordError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
@@ -300,14 +300,8 @@ async fn a_transient_failure_fails_the_invocation_and_a_retry_sends() {
     );
     assert_eq!(throttled.calls(), 1);
     // Not settled: the claim's lease runs out and a retry may send.
-    let entry = w
-        .store
-        .ledger_entry(id, OrderStatus::Processing)
-        .await
-        .unwrap()
-        .expect("a ledger entry");
-    assert_eq!(entry.state, orders_sqlite::ledger::SENDING);
-    assert_eq!(entry.error_code, None);
+    let sending = (orders_sqlite::ledger::SENDING.to_string(), None);
+    assert_eq!(ledger_state(&w, id).await, sending);
 
     // Lambda retries a minute later: past the lease, the retry sends.
     let changed = match OrderEvent::from_json(&event).unwrap() {

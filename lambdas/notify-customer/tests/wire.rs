@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{order_with, processing, sns_event};
+use common::{ledger_state, order_with, processing, sns_event};
 use notify_customer::handler::{handle, Deps, RecordError};
 use orders_core::model::OrderStatus;
 use orders_core::usecases::{NotifyError, NotifyOutcome};
@@ -165,16 +165,6 @@ async fn run(
         notifier,
     };
     handle(&deps, sns_event(&[event])).await
-}
-
-async fn ledger_state(w: &World, id: Uuid) -> (String, Option<String>) {
-    let e = w
-        .store
-        .ledger_entry(id, OrderStatus::Processing)
-        .await
-        .unwrap()
-        .expect("a ledger entry");
-    (e.state, e.error_code)
 }
 
 #[tokio::test]

@@ -42,3 +42,15 @@ pub fn sns_event(messages: &[&str]) -> SnsEvent {
         messages,
     )
 }
+
+/// The state and error code of the ledger entry of order `id`'s PROCESSING
+/// notification.
+pub async fn ledger_state(w: &World, id: Uuid) -> (String, Option<String>) {
+    let e = w
+        .store
+        .ledger_entry(id, OrderStatus::Processing)
+        .await
+        .unwrap()
+        .expect("a ledger entry");
+    (e.state, e.error_code)
+}
