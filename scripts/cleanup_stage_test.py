@@ -62,6 +62,10 @@ class Env:
                 # fails every call on the key (json.loads of a dict): give it a string.
                 r["Properties"]["KeyPolicy"] = json.dumps({"Version": "2012-10-17", "Statement": [
                     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})
+                # It also hands CloudFormation's Key/Value tags to the KMS API, which
+                # names them TagKey/TagValue (KeyError otherwise).
+                r["Properties"]["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]}
+                                           for t in r["Properties"].get("Tags", [])]
         self.c["cloudformation"].create_stack(StackName=f"Orders-{stage}-Service",
                                               TemplateBody=json.dumps({"Resources": resources}))
         return resources
