@@ -180,8 +180,11 @@ export CDK_DISABLE_CLI_TELEMETRY=true
 CDK=(cdk --no-notices --no-version-reporting --output cdk.out.emulator)
 
 # --- deploy --------------------------------------------------------------------------
-step "cdk bootstrap aws://$ACCOUNT/$REGION"
-"${CDK[@]}" bootstrap "aws://$ACCOUNT/$REGION" -c stage=dev -c emulator=true
+# dev's own bootstrap: the stage synthesizes with its qualifier
+# (CDK_QUALIFIERS in cdk/lib/config.ts; jest checks these two names).
+step "cdk bootstrap aws://$ACCOUNT/$REGION (qualifier ordersdev)"
+"${CDK[@]}" bootstrap "aws://$ACCOUNT/$REGION" -c stage=dev -c emulator=true \
+  --qualifier ordersdev --toolkit-stack-name CDKToolkit-ordersdev
 
 step "cdk deploy $STACK (-c stage=dev -c emulator=true: x86_64 release builds first)"
 build_start=$SECONDS

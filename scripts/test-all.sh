@@ -5,7 +5,8 @@
 #   cargo tests (unit, contract against moto, e2e against the local host) ->
 #   schemathesis and demo.sh against the local host -> DynamoDB Local contract run ->
 #   stage clean-up against moto -> CDK tests -> arm64 synth -> packaged
-#   bootstraps (each function's zip as cdk deploy makes it) -> cfn-lint
+#   bootstraps (each function's zip as cdk deploy makes it) -> cfn-lint ->
+#   cdk deploy of dev into the AWS emulator (x86_64 builds) and every saga path
 #
 # Fails fast, on the first failing step, and always prints a summary of the
 # steps with their durations. A step whose script is missing is a failure,
@@ -242,7 +243,7 @@ preflight() {
     scripts/lint-workflows.sh scripts/check-openapi.py scripts/schemathesis.sh scripts/schemathesis.toml \
     scripts/postman.mjs scripts/local-host.sh scripts/demo.sh scripts/demo.py scripts/demo-test.sh \
     scripts/cleanup-stage.sh scripts/cleanup_stage.py scripts/cleanup-stage-test.sh scripts/cleanup_stage_test.py \
-    scripts/check-packaged-bootstraps.sh
+    scripts/check-packaged-bootstraps.sh scripts/emulator-e2e.sh scripts/emulator/emu.py
   [[ -f package.json ]] || { echo "error: package.json is missing" >&2; return 1; }
   require_npm_script test:cdk
   require_npm_script postman:check
@@ -278,3 +279,7 @@ step "cdk synth (arm64 release builds)" run_script scripts/synth.sh
 # packager must hold a bootstrap with mode 0755 (Runtime.InvalidEntrypoint otherwise).
 step "packaged function zips hold an executable bootstrap (as cdk deploy zips them)" run_script scripts/check-packaged-bootstraps.sh cdk.out
 step "cfn-lint synthesized templates" run_script scripts/cfn-lint.sh
+# The dev stage deployed into a local AWS emulator (MiniStack on 127.0.0.1)
+# with cdk bootstrap and cdk deploy, then every saga path through the
+# deployed API (docs/deploy.md, "The emulator run").
+step "cdk deploy of the dev stage into the AWS emulator, every saga path" run_script scripts/emulator-e2e.sh

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { EMULATOR_CONTEXT, stageConfig } from '../lib/config';
+import { CDK_QUALIFIERS, EMULATOR_CONTEXT, stageConfig, toolkitStackName } from '../lib/config';
 import { buildTestApp } from './helpers';
 
 /**
@@ -229,4 +231,11 @@ describe('the emulator synth (-c emulator=true)', () => {
     expect(() => stageConfig('dev', {}, ctx('yes'))).toThrow(/expected true or false/);
     expect(() => buildTestApp({ [EMULATOR_CONTEXT]: 'true' }, false)).toThrow(/dev stage only/);
   });
+});
+
+test("scripts/emulator-e2e.sh bootstraps the emulator with dev's own qualifier and toolkit stack", () => {
+  const script = readFileSync(join(__dirname, '..', '..', 'scripts', 'emulator-e2e.sh'), 'utf8');
+  const bootstrap = script.match(/bootstrap "aws:\/\/\$ACCOUNT\/\$REGION"[^\n]*\\\n([^\n]*)/);
+  expect(bootstrap).not.toBeNull();
+  expect(bootstrap![1]!.trim()).toBe(`--qualifier ${CDK_QUALIFIERS.dev} --toolkit-stack-name ${toolkitStackName('dev')}`);
 });
