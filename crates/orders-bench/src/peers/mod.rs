@@ -269,6 +269,35 @@ async fn profile(
     }
 }
 
+/// [`results_for_tests`] with create-order and the Node peer also over
+/// TLS and the HTTPS floor, for the report's tests.
+#[cfg(test)]
+pub fn tls_results_for_tests() -> PeersResults {
+    let mut r = results_for_tests();
+    let p = &mut r.profiles[0];
+    let twin = |base: &str, name: &str, scale: f64| {
+        let s = p.subject(base).expect("subject");
+        let mut t = s.clone();
+        t.name = name.into();
+        t.tls = true;
+        for run in &mut t.runs {
+            run.first_response_ms *= scale;
+            run.cpu_ms = run.cpu_ms.map(|c| c * scale);
+        }
+        summary::summarise(&mut t);
+        t
+    };
+    let twins = [
+        twin("create-order", &named("create-order", true), 1.5),
+        twin(NODE_PEER, &named(NODE_PEER, true), 1.05),
+        twin(FLOOR, FLOOR_HTTPS, 2.5),
+    ];
+    p.subjects.extend(twins);
+    p.ratios = summary::ratios(&p.subjects);
+    p.tls_shares = summary::tls_shares(&p.subjects);
+    r
+}
+
 /// One round of create-order, the Node peer and the floor, for the
 /// report's tests.
 #[cfg(test)]

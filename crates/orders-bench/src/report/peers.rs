@@ -209,6 +209,42 @@ mod tests {
     }
 
     #[test]
+    fn over_tls_the_node_ratio_and_the_cpu_against_the_https_floor_are_judged() {
+        let r = crate::peers::tls_results_for_tests();
+        let mut out = Vec::new();
+        verdicts(&r, &mut out);
+        let figures: Vec<_> = out.iter().map(|v| v.figure.as_str()).collect();
+        assert_eq!(
+            figures,
+            [
+                "init create-order / lambda-hello (full CPU, same round)",
+                "spawn to first response node22-create-order / create-order (full CPU)",
+                "spawn to first response node22-create-order (TLS) / create-order (TLS) (full CPU)",
+                "CPU to first response create-order (TLS) / lambda-hello-https (full CPU)",
+            ]
+        );
+        // 105 / 6 over TLS; 4.5 ms of CPU against the HTTPS floor's 5.
+        assert!(
+            out[2].measured.starts_with("median 17.50x"),
+            "{}",
+            out[2].measured
+        );
+        assert!(!out[2].passed());
+        assert!(
+            out[3].measured.starts_with("median 0.90x"),
+            "{}",
+            out[3].measured
+        );
+        assert!(out[3].passed());
+        let mut s = String::new();
+        section(&mut s, &r);
+        assert!(
+            s.contains("| first response | create-order | 33% | 33% | 1 |"),
+            "{s}"
+        );
+    }
+
+    #[test]
     fn section_has_a_table_per_profile() {
         let mut s = String::new();
         section(&mut s, &results_for_tests());
