@@ -2,11 +2,11 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Period } from 'aws-cdk-lib/aws-apigateway';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { type ContextLookup, type Env, NO_CONTEXT, stageTarget } from './deployment-target';
 import { MONITORING, type MonitoringConfig } from './monitoring-config';
 import { type SettingName, stageSettings } from './stage-settings';
 import type { StageName } from './stage-names';
+import { STAGE_TUNING, type WorkflowConfig } from './stage-tuning';
 
 // The stage config is read through this module; the pieces live by concern
 // (stage names, stage settings, deployment targets, alarm thresholds).
@@ -14,6 +14,7 @@ export * from './deployment-target';
 export type { MonitoringConfig } from './monitoring-config';
 export * from './stage-names';
 export * from './stage-settings';
+export type { WorkflowConfig, WorkflowType } from './stage-tuning';
 
 /**
  * How CodeDeploy moves a function's `live` alias to a new version
@@ -27,6 +28,7 @@ export interface StageConfig {
   readonly stageName: StageName;
   /** Where the stage deploys. Account may be undefined (environment-agnostic template). */
   readonly env: { readonly account?: string; readonly region: string };
+  /** Memory and architecture from contracts/stages.json (the cost model prices them). */
   readonly lambda: {
     readonly memoryMb: number;
     readonly timeout: Duration;
@@ -58,7 +60,7 @@ export interface StageConfig {
   readonly processor: ProcessorConfig;
   /** Channels of the customer notifier (notify-customer). */
   readonly notifications: NotificationsConfig;
-  /** The order saga's state machine (docs/workflow.md). */
+  /** The order saga's state machine (docs/workflow.md), from contracts/stages.json. */
   readonly workflow: WorkflowConfig;
 
   // --- Operations (issue 9: alarms, dashboard, ops topic, canary rollback) ---
@@ -66,23 +68,6 @@ export interface StageConfig {
   readonly monitoring: MonitoringConfig;
   /** Required stage settings left unset: only ever non-empty in an offline synth (see `stageSettings`). */
   readonly unsetSettings: readonly SettingName[];
-}
-
-/**
- * Standard keeps an execution history and refuses a second execution of the
- * same name; Express costs about 100x less per order at volume and is at
- * least once (every saga step is idempotent, so both are correct).
- */
-export type WorkflowType = 'STANDARD' | 'EXPRESS';
-
-export interface WorkflowConfig {
-  readonly type: WorkflowType;
-  /** What the state machine writes to its log group. */
-  readonly logLevel: LogLevel;
-  /** Whether log entries carry state input and output (order ids, payment results). */
-  readonly includeExecutionData: boolean;
-  /** Whether the deploy seeds the stock of contracts/stock/seed.json (never overwriting stock). */
-  readonly seedStock: boolean;
 }
 
 export interface ProcessorConfig {
@@ -116,8 +101,8 @@ function emulatorSelected(context: ContextLookup): boolean {
   throw new Error(`-c ${EMULATOR_CONTEXT}=${String(raw)}: expected true or false`);
 }
 
+/** What a stage sets beyond contracts/stages.json (STAGE_TUNING). */
 interface StageSpecific {
-  readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly logRetention: RetentionDays;
   readonly pointInTimeRecovery: boolean;
@@ -129,12 +114,10 @@ interface StageSpecific {
     readonly maxConcurrency: number;
   };
   readonly smsEnabled: boolean;
-  readonly workflow: WorkflowConfig;
 }
 
 const STAGES: Readonly<Record<StageName, StageSpecific>> = {
   dev: {
-    memoryMb: 256,
     timeoutSeconds: 10,
     logRetention: RetentionDays.ONE_WEEK,
     pointInTimeRecovery: false,
@@ -143,12 +126,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'all-at-once',
     processor: { maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
     smsEnabled: false,
-    // Execution history and full logs to debug with.
-    workflow: { type: 'STANDARD', logLevel: LogLevel.ALL, includeExecutionData: true, seedStock: true },
   },
   staging: {
-    // As prod (docs/cost.md: the memory sweep).
-    memoryMb: 768,
     timeoutSeconds: 10,
     logRetention: RetentionDays.ONE_MONTH,
     pointInTimeRecovery: false,
@@ -157,14 +136,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'linear',
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 5 },
     smsEnabled: false,
-    // As prod, so load tests see prod's workflow; stock to test with.
-    workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: true },
   },
   prod: {
-    // Right-sized by scripts/cost.py (docs/cost.md): the cheapest setting that
-    // keeps create-order within 2 ms of a full vCPU; the functions mostly wait
-    // on DynamoDB, Step Functions and SES, which memory does not shorten.
-    memoryMb: 768,
     timeoutSeconds: 10,
     logRetention: RetentionDays.ONE_YEAR,
     pointInTimeRecovery: true,
@@ -173,8 +146,6 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'canary',
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 20 },
     smsEnabled: true,
-    // Real stock is set with `orders-admin stock`, never by a deploy.
-    workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: false },
   },
 };
 
@@ -186,7 +157,6 @@ const PROCESSOR_BATCH_SIZE = 10;
 /** The processor's timeout in every stage (one batch: 10 conditional updates and publishes). */
 const PROCESSOR_TIMEOUT_SECONDS = 20;
 
-
 /**
  * The typed configuration of one stage. Account and region: the stage's pin
  * (`-c <stage>:account=...`, `ORDERS_<STAGE>_ACCOUNT`; see `stageTarget`),
@@ -196,6 +166,7 @@ const PROCESSOR_TIMEOUT_SECONDS = 20;
  */
 export function stageConfig(stageName: StageName, env: Env = process.env, context: ContextLookup = NO_CONTEXT): StageConfig {
   const s = STAGES[stageName];
+  const tuning = STAGE_TUNING[stageName];
   const emulator = emulatorSelected(context);
   if (emulator && stageName !== 'dev') {
     throw new Error(`-c ${EMULATOR_CONTEXT}=true synthesizes the dev stage only (add -c stage=dev), not ${stageName}`);
@@ -206,10 +177,10 @@ export function stageConfig(stageName: StageName, env: Env = process.env, contex
     stageName,
     env: target,
     lambda: {
-      memoryMb: s.memoryMb,
+      memoryMb: tuning.memoryMb,
       timeout: Duration.seconds(s.timeoutSeconds),
       // The emulator runs each bootstrap as a local process: the host's architecture.
-      architecture: emulator ? Architecture.X86_64 : Architecture.ARM_64,
+      architecture: emulator ? Architecture.X86_64 : tuning.architecture,
     },
     emulator,
     logRetention: s.logRetention,
@@ -230,7 +201,7 @@ export function stageConfig(stageName: StageName, env: Env = process.env, contex
     notifications: settings.emailSender === undefined
       ? { smsEnabled: s.smsEnabled }
       : { emailSender: settings.emailSender, smsEnabled: s.smsEnabled },
-    workflow: s.workflow,
+    workflow: tuning.workflow,
     monitoring: settings.opsEmail === undefined ? MONITORING[stageName] : { ...MONITORING[stageName], opsEmail: settings.opsEmail },
     unsetSettings: settings.unset,
   };
