@@ -1,5 +1,7 @@
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config';
+import { functionsTriggeredBy } from './functions-contract';
 import { BY_CREATED_AT_INDEX, BY_STATUS_INDEX, KEY_PREFIXES, type OrdersTable } from './orders-table';
 import { RustLambda } from './rust-lambda';
 
@@ -41,6 +43,11 @@ export class ApiFunctions {
     this.getOrder = fn('GetOrder', 'get-order', 'GET /orders/{orderId}');
     this.listOrders = fn('ListOrders', 'list-orders', 'GET /orders');
     this.cancelOrder = fn('CancelOrder', 'cancel-order', 'POST /orders/{orderId}/cancel');
+    const contract = functionsTriggeredBy('api').map((f) => f.name).sort();
+    const built = this.all.map((f) => f.binaryName).sort();
+    if (contract.join() !== built.join()) {
+      throw new Error(`contracts/functions.json names the API functions ${contract.join(', ')}; ApiFunctions builds ${built.join(', ')}`);
+    }
 
     this.createOrder.addToRolePolicy(
       table.itemStatement('PutOrdersAndIdempotencyRecords', ['dynamodb:PutItem'], [KEY_PREFIXES.order, KEY_PREFIXES.idempotency]),
@@ -53,5 +60,10 @@ export class ApiFunctions {
 
   public get all(): RustLambda[] {
     return [this.createOrder, this.getOrder, this.listOrders, this.cancelOrder];
+  }
+
+  /** The `live` alias of each function, by its name in the contracts. */
+  public get aliases(): ReadonlyMap<string, IFunction> {
+    return new Map(this.all.map((f) => [f.binaryName, f.alias]));
   }
 }

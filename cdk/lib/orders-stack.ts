@@ -133,13 +133,7 @@ export class OrdersStack extends Stack {
     this.notifyCustomer = notifier.function;
     this.notifierDeadLetterQueue = notifier.deadLetterQueue;
 
-    this.api = new OrdersApi(this, 'Api', {
-      config,
-      createOrder: this.createOrder.alias,
-      getOrder: this.getOrder.alias,
-      listOrders: this.listOrders.alias,
-      cancelOrder: this.cancelOrder.alias,
-    });
+    this.api = new OrdersApi(this, 'Api', { config, functions: apiFunctions.aliases });
 
     // Operations: canary releases of every `live` alias, alarms and the dashboard.
     this.opsTopic = new OpsTopic(this, 'Ops', { config, key: this.eventsKey });
