@@ -8,6 +8,7 @@
 //! crates turn events into calls of [`usecases`] (one module per use case),
 //! and `orders-http` gives errors their statuses and headers their names.
 
+pub mod contract;
 pub mod email_shape;
 pub mod error;
 pub mod events;

@@ -51,4 +51,4 @@ pub use orders_aws::AwsEnv;
 pub use payments::{attempt_key, payment_key};
 pub use stock::{reservation_key, stock_key};
 pub use store::{DynamoStore, TABLE_ENV};
-pub use table::create_table;
+pub use table::{create_table, table_definition, IndexDefinition, TableDefinition};

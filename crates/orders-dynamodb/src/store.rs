@@ -3,8 +3,8 @@
 use aws_sdk_dynamodb::Client;
 use orders_core::error::StoreError;
 
-/// Environment variable holding the table name (set by the CDK stack).
-pub const TABLE_ENV: &str = "ORDERS_TABLE_NAME";
+/// Environment variable holding the table name (contracts/functions.json).
+pub const TABLE_ENV: &str = orders_core::contract::env::ORDERS_TABLE_NAME;
 
 /// The DynamoDB store. Cheap to clone (the SDK client is an `Arc` inside).
 #[derive(Debug, Clone)]
