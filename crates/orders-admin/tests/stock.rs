@@ -4,9 +4,10 @@
 mod common;
 
 use common::{admin, moto, ok_json, ok_text, uuid_ish};
-use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin, StockFile};
+use orders_core::inventory::{ReservationLine, ReserveOutcome, StockFile};
 use orders_core::model::OrderStatus;
 use orders_core::ports::OrderWriter;
+use orders_core::ports::{Inventory, StockAdmin};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 

@@ -80,7 +80,7 @@ pub fn render(order: &Order, status: OrderStatus) -> Option<Notification> {
         total => order.total.to_string(),
         currency => order.currency,
         item_count => order.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>(),
-        reason => order.status_reason.as_deref().map(crate::usecases::saga::FailureReason::words_for),
+        reason => order.status_reason.as_deref().map(crate::model::FailureReason::words_for),
     };
     let render = |channel: &str| -> String {
         ENV.get_template(&format!("{key}.{channel}"))

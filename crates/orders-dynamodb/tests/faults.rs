@@ -115,7 +115,8 @@ async fn a_transaction_whose_answer_was_lost_is_written_once() {
 
 #[tokio::test]
 async fn a_charge_intent_whose_answer_was_lost_is_written_once() {
-    use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentLedger, PaymentStatus};
+    use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentStatus};
+    use orders_core::ports::PaymentLedger;
     let table = LostAnswers::new(1);
     let store = store_on(table.client(), None);
     let order_id = uuid::Uuid::now_v7();

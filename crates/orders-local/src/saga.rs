@@ -5,9 +5,9 @@
 
 use crate::pipeline::Faults;
 use async_trait::async_trait;
-use orders_core::payments::SimulatedGateway;
 use orders_local_sfn::saga::saga_definition;
 use orders_local_sfn::{Executor, ExecutorOptions, FaultyInvoker, TaskError, TaskInvoker};
+use orders_payment_simulator::SimulatedGateway;
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::sync::Arc;

@@ -4,7 +4,8 @@
 use crate::config::{load_or_create_api_key, Config, Timeouts};
 use crate::pipeline::saga_options;
 use crate::saga::saga_executor_with_faults;
-use orders_core::inventory::{StockAdmin, StockFile};
+use orders_core::inventory::StockFile;
+use orders_core::ports::StockAdmin;
 use orders_http::Cors;
 use orders_local_sfn::Executor;
 use orders_sqlite::SqliteStore;

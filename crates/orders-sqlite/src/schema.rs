@@ -484,8 +484,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_v3_database_migrates_to_v4_with_the_sagas_tables() {
-        use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin};
-        use orders_core::payments::AttemptCounter;
+        use orders_core::inventory::{ReservationLine, ReserveOutcome};
+        use orders_core::ports::AttemptCounter;
+        use orders_core::ports::{Inventory, StockAdmin};
         let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
         let mut old = sample(Uuid::now_v7());
         // A reservation needs a PROCESSING order (the saga's fence).
@@ -516,7 +517,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_v5_database_migrates_to_v6_keeping_payments_and_attempts() {
-        use orders_core::payments::{AttemptCounter, PaymentLedger};
+        use orders_core::ports::{AttemptCounter, PaymentLedger};
         let db = TempFile(std::env::temp_dir().join(format!("orders-v5-{}.db", Uuid::now_v7())));
         let old = sample(Uuid::now_v7());
         old_database(&db.0, 3, std::slice::from_ref(&old));

@@ -6,7 +6,9 @@
 //! The namespace comes from `METRICS_NAMESPACE` (default `Orders`), the
 //! stage from `STAGE` (default `local`).
 
-use orders_core::metrics::{Metric, MetricsSink};
+use orders_core::metrics::Metric;
+
+use orders_core::ports::MetricsSink;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{json, Map, Value};
 use std::io::Write;

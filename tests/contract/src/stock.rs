@@ -5,8 +5,8 @@
 //! [`crate::fence`]), so every case reserves for an order it created
 //! PROCESSING first.
 //!
-//! [`Inventory`]: orders_core::inventory::Inventory
-//! [`StockAdmin`]: orders_core::inventory::StockAdmin
+//! [`Inventory`]: orders_core::ports::Inventory
+//! [`StockAdmin`]: orders_core::ports::StockAdmin
 
 use crate::cases::create_processing;
 use crate::fixtures::*;

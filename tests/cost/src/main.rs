@@ -16,7 +16,7 @@ mod saga;
 
 use meter::{round3, Meter};
 use orders_core::events::{OrderCreated, OrderEvent};
-use orders_core::inventory::StockAdmin;
+use orders_core::ports::StockAdmin;
 use orders_core::OrderReader;
 use orders_dynamodb::{AwsEnv, DynamoStore};
 use orders_local_sfn::SagaStarter;

@@ -3,7 +3,7 @@
 //! both assert once every order has settled.
 
 use crate::client::Client;
-use orders_core::inventory::StockAdmin;
+use orders_core::ports::StockAdmin;
 use orders_load::invariants::{check_under, execution_order, Snapshot, StockBefore};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;

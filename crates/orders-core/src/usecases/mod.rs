@@ -43,4 +43,4 @@ pub use notify::{
     notify_status_changed, NotifyError, NotifyOutcome, NOTIFICATION_LEASE, REFUSED_OUTCOME,
 };
 pub use process::{process_order_created, ProcessOutcome};
-pub use saga::{FailureReason, SagaError};
+pub use saga::SagaError;
