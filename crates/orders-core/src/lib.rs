@@ -1,14 +1,16 @@
-//! The Orders domain: the order model, request validation, exact money,
-//! status transitions, idempotency rules, pagination tokens, payments and
-//! inventory, and the ports
-//! (small traits) the use cases need from the outside.
+//! The Orders domain: the order model, exact money, status transitions,
+//! idempotency rules, pagination tokens, payments and inventory, and the
+//! ports (small traits) the use cases need from the outside.
 //!
 //! Nothing here knows about AWS, SQLite or HTTP: the adapters
 //! (`orders-dynamodb`, `orders-sqlite`) implement [`ports`], the function
 //! crates turn events into calls of [`usecases`] (one module per use case),
-//! and `orders-http` gives errors their statuses and headers their names.
+//! `orders-validation` turns a create request's body into the domain's
+//! request, and `orders-http` gives errors their statuses and headers their
+//! names.
 
-pub mod email_shape;
+#![forbid(unsafe_code)]
+
 pub mod error;
 pub mod events;
 pub mod idempotency;
@@ -21,7 +23,6 @@ pub mod pagination;
 pub mod payments;
 pub mod ports;
 pub mod usecases;
-pub mod validation;
 
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};

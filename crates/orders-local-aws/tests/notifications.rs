@@ -208,7 +208,7 @@ async fn the_use_case_records_a_local_refusal_once() {
     let s = SqliteStore::in_memory().unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let body = r#"{"customerId":"c-1","customerEmail":"ada@shop.invalid","items":[{"sku":"A","quantity":1,"price":"1.50"}]}"#;
-    let order = orders_core::usecases::create_order(&s, body.as_bytes(), None, Utc::now())
+    let order = orders_validation::create_order(&s, body.as_bytes(), None, Utc::now())
         .await
         .unwrap();
     let event = OrderStatusChanged::new(

@@ -5,7 +5,7 @@ use crate::orders::base_time;
 use chrono::{DateTime, Duration, Utc};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
-use orders_core::usecases::{create_order, CreateResponse};
+use orders_core::usecases::CreateResponse;
 use orders_core::OrderReader;
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier, SentNotification};
 use orders_local_sfn::saga::saga_definition;
@@ -77,7 +77,7 @@ impl World {
     /// Creates an order from a request body through the use case, at
     /// [`now`](Self::now).
     pub async fn create(&self, body: &str) -> CreateResponse {
-        create_order(&self.store, body.as_bytes(), None, self.now())
+        orders_validation::create_order(&self.store, body.as_bytes(), None, self.now())
             .await
             .unwrap_or_else(|e| panic!("{e}: {body}"))
     }

@@ -8,7 +8,7 @@ use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_core::validation::warm_up_in_background();
+    orders_validation::warm_up_in_background();
     orders_telemetry::init();
     let client = orders_dynamodb::client_from_env()?;
     let store = DynamoStore::from_env(client)?;

@@ -19,7 +19,7 @@ use orders_contract_tests::fixtures::base_time;
 use orders_core::events::{validate_event, OrderCreated, OrderEvent};
 use orders_core::model::OrderStatus;
 use orders_core::ports::{OrderStatusUpdater, StatusChange, TransitionOutcome};
-use orders_core::{usecases, OrderReader};
+use orders_core::OrderReader;
 use orders_dynamodb::{create_table, order_key, DynamoStore};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Map, Value};
@@ -95,7 +95,7 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
     create_table(&client, &table).await.unwrap();
     let store = DynamoStore::new(client.clone(), &table);
 
-    let created = usecases::create_order(&store, BODY, None, base_time())
+    let created = orders_validation::create_order(&store, BODY, None, base_time())
         .await
         .unwrap();
     let item = client
@@ -145,7 +145,7 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
 
     // The local producer: the outbox row committed with the order.
     let local = SqliteStore::in_memory().unwrap();
-    let created = usecases::create_order(&local, BODY, None, base_time())
+    let created = orders_validation::create_order(&local, BODY, None, base_time())
         .await
         .unwrap();
     let outbox = local.outbox_pending(10).await.unwrap();
@@ -197,7 +197,7 @@ async fn status_pipe_template_and_local_outbox_produce_the_same_valid_event() {
     let store = DynamoStore::new(client.clone(), &table);
     let local = SqliteStore::in_memory().unwrap();
 
-    let created = usecases::create_order(&store, BODY, None, base_time())
+    let created = orders_validation::create_order(&store, BODY, None, base_time())
         .await
         .unwrap();
     let id = created.order_id;

@@ -36,7 +36,7 @@ pub mod process;
 pub mod saga;
 
 pub use cancel::cancel_order;
-pub use create::{create_order, CreateResponse};
+pub use create::{create_order, CreateOrderRequest, CreateResponse, NewItem};
 pub use get::get_order;
 pub use list::{list_orders, parse_list_request, ListRequest, OrdersPage};
 pub use notify::{

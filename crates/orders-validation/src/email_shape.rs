@@ -112,7 +112,7 @@ pub fn keyword<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validation::CREATE_ORDER_SCHEMA;
+    use crate::CREATE_ORDER_SCHEMA;
     use proptest::prelude::*;
     use serde_json::json;
     use std::sync::LazyLock;
