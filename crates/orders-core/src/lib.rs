@@ -18,7 +18,6 @@ pub mod inventory;
 pub mod metrics;
 pub mod model;
 pub mod money;
-pub mod notifications;
 pub mod pagination;
 pub mod payments;
 pub mod ports;
@@ -28,8 +27,9 @@ pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
 pub use ports::{
     Channel, Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, Notification,
-    NotificationLedger, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
-    SagaFence, SortOrder, StartOutcome, StatusChange, TransitionOutcome, WorkflowStarter,
+    NotificationLedger, NotificationRenderer, Notifier, OrderLister, OrderReader,
+    OrderStatusUpdater, OrderWriter, SagaFence, SortOrder, StartOutcome, StatusChange,
+    TransitionOutcome, WorkflowStarter,
 };
 
 /// Largest accepted request body, in bytes (a bigger one is a 413).

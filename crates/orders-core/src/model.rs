@@ -53,6 +53,12 @@ impl OrderStatus {
     pub fn is_final(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
     }
+
+    /// Whether the customer hears about this status (every status but
+    /// PENDING).
+    pub fn is_notified(self) -> bool {
+        self != Self::Pending
+    }
 }
 
 impl Order {

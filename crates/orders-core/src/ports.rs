@@ -232,6 +232,14 @@ pub struct Notification {
     pub sms: Option<SmsMessage>,
 }
 
+/// Writes what the customer is told about a status of an order (the
+/// templates are an adapter's: `orders-notifications`).
+pub trait NotificationRenderer: Send + Sync {
+    /// The messages for `order` entering `status`, addressed to the contacts
+    /// the order carries; `None` for a status that is not notified.
+    fn render(&self, order: &Order, status: OrderStatus) -> Option<Notification>;
+}
+
 /// Sends notifications: SES e-mail and SNS SMS where a stage enables them,
 /// otherwise a structured log line with the addresses masked.
 #[async_trait]

@@ -7,11 +7,11 @@
 
 use chrono::Utc;
 use orders_core::error::{OrdersError, StoreError};
-use orders_validation::create_order;
 use orders_dynamodb::test_util::{
     answer, error, hung_store, operations, replay, retryable_faults, store_on, throughput_exceeded,
     LostAnswers,
 };
+use orders_validation::create_order;
 use serde_json::json;
 
 const BODY: &[u8] =

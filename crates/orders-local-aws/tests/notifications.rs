@@ -8,13 +8,13 @@ use chrono::Utc;
 use common::{create, TempDb};
 use orders_core::events::OrderStatusChanged;
 use orders_core::model::OrderStatus;
-use orders_core::notifications::render;
 use orders_core::ports::{Channel, Claim, NotificationLedger, Notifier};
 use orders_core::usecases::{notify_status_changed, NotifyOutcome, NOTIFICATION_LEASE};
 use orders_core::DeliveryError;
 use orders_local_aws::notifier::{
     channels_of, list_sent_notifications, RecordingNotifier, REFUSAL_CODE,
 };
+use orders_notifications::{render, Templates};
 use orders_sqlite::SqliteStore;
 
 #[tokio::test]
@@ -139,13 +139,13 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
     )
     .unwrap();
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, Utc::now())
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, Utc::now())
             .await
             .unwrap(),
         NotifyOutcome::Sent(vec![Channel::Email])
     );
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, Utc::now())
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, Utc::now())
             .await
             .unwrap(),
         NotifyOutcome::Duplicate
@@ -221,7 +221,7 @@ async fn the_use_case_records_a_local_refusal_once() {
     .unwrap();
     let now = Utc::now();
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, now)
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, now)
             .await
             .unwrap(),
         NotifyOutcome::Refused {
@@ -240,7 +240,7 @@ async fn the_use_case_records_a_local_refusal_once() {
         Claim::Refused
     );
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, now)
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, now)
             .await
             .unwrap(),
         NotifyOutcome::Duplicate

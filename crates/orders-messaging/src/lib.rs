@@ -5,7 +5,7 @@
 //! - [`AwsNotifier`] (feature `ses`, which brings `sns`): [`orders_core::ports::Notifier`]
 //!   sending e-mail with SES v2 (when `EMAIL_SENDER` is set) and SMS with SNS
 //!   (when `SMS_ENABLED=true`), and logging the masked message when neither
-//!   sends anything, as [`orders_core::notifications::LogNotifier`] does;
+//!   sends anything, as [`orders_notifications::LogNotifier`] does;
 //!   which send errors are refusals for good and which fail for a retry is
 //!   [`delivery`]'s typed reading of the SES v2 and SNS errors;
 //! - [`SfnStarter`] (feature `sfn`): [`orders_core::ports::WorkflowStarter`]

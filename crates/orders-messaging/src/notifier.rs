@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sns::types::MessageAttributeValue;
 use orders_aws::{var, AwsEnv};
-use orders_core::notifications::{mask_email, mask_phone, LogNotifier};
 use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
 use orders_core::DeliveryError;
+use orders_notifications::{mask_email, mask_phone, LogNotifier};
 
 /// The verified SES identity e-mails are sent from; unset or empty: no
 /// e-mail.

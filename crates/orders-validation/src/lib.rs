@@ -155,14 +155,15 @@ pub fn validate_create_order(body: &[u8]) -> Result<CreateOrderRequest, OrdersEr
     let mut items = Vec::with_capacity(raw.items.len());
     for (i, item) in raw.items.iter().enumerate() {
         match money::parse_price_json(item.price.get()) {
-            Ok(price) if to_minor_units(price, &currency).is_none() => details
-                .push(FieldError::new(
+            Ok(price) if to_minor_units(price, &currency).is_none() => {
+                details.push(FieldError::new(
                     format!("items[{i}].price"),
                     format!(
                         "{currency} has {} decimal places",
                         minor_unit_exponent(&currency)
                     ),
-                )),
+                ))
+            }
             Ok(price) => items.push(NewItem {
                 sku: item.sku.clone(),
                 quantity: item.quantity,

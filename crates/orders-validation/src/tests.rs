@@ -270,16 +270,14 @@ fn errors_do_not_echo_customer_values() {
 
 #[test]
 fn fingerprint_ignores_spelling_but_not_meaning() {
-    let a =
-        check(json!({"customerId": "a", "items": [{"productId": "x", "qty": 2, "price": 10}]}))
-            .unwrap();
+    let a = check(json!({"customerId": "a", "items": [{"productId": "x", "qty": 2, "price": 10}]}))
+        .unwrap();
     let b = validate_create_order(
         br#"{"items":[{"price":"10.00","quantity":2,"sku":"x"}],"customerId":"a"}"#,
     )
     .unwrap();
-    let c =
-        check(json!({"customerId": "a", "items": [{"sku": "x", "quantity": 3, "price": 10}]}))
-            .unwrap();
+    let c = check(json!({"customerId": "a", "items": [{"sku": "x", "quantity": 3, "price": 10}]}))
+        .unwrap();
     assert_eq!(a.fingerprint(), b.fingerprint());
     assert_ne!(a.fingerprint(), c.fingerprint());
 }

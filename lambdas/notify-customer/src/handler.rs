@@ -16,6 +16,7 @@ use chrono::Utc;
 use orders_core::events::OrderEvent;
 use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
 use orders_core::{NotificationLedger, Notifier, OrderReader};
+use orders_notifications::Templates;
 use tracing::Instrument;
 
 /// Why one record was not handled.
@@ -78,5 +79,5 @@ where
         return Err(RecordError::UnexpectedType(event.event_type()));
     };
     let (orders, ledger, notifier) = (deps.orders, deps.ledger, deps.notifier);
-    Ok(notify_status_changed(orders, ledger, notifier, &changed, Utc::now()).await?)
+    Ok(notify_status_changed(orders, ledger, &Templates, notifier, &changed, Utc::now()).await?)
 }

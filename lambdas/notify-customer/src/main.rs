@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
     let notifier = AwsNotifier::from_env()?;
-    orders_core::notifications::warm_up();
+    orders_notifications::warm_up();
     let deps = Deps {
         orders: &store,
         ledger: &store,

@@ -309,9 +309,16 @@ async fn a_transient_failure_fails_the_invocation_and_a_retry_sends() {
         other => panic!("{other:?}"),
     };
     let retry_at = Utc::now() + chrono::Duration::seconds(61);
-    let sent = notify_status_changed(&w.store, &w.store, &w.notifier, &changed, retry_at)
-        .await
-        .unwrap();
+    let sent = notify_status_changed(
+        &w.store,
+        &w.store,
+        &orders_notifications::Templates,
+        &w.notifier,
+        &changed,
+        retry_at,
+    )
+    .await
+    .unwrap();
     assert_eq!(sent, NotifyOutcome::Sent(vec![Channel::Email]));
     assert_eq!(w.sent(id).await.len(), 1);
 }

@@ -201,7 +201,7 @@ async fn ses_message_rejected_is_handled_once_and_keeps_the_address_out() {
     assert_eq!(ep.calls(), (1, 0), "nor sent again on redelivery");
 
     // What the adapter reports never holds the address.
-    let n = orders_core::notifications::render(
+    let n = orders_notifications::render(
         &orders_core::ports::OrderReader::get_order(&w.store, id)
             .await
             .unwrap()

@@ -1,17 +1,21 @@
 //! Customer notifications: what a status change tells the customer, rendered
-//! from the templates in `crates/orders-core/templates/` (one e-mail and one
-//! SMS template per status), and the masking that keeps addresses out of logs.
+//! from the templates in `templates/` (one e-mail and one SMS template per
+//! status; [`Templates`], the domain's [`NotificationRenderer`]), the masking
+//! that keeps addresses out of logs, and the notifier of a stage that sends
+//! nothing ([`LogNotifier`]). notify-customer and the local host use them.
 //!
 //! An e-mail template's first line is the subject; the rest is the body.
 //! Templates see `order_id`, `order_ref` (the id's last 8 characters, easy
 //! to read out), `total`, `currency`, `item_count` and `reason`. They do not
 //! see the customer's name, so a rendered message can be logged.
 
-use crate::model::{Order, OrderStatus};
-use crate::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
-use crate::DeliveryError;
 use async_trait::async_trait;
 use minijinja::{context, Environment};
+use orders_core::model::{FailureReason, Order, OrderStatus};
+use orders_core::ports::{
+    Channel, EmailMessage, Notification, NotificationRenderer, Notifier, SmsMessage,
+};
+use orders_core::DeliveryError;
 use std::sync::LazyLock;
 
 const TEMPLATES: [(&str, &str); 8] = [
@@ -60,16 +64,21 @@ pub fn warm_up() {
     LazyLock::force(&ENV);
 }
 
-/// The statuses a customer hears about (every status but PENDING).
-pub fn is_notified(status: OrderStatus) -> bool {
-    status != OrderStatus::Pending
+/// The templates above, as the notify use case's renderer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Templates;
+
+impl NotificationRenderer for Templates {
+    fn render(&self, order: &Order, status: OrderStatus) -> Option<Notification> {
+        render(order, status)
+    }
 }
 
 /// The messages for `order` entering `status` (its current status, or one
 /// it moved through), addressed to the contacts the order carries. `None`
 /// for PENDING, which is not notified.
 pub fn render(order: &Order, status: OrderStatus) -> Option<Notification> {
-    if !is_notified(status) {
+    if !status.is_notified() {
         return None;
     }
     let key = status.as_str().to_ascii_lowercase();
@@ -80,7 +89,7 @@ pub fn render(order: &Order, status: OrderStatus) -> Option<Notification> {
         total => order.total.to_string(),
         currency => order.currency,
         item_count => order.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>(),
-        reason => order.status_reason.as_deref().map(crate::model::FailureReason::words_for),
+        reason => order.status_reason.as_deref().map(FailureReason::words_for),
     };
     let render = |channel: &str| -> String {
         ENV.get_template(&format!("{key}.{channel}"))
@@ -178,7 +187,7 @@ pub fn log_notification(n: &Notification) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{parse_timestamp, OrderItem};
+    use orders_core::model::{parse_timestamp, OrderItem};
     use rust_decimal::Decimal;
     use uuid::Uuid;
 
