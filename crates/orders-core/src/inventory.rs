@@ -106,7 +106,8 @@ pub enum ReserveOutcome {
 }
 
 /// A stock file: `{"items": [{"sku": "laptop", "quantity": 25}, ...]}`
-/// (`contracts/stock/seed.json`, and what `orders-admin stock import` reads).
+/// (`contracts/stock/seed.json`, what the local host seeds and
+/// `orders-admin stock import` reads).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StockFile {
@@ -119,9 +120,6 @@ pub struct StockFileItem {
     pub sku: String,
     pub quantity: u32,
 }
-
-/// The stock the local host and every stage start with.
-pub const SEED_STOCK: &str = include_str!("../../../contracts/stock/seed.json");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StockFileError {
@@ -147,10 +145,6 @@ impl StockFile {
             }
         }
         Ok(file)
-    }
-
-    pub fn seed() -> Self {
-        Self::parse(SEED_STOCK).expect("contracts/stock/seed.json is a stock file")
     }
 }
 
@@ -206,7 +200,6 @@ mod tests {
 
     #[test]
     fn stock_files() {
-        assert!(!StockFile::seed().items.is_empty());
         assert!(matches!(
             StockFile::parse(r#"{"items":[{"sku":"a","quantity":1},{"sku":"a","quantity":2}]}"#),
             Err(StockFileError::Duplicate(_))

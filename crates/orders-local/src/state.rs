@@ -37,7 +37,7 @@ impl AppState {
         let stock = match &config.stock_file {
             Some(path) => StockFile::parse(&std::fs::read_to_string(path)?)
                 .map_err(|e| format!("{}: {e}", path.display()))?,
-            None => StockFile::seed(),
+            None => crate::config::seed_stock(),
         };
         seed_stock_once(&store, &stock).await?;
         // Faults belong to the pipeline: without it the executor runs nothing.
