@@ -76,7 +76,7 @@ async fn dispatch_moves_each_row_once_into_the_queue() {
     let order_ids: Vec<String> = got
         .iter()
         .map(|m| {
-            OrderEvent::from_json(&m.body)
+            orders_validation::events::parse_event(&m.body)
                 .unwrap()
                 .order_id()
                 .to_string()
@@ -120,7 +120,9 @@ async fn dispatch_concurrently(a: SqliteStore, b: SqliteStore, n: usize) {
             break;
         }
         for m in batch {
-            let order_id = OrderEvent::from_json(&m.body).unwrap().order_id();
+            let order_id = orders_validation::events::parse_event(&m.body)
+                .unwrap()
+                .order_id();
             assert!(seen.insert(order_id.to_string()), "duplicate {order_id}");
         }
     }
@@ -169,7 +171,9 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
             .unwrap();
         assert!(!batch.is_empty(), "still waiting for {want:?}");
         for m in batch {
-            let id = OrderEvent::from_json(&m.body).unwrap().order_id();
+            let id = orders_validation::events::parse_event(&m.body)
+                .unwrap()
+                .order_id();
             assert!(want.remove(&id.to_string()), "unexpected or twice: {id}");
         }
     }
@@ -193,7 +197,7 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
         .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(
-        OrderEvent::from_json(&got[0].body).unwrap(),
+        orders_validation::events::parse_event(&got[0].body).unwrap(),
         OrderEvent::from(change.event().unwrap())
     );
 
@@ -244,7 +248,7 @@ async fn each_event_type_goes_to_its_queue_in_outbox_order() {
     let created: Vec<_> = drain(&r.events)
         .await
         .iter()
-        .map(|m| OrderEvent::from_json(&m.body).unwrap())
+        .map(|m| orders_validation::events::parse_event(&m.body).unwrap())
         .collect();
     assert_eq!(
         created.iter().map(|e| e.order_id()).collect::<Vec<_>>(),
@@ -255,7 +259,7 @@ async fn each_event_type_goes_to_its_queue_in_outbox_order() {
     assert_eq!(
         notified
             .iter()
-            .map(|m| OrderEvent::from_json(&m.body).unwrap())
+            .map(|m| orders_validation::events::parse_event(&m.body).unwrap())
             .collect::<Vec<_>>(),
         status_events
     );
@@ -299,14 +303,16 @@ async fn a_redelivered_order_created_is_exactly_two_messages_and_a_status_event_
     // The same event twice.
     assert_eq!(events[0].body, events[1].body);
     assert_eq!(
-        OrderEvent::from_json(&events[0].body).unwrap().order_id(),
+        orders_validation::events::parse_event(&events[0].body)
+            .unwrap()
+            .order_id(),
         order.order_id
     );
 
     let notified = drain(&r.notifications).await;
     assert_eq!(notified.len(), 1);
     assert_eq!(
-        OrderEvent::from_json(&notified[0].body).unwrap(),
+        orders_validation::events::parse_event(&notified[0].body).unwrap(),
         OrderEvent::from(change.event().unwrap())
     );
 }

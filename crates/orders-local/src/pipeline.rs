@@ -375,7 +375,7 @@ pub fn sqs_event(queue: &str, batch: &[Message]) -> Value {
 /// message attributes the publisher sets (`eventType`, `status`).
 pub fn sns_event(topic: &str, m: &Message) -> Value {
     let mut attributes = serde_json::Map::new();
-    if let Ok(event) = OrderEvent::from_json(&m.body) {
+    if let Ok(event) = orders_validation::events::parse_event(&m.body) {
         attributes.insert(
             "eventType".into(),
             json!({"Type": "String", "Value": event.event_type()}),

@@ -397,7 +397,7 @@ mod tests {
         assert_eq!(outbox.len(), 1);
         assert_eq!(outbox[0].order_id, pending.order_id.to_string());
         let doc: serde_json::Value = serde_json::from_str(&outbox[0].body).unwrap();
-        orders_core::events::validate_event(&doc).unwrap();
+        orders_validation::events::validate_event(&doc).unwrap();
         // New orders work as on a fresh database; reopening migrates nothing twice.
         s.create_order(&sample(Uuid::now_v7()), None).await.unwrap();
         drop(s);

@@ -110,12 +110,12 @@ impl World {
             .await
             .expect("the outbox")
             .into_iter()
-            .filter_map(
-                |row| match OrderEvent::from_json(&row.body).expect("a valid event") {
+            .filter_map(|row| {
+                match orders_validation::events::parse_event(&row.body).expect("a valid event") {
                     OrderEvent::OrderStatusChanged(e) => Some(e),
                     OrderEvent::OrderCreated(_) => None,
-                },
-            )
+                }
+            })
             .collect()
     }
 

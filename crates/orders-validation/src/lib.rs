@@ -1,8 +1,12 @@
-//! Validation of `POST /orders` bodies: the HTTP side's parsing of a
-//! create request into the domain's [`CreateOrderRequest`], kept out of
+//! Documents checked against the JSON Schemas of `contracts/` where they
+//! enter: `POST /orders` bodies, parsed into the domain's
+//! [`CreateOrderRequest`] (create-order and the local host), and event
+//! documents ([`events`]: process-orders, notify-customer). Kept out of
 //! `orders-core` because it needs a JSON Schema engine, and because the
-//! schema's compile is a cold-start cost only create-order pays (see
-//! [`warm_up_in_background`]). create-order and the local host use it.
+//! create schema's compile is a cold-start cost only create-order pays
+//! (see [`warm_up_in_background`]).
+//!
+//! `POST /orders` bodies:
 //!
 //! Every field rule is in the shared JSON Schema
 //! (`contracts/schemas/create-order.schema.json`, the same file API Gateway
@@ -29,6 +33,7 @@ use serde_json::Value;
 use std::sync::LazyLock;
 
 mod email_shape;
+pub mod events;
 
 pub use orders_core::usecases::create::{CreateOrderRequest, NewItem, DEFAULT_CURRENCY};
 

@@ -73,7 +73,8 @@ where
     L: NotificationLedger + ?Sized,
     N: Notifier + ?Sized,
 {
-    let event = OrderEvent::from_json(body).map_err(|e| RecordError::Invalid(e.join("; ")))?;
+    let event = orders_validation::events::parse_event(body)
+        .map_err(|e| RecordError::Invalid(e.join("; ")))?;
     tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
     let OrderEvent::OrderStatusChanged(changed) = event else {
         return Err(RecordError::UnexpectedType(event.event_type()));

@@ -304,7 +304,7 @@ async fn a_transient_failure_fails_the_invocation_and_a_retry_sends() {
     assert_eq!(ledger_state(&w, id).await, sending);
 
     // Lambda retries a minute later: past the lease, the retry sends.
-    let changed = match OrderEvent::from_json(&event).unwrap() {
+    let changed = match orders_validation::events::parse_event(&event).unwrap() {
         OrderEvent::OrderStatusChanged(c) => c,
         other => panic!("{other:?}"),
     };

@@ -45,7 +45,8 @@ where
 
 /// The body as an `OrderCreated`, checked against its schema.
 pub fn parse(body: &str) -> Result<OrderCreated, MessageError> {
-    let event = OrderEvent::from_json(body).map_err(|e| MessageError::Invalid(e.join("; ")))?;
+    let event = orders_validation::events::parse_event(body)
+        .map_err(|e| MessageError::Invalid(e.join("; ")))?;
     record_order_id(event.order_id());
     match event {
         OrderEvent::OrderCreated(created) => Ok(created),

@@ -262,7 +262,7 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
         panic!("no statusEvent: {item:?}")
     };
     assert_eq!(
-        orders_core::events::OrderEvent::from_json(event).unwrap(),
+        orders_validation::events::parse_event(event).unwrap(),
         orders_core::events::OrderEvent::from(change.event().unwrap())
     );
     // Everything else is as it was.
