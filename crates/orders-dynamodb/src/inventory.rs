@@ -239,7 +239,7 @@ impl Inventory for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orders_aws::AwsEnv;
+    use orders_aws_runtime::AwsEnv;
 
     /// What a create request may hold: `items` of the create-order schema.
     fn schema_max_items() -> usize {

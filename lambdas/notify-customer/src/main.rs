@@ -8,8 +8,8 @@
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use notify_customer::handler::{self, Deps};
+use orders_aws_messaging::AwsNotifier;
 use orders_dynamodb::DynamoStore;
-use orders_messaging::AwsNotifier;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -17,9 +17,9 @@
 //!
 //! Each Lambda links only the SDKs of the features it enables (the workspace
 //! dependency has `default-features = false`). Clients are built from the
-//! Lambda environment by [`AwsEnv`] (`orders-aws`, re-exported here),
+//! Lambda environment by [`AwsEnv`] (`orders-aws-runtime`, re-exported here),
 //! without `aws-config`, on a rustls-on-`ring` HTTP client,
-//! and SDK errors are read by `orders-aws`'s one classification.
+//! and SDK errors are read by `orders-aws-runtime`'s one classification.
 //!
 //! Logs carry ids, statuses, channels and error codes; addresses only
 //! masked.
@@ -39,7 +39,7 @@ mod notifier;
 mod workflow;
 
 pub use error::MessagingError;
-pub use orders_aws::AwsEnv;
+pub use orders_aws_runtime::AwsEnv;
 
 #[cfg(feature = "ses")]
 pub use config::ses_client;

@@ -235,7 +235,7 @@ where
             detail: detail(err),
         };
     }
-    let failure = orders_aws::classify(op, err);
+    let failure = orders_aws_runtime::classify(op, err);
     SendError::Failed {
         op,
         code: failure.code,

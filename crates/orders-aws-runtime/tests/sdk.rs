@@ -2,7 +2,7 @@
 //! own endpoint override rather than the general one, and the errors it
 //! returns classify as they should.
 
-use orders_aws::{classify, AwsEnv};
+use orders_aws_runtime::{classify, AwsEnv};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -1,4 +1,4 @@
-//! SDK clients from an [`AwsEnv`] (`orders-aws`: the Lambda environment,
+//! SDK clients from an [`AwsEnv`] (`orders-aws-runtime`: the Lambda environment,
 //! no `aws-config`, a rustls-on-`ring` HTTP client per config).
 //!
 //! Each SDK takes its endpoint override by its service id:
@@ -6,7 +6,7 @@
 //! `AWS_ENDPOINT_URL_SES`), `AWS_ENDPOINT_URL_SQS`, then `AWS_ENDPOINT_URL`.
 
 #[cfg(any(feature = "sns", feature = "ses", feature = "sqs", feature = "sfn"))]
-use orders_aws::AwsEnv;
+use orders_aws_runtime::AwsEnv;
 
 /// An SNS client for `env`.
 #[cfg(feature = "sns")]

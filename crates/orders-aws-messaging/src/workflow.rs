@@ -6,7 +6,7 @@ use crate::config::sfn_client;
 use crate::MessagingError;
 use async_trait::async_trait;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
-use orders_aws::{var, AwsEnv};
+use orders_aws_runtime::{var, AwsEnv};
 use orders_core::ports::{StartOutcome, WorkflowStarter};
 use orders_core::usecases::saga::saga_input;
 use orders_core::DeliveryError;

@@ -39,7 +39,7 @@ pub const RETRYABLE_CODES: [&str; 17] = [
 
 /// What an SDK call's failure was, in terms every adapter can map to its
 /// own error: `orders-dynamodb` to `StoreError::Unavailable` / `Other`,
-/// `orders-messaging` to `MessagingError::Unavailable` / `Rejected`.
+/// `orders-aws-messaging` to `MessagingError::Unavailable` / `Rejected`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{op}: {code}: {detail}")]
 pub struct SdkFailure {

@@ -8,12 +8,12 @@
 //! so they run in parallel on one shared server.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
-use orders_core::{DeliveryError, OrderStatus};
-use orders_messaging::dlq::DeadLetterQueue;
-use orders_messaging::{
+use orders_aws_messaging::dlq::DeadLetterQueue;
+use orders_aws_messaging::{
     ses_client, sns_client, sqs_client, AwsEnv, AwsNotifier, SMS_TYPE_ATTRIBUTE,
 };
+use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
+use orders_core::{DeliveryError, OrderStatus};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -253,14 +253,16 @@ async fn redrive_by_copy_keeps_attributes_and_honours_the_limit() {
     assert_eq!(attrs["ErrorCode"].string_value.as_deref(), Some("200"));
 
     // Queue URLs and ARNs convert both ways.
-    let arn = orders_messaging::dlq::queue_arn(&sqs, &target_url)
+    let arn = orders_aws_messaging::dlq::queue_arn(&sqs, &target_url)
         .await
         .unwrap();
     assert_eq!(
-        orders_messaging::dlq::queue_url(&sqs, &arn).await.unwrap(),
+        orders_aws_messaging::dlq::queue_url(&sqs, &arn)
+            .await
+            .unwrap(),
         target_url
     );
-    assert!(orders_messaging::dlq::queue_url(&sqs, "not-an-arn")
+    assert!(orders_aws_messaging::dlq::queue_url(&sqs, "not-an-arn")
         .await
         .is_err());
 }

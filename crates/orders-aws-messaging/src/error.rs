@@ -1,6 +1,6 @@
 //! Errors of the adapters.
 
-use orders_aws::{MissingEnv, SdkFailure};
+use orders_aws_runtime::{MissingEnv, SdkFailure};
 use orders_core::DeliveryError;
 
 /// What building a client or calling a messaging service can fail with.
