@@ -1,6 +1,6 @@
 //! What the executor refuses when a definition is loaded, and the saga file.
 
-use orders_local_sfn::saga::{local_substitutions, saga_definition, SAGA_ASL};
+use orders_local::saga_workflow::{local_substitutions, saga_definition, SAGA_ASL};
 use orders_local_sfn::{substitute, Definition};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

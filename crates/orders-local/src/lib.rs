@@ -41,6 +41,7 @@ pub mod pipeline;
 mod proxy;
 mod routes;
 pub mod saga;
+pub mod saga_workflow;
 mod server;
 mod state;
 mod ui;

@@ -26,6 +26,7 @@
 //! duplicate saga execution (`<orderId>~dup`), a redelivered
 //! `OrderCreated` (`<eventId>~redelivery`), all repeatable from a seed.
 
+use crate::saga_workflow::SagaStarter;
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{TimeZone, Utc};
@@ -36,7 +37,7 @@ use orders_local_aws::dispatcher::{self, Redelivery};
 use orders_local_aws::notifier::RecordingNotifier;
 use orders_local_aws::queue::{Message, Queue, QueueConfig};
 use orders_local_sfn::faults::{fires, kinds};
-use orders_local_sfn::{Executor, ExecutorOptions, SagaStarter, TaskFaults};
+use orders_local_sfn::{Executor, ExecutorOptions, TaskFaults};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::collections::HashSet;

@@ -4,8 +4,8 @@
 //! the embedded store.
 
 use crate::pipeline::Faults;
+use crate::saga_workflow::saga_definition;
 use async_trait::async_trait;
-use orders_local_sfn::saga::saga_definition;
 use orders_local_sfn::{Executor, ExecutorOptions, FaultyInvoker, TaskError, TaskInvoker};
 use orders_payment_simulator::SimulatedGateway;
 use orders_sqlite::SqliteStore;

@@ -4,14 +4,12 @@
 //! [`SagaStarter`], the local [`WorkflowStarter`] (which can also start a
 //! duplicate execution of an order, as Express workflows may).
 
-use crate::definition::Definition;
-use crate::error::DefinitionError;
-use crate::executor::Executor;
-use crate::faults::{fires, kinds};
 use async_trait::async_trait;
 use orders_core::ports::{StartOutcome, WorkflowStarter};
 use orders_core::usecases::saga::saga_input;
 use orders_core::DeliveryError;
+use orders_local_sfn::faults::{fires, kinds};
+use orders_local_sfn::{Definition, DefinitionError, Executor};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -22,7 +20,7 @@ pub const SAGA_STATE_MACHINE: &str = "order-saga";
 pub const SAGA_ASL: &str = include_str!("../../../contracts/workflows/order-saga.asl.json");
 
 /// The functions the saga's tasks name on the local host, which the host's
-/// [`crate::TaskInvoker`] dispatches on.
+/// [`orders_local_sfn::TaskInvoker`] dispatches on.
 pub const PAYMENTS_FUNCTION: &str = "payments";
 pub const INVENTORY_FUNCTION: &str = "inventory";
 pub const SETTLE_ORDER_FUNCTION: &str = "settle-order";

@@ -7,11 +7,9 @@ use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
 use orders_core::usecases::CreateResponse;
 use orders_core::OrderReader;
+use orders_local::saga_workflow::{saga_definition, SagaStarter};
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier, SentNotification};
-use orders_local_sfn::saga::saga_definition;
-use orders_local_sfn::{
-    Executor, ExecutorOptions, ListFilter, SagaStarter, TaskError, TaskInvoker,
-};
+use orders_local_sfn::{Executor, ExecutorOptions, ListFilter, TaskError, TaskInvoker};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use orders_core::ports::{Channel, Notification, Notifier};
 use orders_core::DeliveryError;
 use orders_dynamodb::DynamoStore;
-use orders_local_sfn::saga::saga_definition;
+use orders_local::saga_workflow::saga_definition;
 use orders_local_sfn::{ExecutionStatus, Executor, ExecutorOptions, TaskError, TaskInvoker};
 use orders_payment_simulator::SimulatedGateway;
 use orders_sqlite::SqliteStore;
