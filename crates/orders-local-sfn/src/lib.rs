@@ -36,6 +36,8 @@ mod engine;
 pub mod error;
 pub mod executor;
 pub mod faults;
+mod fields;
+mod model;
 pub mod path;
 mod records;
 mod retry;
