@@ -29,7 +29,7 @@ impl AppState {
         if let Some(dir) = config.db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let store = SqliteStore::open(&config.db)?;
+        let store = crate::open_store(&config.db)?;
         let api_key = match &config.api_key {
             Some(k) if !k.trim().is_empty() => k.trim().to_string(),
             _ => load_or_create_api_key(&config.db)?,

@@ -1,9 +1,10 @@
-//! The file's schema, one versioned migration (`PRAGMA user_version`),
-//! run forward on open in one transaction. It creates the store's tables and
-//! those of the local stand-ins for AWS services (`orders-local-aws`:
-//! `queue_messages`, `sent_notifications`) that share the file, so a file has
-//! one version and one upgrade path (docs/data-model.md, "The embedded
-//! store").
+//! The store's schema, one versioned migration (`PRAGMA user_version`),
+//! run forward on open in one transaction. The local stand-ins for AWS
+//! services that share the file own their tables (`orders-local-aws`:
+//! `queue_messages`, `sent_notifications`; `orders-local-sfn`:
+//! `sfn_executions`, `sfn_history`): whoever opens the file passes their
+//! steps ([`Migration`]), which run in the same transaction, after the
+//! store's (docs/data-model.md, "The embedded store").
 
 use crate::orders::{decode_order, Contacts};
 use crate::{map_err, outbox};
@@ -14,8 +15,8 @@ use rusqlite::{Connection, TransactionBehavior};
 /// 1: orders and idempotency records. 2: the event outbox and the queues.
 /// 3: the customer's phone, the notification ledger and the local record of
 /// sent notifications. 4: payments, payment attempts, stock and
-/// reservations (the saga's stores). 5: the local ASL executor's executions
-/// and their history (`orders-local-sfn`). 6: the saga's fence on the order,
+/// reservations (the saga's stores). 5: nothing of the store's (it created
+/// the local executor's tables, which `orders-local-sfn` now creates). 6: the saga's fence on the order,
 /// charge intents and voided payments, voided provider keys. 7: the
 /// ledger's `REFUSED` state (a notification the delivery service refused for
 /// good) with its time and error code.
@@ -41,9 +42,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 ";
 
-/// Version 2: the transactional outbox and the embedded queues. Times are
-/// epoch milliseconds. A dead-lettered message keeps its row: `queue` becomes
-/// the dead-letter queue and `source_queue` remembers where it came from.
+/// Version 2: the transactional outbox (the embedded queues, created by this
+/// version before, are `orders-local-aws`'s). Times are epoch milliseconds.
 const SCHEMA_V2: &str = "
 CREATE TABLE IF NOT EXISTS event_outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,26 +53,11 @@ CREATE TABLE IF NOT EXISTS event_outbox (
     body       TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS queue_messages (
-    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
-    queue             TEXT NOT NULL,
-    message_id        TEXT NOT NULL UNIQUE,
-    body              TEXT NOT NULL,
-    sent_at           INTEGER NOT NULL,
-    visible_at        INTEGER NOT NULL,
-    receive_count     INTEGER NOT NULL DEFAULT 0,
-    receipt           TEXT UNIQUE,
-    first_received_at INTEGER,
-    source_queue      TEXT,
-    dead_lettered_at  INTEGER
-);
-CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
 ";
 
 /// Version 3: the order's `customer_phone` (its own column, like the e-mail:
-/// neither is in the JSON document), the notifier's send ledger (one row per
-/// (order, status); `SENDING` with a lease, then `SENT`) and the notifications
-/// the local host "sent" (recorded instead by `orders-local-aws`). Times are epoch
+/// neither is in the JSON document) and the notifier's send ledger (one row
+/// per (order, status); `SENDING` with a lease, then `SENT`). Times are epoch
 /// milliseconds; `channels` is a comma-separated list (`email,sms`).
 const SCHEMA_V3: &str = "
 ALTER TABLE orders ADD COLUMN customer_phone TEXT;
@@ -85,19 +70,6 @@ CREATE TABLE IF NOT EXISTS notification_ledger (
     channels    TEXT,
     PRIMARY KEY (order_id, status)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sent_notifications (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id      TEXT NOT NULL,
-    status        TEXT NOT NULL,
-    channels      TEXT NOT NULL,
-    email_to      TEXT,
-    email_subject TEXT,
-    email_body    TEXT,
-    sms_to        TEXT,
-    sms_text      TEXT,
-    sent_at       INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
 ";
 
 /// Version 4: the saga's records. `payments`: one row per order, the
@@ -133,50 +105,6 @@ CREATE TABLE IF NOT EXISTS reservations (
     reserved_at INTEGER NOT NULL,
     released_at INTEGER
 );
-";
-
-/// Version 5: the local ASL executor (`orders-local-sfn`). One row per
-/// execution (unique per state machine and name, like Standard workflows):
-/// while RUNNING, the state it stands in (`current_state`, entered and not
-/// finished), that state's raw input, the retries each of its retriers made
-/// (`retry_counts`, a JSON array) and when its next attempt is due
-/// (`retry_due_at`); `version` counts committed steps so two drivers can
-/// never both move one execution. `sfn_history` holds one row per event.
-/// Times are epoch milliseconds; inputs and outputs are JSON text.
-const SCHEMA_V5: &str = "
-CREATE TABLE IF NOT EXISTS sfn_executions (
-    state_machine TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT')),
-    input         TEXT NOT NULL,
-    output        TEXT,
-    error         TEXT,
-    cause         TEXT,
-    current_state TEXT,
-    state_input   TEXT,
-    retry_counts  TEXT NOT NULL DEFAULT '[]',
-    retry_due_at  INTEGER,
-    version       INTEGER NOT NULL DEFAULT 0,
-    started_at    INTEGER NOT NULL,
-    stopped_at    INTEGER,
-    PRIMARY KEY (state_machine, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sfn_executions_by_start ON sfn_executions (state_machine, started_at);
-CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (state_machine, status, started_at);
-CREATE TABLE IF NOT EXISTS sfn_history (
-    state_machine TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    event_id      INTEGER NOT NULL,
-    event_type    TEXT NOT NULL,
-    state         TEXT,
-    at            INTEGER NOT NULL,
-    input         TEXT,
-    output        TEXT,
-    error         TEXT,
-    cause         TEXT,
-    due_at        INTEGER,
-    PRIMARY KEY (state_machine, name, event_id)
-) WITHOUT ROWID;
 ";
 
 /// Version 6: the saga's fence (`orders.compensation_started_at`, epoch
@@ -229,7 +157,14 @@ DROP TABLE notification_ledger;
 ALTER TABLE notification_ledger_v7 RENAME TO notification_ledger;
 ";
 
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// The schema step of a crate that keeps its own tables in the store's file
+/// (a local stand-in). It runs on every open, inside the store's migration
+/// transaction and after the store's steps, so it must be idempotent and
+/// bring any earlier shape of its tables up to date; the store's
+/// `user_version` is the store's alone.
+pub type Migration = fn(&Connection) -> rusqlite::Result<()>;
+
+pub(crate) fn migrate(conn: &mut Connection, others: &[Migration]) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
@@ -256,14 +191,14 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if version < 4 {
         tx.execute_batch(SCHEMA_V4).map_err(map_err)?;
     }
-    if version < 5 {
-        tx.execute_batch(SCHEMA_V5).map_err(map_err)?;
-    }
     if version < 6 {
         tx.execute_batch(SCHEMA_V6).map_err(map_err)?;
     }
     if version < 7 {
         tx.execute_batch(SCHEMA_V7).map_err(map_err)?;
+    }
+    for step in others {
+        step(&tx).map_err(map_err)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
@@ -423,8 +358,7 @@ mod tests {
         // outbox already, so nothing is backfilled.
         assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old.clone()));
         assert!(s.outbox_pending(10).await.unwrap().is_empty());
-        // The v3 parts work: a phone round-trips, the ledger and the record
-        // of sent notifications exist.
+        // The v3 parts work: a phone round-trips, the ledger exists.
         let mut new = sample(Uuid::now_v7());
         new.customer_phone = Some("+14155550100".into());
         s.create_order(&new, None).await.unwrap();
@@ -439,14 +373,6 @@ mod tests {
         s.complete(old.order_id, status, now, &[Channel::Email])
             .await
             .unwrap();
-        // The local stand-ins' v3 table exists (empty).
-        let sent: i64 = s
-            .with_reader(|c| {
-                c.query_row("SELECT COUNT(*) FROM sent_notifications", [], |r| r.get(0))
-            })
-            .await
-            .unwrap();
-        assert_eq!(sent, 0);
         drop(s);
         // Reopening migrates nothing twice and keeps the ledger.
         let s = SqliteStore::open(&db.0).unwrap();
@@ -455,31 +381,6 @@ mod tests {
             Claim::AlreadySent
         );
         assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new));
-    }
-
-    #[tokio::test]
-    async fn a_v3_database_gains_the_executor_tables() {
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
-        let kept = sample(Uuid::now_v7());
-        old_database(&db.0, 2, std::slice::from_ref(&kept));
-        {
-            let conn = Connection::open(&db.0).unwrap();
-            conn.execute_batch(SCHEMA_V3).unwrap();
-            conn.pragma_update(None, "user_version", 3).unwrap();
-        }
-        let s = SqliteStore::open(&db.0).unwrap();
-        let (executions, history): (i64, i64) = s
-            .with_reader(|c| {
-                c.query_row(
-                    "SELECT (SELECT COUNT(*) FROM sfn_executions), (SELECT COUNT(*) FROM sfn_history)",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-            })
-            .await
-            .unwrap();
-        assert_eq!((executions, history), (0, 0));
-        assert_eq!(s.get_order(kept.order_id).await.unwrap(), Some(kept));
     }
 
     #[tokio::test]
@@ -524,7 +425,6 @@ mod tests {
         {
             let conn = Connection::open(&db.0).unwrap();
             conn.execute_batch(SCHEMA_V4).unwrap();
-            conn.execute_batch(SCHEMA_V5).unwrap();
             let doc = serde_json::json!({
                 "paymentId": "pay_1", "orderId": old.order_id, "amount": "1.00",
                 "currency": "USD", "status": "CHARGED", "providerRef": "ch_1",
@@ -562,7 +462,7 @@ mod tests {
         old_database(&db.0, 3, &[]);
         {
             let conn = Connection::open(&db.0).unwrap();
-            for v in [SCHEMA_V4, SCHEMA_V5, SCHEMA_V6] {
+            for v in [SCHEMA_V4, SCHEMA_V6] {
                 conn.execute_batch(v).unwrap();
             }
             conn.execute(
@@ -611,7 +511,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        assert!(migrate(&mut conn).is_err());
+        assert!(migrate(&mut conn, &[]).is_err());
     }
 
     #[tokio::test]

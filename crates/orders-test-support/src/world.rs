@@ -50,7 +50,8 @@ impl Default for World {
 
 impl World {
     pub fn new() -> Self {
-        let store = SqliteStore::in_memory().expect("an in-memory store");
+        let store = SqliteStore::in_memory_with(&orders_local::STAND_IN_TABLES)
+            .expect("an in-memory store");
         let executor = Executor::new(
             store.clone(),
             saga_definition().expect("the saga's definition"),

@@ -92,7 +92,8 @@ impl Context {
             meter: meter.clone(),
         };
         let executor = Executor::new(
-            SqliteStore::in_memory().expect("the executor's store"),
+            SqliteStore::in_memory_with(&[orders_local_sfn::migrate])
+                .expect("the executor's store"),
             saga_definition().expect("the saga's definition"),
             Arc::new(functions),
             ExecutorOptions {

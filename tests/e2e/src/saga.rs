@@ -172,7 +172,7 @@ pub async fn rerun_sagas(db: &std::path::Path, orders: &[String]) {
     if orders.is_empty() {
         return;
     }
-    let store = SqliteStore::open(db).unwrap();
+    let store = orders_local::open_store(db).unwrap();
     let executor =
         orders_local::saga::saga_executor(&store, orders_local::pipeline::saga_options(None))
             .unwrap();
