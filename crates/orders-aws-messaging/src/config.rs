@@ -5,7 +5,7 @@
 //! `AWS_ENDPOINT_URL_SNS`, `AWS_ENDPOINT_URL_SESV2` (or
 //! `AWS_ENDPOINT_URL_SES`), `AWS_ENDPOINT_URL_SQS`, then `AWS_ENDPOINT_URL`.
 
-#[cfg(any(feature = "sns", feature = "ses", feature = "sqs", feature = "sfn"))]
+#[cfg(any(feature = "sns", feature = "ses", feature = "sqs"))]
 use orders_aws_runtime::AwsEnv;
 
 /// An SNS client for `env`.
@@ -24,10 +24,4 @@ pub fn ses_client(env: &AwsEnv) -> aws_sdk_sesv2::Client {
 #[cfg(feature = "sqs")]
 pub fn sqs_client(env: &AwsEnv) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&env.sdk_config())
-}
-
-/// A Step Functions client for `env`.
-#[cfg(feature = "sfn")]
-pub fn sfn_client(env: &AwsEnv) -> aws_sdk_sfn::Client {
-    aws_sdk_sfn::Client::new(&env.sdk_config())
 }

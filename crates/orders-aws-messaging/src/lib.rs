@@ -1,5 +1,5 @@
-//! The Orders ports on AWS messaging and Step Functions, and the operations
-//! on its dead-letter queues (status events reach the notifications topic
+//! The Orders ports on AWS messaging, and the operations on its dead-letter
+//! queues (status events reach the notifications topic
 //! from the table's stream through a pipe; nothing here publishes them):
 //!
 //! - [`AwsNotifier`] (feature `ses`, which brings `sns`): [`orders_core::ports::Notifier`]
@@ -8,9 +8,6 @@
 //!   sends anything, as [`orders_notifications::LogNotifier`] does;
 //!   which send errors are refusals for good and which fail for a retry is
 //!   [`delivery`]'s typed reading of the SES v2 and SNS errors;
-//! - [`SfnStarter`] (feature `sfn`): [`orders_core::ports::WorkflowStarter`]
-//!   on the order saga's state machine (`STATE_MACHINE_ARN`), execution
-//!   name = order id;
 //! - [`dlq::DeadLetterQueue`] (feature `sqs`): count and peek the messages of
 //!   an SQS dead-letter queue, redrive them with a message move task, or
 //!   copy them back where move tasks are not available.
@@ -24,7 +21,7 @@
 //! Logs carry ids, statuses, channels and error codes; addresses only
 //! masked.
 
-#[cfg(any(feature = "sqs", feature = "sfn"))]
+#[cfg(feature = "sqs")]
 mod classify;
 mod config;
 mod error;
@@ -35,8 +32,6 @@ pub mod delivery;
 pub mod dlq;
 #[cfg(feature = "ses")]
 mod notifier;
-#[cfg(feature = "sfn")]
-mod workflow;
 
 pub use error::MessagingError;
 pub use orders_aws_runtime::AwsEnv;
@@ -51,5 +46,3 @@ pub use config::sqs_client;
 pub use delivery::{Refusal, SendError};
 #[cfg(feature = "ses")]
 pub use notifier::{AwsNotifier, EMAIL_SENDER_ENV, SMS_ENABLED_ENV, SMS_TYPE_ATTRIBUTE};
-#[cfg(feature = "sfn")]
-pub use workflow::{SfnStarter, STATE_MACHINE_ARN_ENV};

@@ -1,4 +1,3 @@
-
 use super::*;
 use aws_sdk_sesv2::types::error as ses;
 use aws_sdk_sns::types::error as sns;

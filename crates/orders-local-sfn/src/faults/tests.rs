@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn fault(task: &str, point: FaultPoint, error: &str, probability: f64) -> TaskFault {

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::SqliteStore;
 use orders_core::model::Order;
