@@ -33,7 +33,7 @@ async fn dead_letter(queue: &Queue, body: &str) -> String {
 }
 
 fn local_queue(db: &Path, name: &str) -> Queue {
-    let store = SqliteStore::open_with(db, &[orders_local_aws::migrate]).unwrap();
+    let store = SqliteStore::open_with(db, &[orders_local_aws::MIGRATION]).unwrap();
     Queue::new(store, QueueConfig::new(name)).unwrap()
 }
 

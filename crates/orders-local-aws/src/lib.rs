@@ -14,7 +14,7 @@
 //! ([`SqliteStore::with_writer`](orders_sqlite::SqliteStore::with_writer) /
 //! [`with_reader`](orders_sqlite::SqliteStore::with_reader)). These
 //! stand-ins own their tables (`queue_messages`, `sent_notifications`):
-//! [`migrate`] creates them, run by whoever opens the file
+//! [`MIGRATION`] creates them, run by whoever opens the file
 //! ([`SqliteStore::open_with`](orders_sqlite::SqliteStore::open_with)). Every state change is
 //! a committed SQLite transaction, so a crash of the local host loses or
 //! duplicates nothing.
@@ -27,4 +27,4 @@ pub mod notifier;
 pub mod queue;
 mod schema;
 
-pub use schema::migrate;
+pub use schema::MIGRATION;

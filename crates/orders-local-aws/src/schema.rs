@@ -1,19 +1,21 @@
-//! This crate's tables in the store's file, created by [`migrate`], which
-//! whoever opens the file passes to
+//! This crate's tables in the store's file: [`MIGRATION`], which whoever
+//! opens the file passes to
 //! [`SqliteStore::open_with`](orders_sqlite::SqliteStore::open_with).
 //!
-//! They have kept their first shape (the store's schema created them, at its
-//! versions 2 and 3, before each stand-in owned its tables), so creating
-//! them where missing is the whole migration, for a new file and an old one
-//! alike. A change to them adds a step here that reads a version of this
-//! crate's own, not the store's `user_version`.
+//! Step 1 is the tables' first shape, as the store's schema created them (at
+//! its versions 2 and 3) before each stand-in owned its tables, with
+//! `IF NOT EXISTS`, so files from then take it unchanged. A change to them
+//! is a new step appended here.
 
-use orders_sqlite::rusqlite::{self, Connection};
+use orders_sqlite::Migration;
 
-/// The embedded queues. Times are epoch milliseconds. A dead-lettered
-/// message keeps its row: `queue` becomes the dead-letter queue and
-/// `source_queue` remembers where it came from.
-const QUEUES: &str = "
+/// The embedded queues (`queue_messages`) and the notifications the local
+/// host "sent" (`sent_notifications`, recorded instead,
+/// [`crate::notifier::RecordingNotifier`]). Times are epoch milliseconds. A
+/// dead-lettered message keeps its row: `queue` becomes the dead-letter
+/// queue and `source_queue` remembers where it came from. `channels` is a
+/// comma-separated list (`email,sms`).
+const QUEUES_AND_SENT_NOTIFICATIONS_V1: &str = "
 CREATE TABLE IF NOT EXISTS queue_messages (
     seq               INTEGER PRIMARY KEY AUTOINCREMENT,
     queue             TEXT NOT NULL,
@@ -28,12 +30,6 @@ CREATE TABLE IF NOT EXISTS queue_messages (
     dead_lettered_at  INTEGER
 );
 CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
-";
-
-/// The notifications the local host "sent" (recorded instead,
-/// [`crate::notifier::RecordingNotifier`]). Times are epoch milliseconds;
-/// `channels` is a comma-separated list (`email,sms`).
-const SENT_NOTIFICATIONS: &str = "
 CREATE TABLE IF NOT EXISTS sent_notifications (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id      TEXT NOT NULL,
@@ -49,9 +45,8 @@ CREATE TABLE IF NOT EXISTS sent_notifications (
 CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
 ";
 
-/// Creates the queues' and the sent notifications' tables where missing
-/// (an [`orders_sqlite::Migration`]).
-pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(QUEUES)?;
-    conn.execute_batch(SENT_NOTIFICATIONS)
-}
+/// The queues' and the sent notifications' tables.
+pub const MIGRATION: Migration = Migration {
+    component: "orders-local-aws",
+    steps: &[QUEUES_AND_SENT_NOTIFICATIONS_V1],
+};

@@ -19,7 +19,7 @@ use orders_sqlite::SqliteStore;
 
 #[tokio::test]
 async fn the_recording_notifier_records_what_was_sent() {
-    let s = SqliteStore::in_memory_with(&[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
 
     let both = create(&s, true).await;
@@ -79,7 +79,7 @@ async fn the_recording_notifier_records_what_was_sent() {
 
 #[tokio::test]
 async fn a_status_is_recorded_once_however_often_it_is_sent() {
-    let s = SqliteStore::in_memory_with(&[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let o = create(&s, true).await;
     let n = render(&o, OrderStatus::Processing).unwrap();
@@ -108,7 +108,7 @@ async fn a_status_is_recorded_once_however_often_it_is_sent() {
 async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
     let db = TempDb::new();
     let o = {
-        let s = SqliteStore::open_with(&db.path, &[orders_local_aws::migrate]).unwrap();
+        let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
         let o = create(&s, false).await;
         // The dead sender: claimed a minute ago, sent, never completed.
         let then = Utc::now() - chrono::Duration::seconds(60);
@@ -128,7 +128,7 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
         o
     };
     // A restarted host redelivers the event.
-    let s = SqliteStore::open_with(&db.path, &[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let event = OrderStatusChanged::new(
         o.order_id,
@@ -168,7 +168,7 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
 /// SMS still goes out and is what is recorded.
 #[tokio::test]
 async fn an_address_on_invalid_is_refused_for_good() {
-    let s = SqliteStore::in_memory_with(&[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
 
     let mut alone = create(&s, false).await;
@@ -205,7 +205,7 @@ async fn an_address_on_invalid_is_refused_for_good() {
 /// error; the next delivery is a duplicate.
 #[tokio::test]
 async fn the_use_case_records_a_local_refusal_once() {
-    let s = SqliteStore::in_memory_with(&[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let body = r#"{"customerId":"c-1","customerEmail":"ada@shop.invalid","items":[{"sku":"A","quantity":1,"price":"1.50"}]}"#;
     let order = orders_validation::create_order(&s, body.as_bytes(), None, Utc::now())

@@ -27,7 +27,7 @@ async fn a_store_file_gains_the_tables_and_keeps_its_rows_on_reopen() {
         .is_err());
     drop(store_only);
 
-    let s = SqliteStore::open_with(&db, &[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::open_with(&db, &[orders_local_aws::MIGRATION]).unwrap();
     assert_eq!(count(&s, "queue_messages").await, 0);
     assert_eq!(count(&s, "sent_notifications").await, 0);
     s.with_writer(|c| {
@@ -41,7 +41,7 @@ async fn a_store_file_gains_the_tables_and_keeps_its_rows_on_reopen() {
     .unwrap();
     drop(s);
 
-    let s = SqliteStore::open_with(&db, &[orders_local_aws::migrate]).unwrap();
+    let s = SqliteStore::open_with(&db, &[orders_local_aws::MIGRATION]).unwrap();
     assert_eq!(count(&s, "queue_messages").await, 1);
     let version: i64 = s
         .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))

@@ -51,5 +51,5 @@ pub use engine::EventType;
 pub use error::{DefinitionError, ExecutorError, TaskError};
 pub use executor::{Executor, ExecutorOptions, ListFilter, TaskContext, TaskInvoker};
 pub use faults::{FaultPoint, FaultSpecError, FaultyInvoker, TaskFault, TaskFaults};
-pub use schema::migrate;
+pub use schema::MIGRATION;
 pub use store::{ExecutionDetail, ExecutionStatus, ExecutionSummary, HistoryEvent};

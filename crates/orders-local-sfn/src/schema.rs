@@ -1,14 +1,13 @@
-//! The executor's tables in the store's file, created by [`migrate`], which
-//! whoever opens the file passes to
+//! The executor's tables in the store's file: [`MIGRATION`], which whoever
+//! opens the file passes to
 //! [`SqliteStore::open_with`](orders_sqlite::SqliteStore::open_with).
 //!
-//! They have kept their first shape (the store's schema created them, at its
-//! version 5, before each stand-in owned its tables), so creating them where
-//! missing is the whole migration, for a new file and an old one alike. A
-//! change to them adds a step here that reads a version of this crate's own,
-//! not the store's `user_version`.
+//! Step 1 is the tables' first shape, as the store's schema created them (at
+//! its version 5) before each stand-in owned its tables, with
+//! `IF NOT EXISTS`, so files from then take it unchanged. A change to them
+//! is a new step appended here.
 
-use orders_sqlite::rusqlite::{self, Connection};
+use orders_sqlite::Migration;
 
 /// `sfn_executions`: one row per
 /// execution (unique per state machine and name, like Standard workflows):
@@ -18,7 +17,7 @@ use orders_sqlite::rusqlite::{self, Connection};
 /// (`retry_due_at`); `version` counts committed steps so two drivers can
 /// never both move one execution. `sfn_history` holds one row per event.
 /// Times are epoch milliseconds; inputs and outputs are JSON text.
-const EXECUTIONS: &str = "
+const EXECUTIONS_V1: &str = "
 CREATE TABLE IF NOT EXISTS sfn_executions (
     state_machine TEXT NOT NULL,
     name          TEXT NOT NULL,
@@ -54,8 +53,8 @@ CREATE TABLE IF NOT EXISTS sfn_history (
 ) WITHOUT ROWID;
 ";
 
-/// Creates the executions' and their history's tables where missing (an
-/// [`orders_sqlite::Migration`]).
-pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(EXECUTIONS)
-}
+/// The executions' and their history's tables.
+pub const MIGRATION: Migration = Migration {
+    component: "orders-local-sfn",
+    steps: &[EXECUTIONS_V1],
+};

@@ -9,7 +9,7 @@ async fn a_store_file_gains_the_executor_tables_once() {
     let db = dir.path().join("orders.db");
     drop(SqliteStore::open(&db).unwrap());
     for _ in 0..2 {
-        let s = SqliteStore::open_with(&db, &[orders_local_sfn::migrate]).unwrap();
+        let s = SqliteStore::open_with(&db, &[orders_local_sfn::MIGRATION]).unwrap();
         let (executions, history): (i64, i64) = s
             .with_reader(|c| {
                 c.query_row(

@@ -57,7 +57,7 @@ pub use state::AppState;
 /// and sent notifications, saga executions), created on open with the
 /// store's own.
 pub const STAND_IN_TABLES: [orders_sqlite::Migration; 2] =
-    [orders_local_aws::migrate, orders_local_sfn::migrate];
+    [orders_local_aws::MIGRATION, orders_local_sfn::MIGRATION];
 
 /// Opens (creating if needed) the host's database file: the store's schema
 /// and the stand-ins' tables.

@@ -2,14 +2,16 @@
 //! run forward on open in one transaction. The local stand-ins for AWS
 //! services that share the file own their tables (`orders-local-aws`:
 //! `queue_messages`, `sent_notifications`; `orders-local-sfn`:
-//! `sfn_executions`, `sfn_history`): whoever opens the file passes their
-//! steps ([`Migration`]), which run in the same transaction, after the
-//! store's (docs/data-model.md, "The embedded store").
+//! `sfn_executions`, `sfn_history`) and their schema steps ([`Migration`]):
+//! whoever opens the file passes them, and they run in the same
+//! transaction, after the store's, each versioned on its own
+//! (`schema_versions`) so a stand-in can change its tables without a step
+//! of the store's (docs/data-model.md, "The embedded store").
 
 use crate::orders::{decode_order, Contacts};
 use crate::{map_err, outbox};
 use orders_core::error::StoreError;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// The schema version this crate creates and reads (`PRAGMA user_version`).
 /// 1: orders and idempotency records. 2: the event outbox and the queues.
@@ -157,12 +159,62 @@ DROP TABLE notification_ledger;
 ALTER TABLE notification_ledger_v7 RENAME TO notification_ledger;
 ";
 
-/// The schema step of a crate that keeps its own tables in the store's file
-/// (a local stand-in). It runs on every open, inside the store's migration
-/// transaction and after the store's steps, so it must be idempotent and
-/// bring any earlier shape of its tables up to date; the store's
-/// `user_version` is the store's alone.
-pub type Migration = fn(&Connection) -> rusqlite::Result<()>;
+/// The schema of a crate that keeps its own tables in the store's file (a
+/// local stand-in): its steps, run forward on open inside the store's
+/// migration transaction, after the store's steps. The version a file's
+/// tables are at is a row of `schema_versions` per component, not the
+/// store's `user_version`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The owner of the tables, the key of its row in `schema_versions`.
+    pub component: &'static str,
+    /// Step n takes the tables from version n to n + 1. A released step is
+    /// never edited, only followed by new ones. Files made before the
+    /// stand-ins owned their tables have them without a row, at version 0:
+    /// a first step of `CREATE ... IF NOT EXISTS` serves both those and new
+    /// files.
+    pub steps: &'static [&'static str],
+}
+
+/// One row per component with tables of its own in the file.
+const SCHEMA_VERSIONS: &str = "
+CREATE TABLE IF NOT EXISTS schema_versions (
+    component TEXT PRIMARY KEY NOT NULL,
+    version   INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Runs the steps of `m` the file has not had yet.
+fn migrate_component(tx: &Connection, m: &Migration) -> Result<(), StoreError> {
+    let done: i64 = tx
+        .query_row(
+            "SELECT version FROM schema_versions WHERE component = ?1",
+            [m.component],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_err)?
+        .unwrap_or(0);
+    let target = m.steps.len() as i64;
+    if done > target {
+        return Err(StoreError::Other(format!(
+            "the {} tables are at version {done}, newer than this build ({target})",
+            m.component
+        )));
+    }
+    for step in &m.steps[done as usize..] {
+        tx.execute_batch(step).map_err(map_err)?;
+    }
+    if done < target {
+        tx.execute(
+            "INSERT INTO schema_versions (component, version) VALUES (?1, ?2) \
+             ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            params![m.component, target],
+        )
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
 
 pub(crate) fn migrate(conn: &mut Connection, others: &[Migration]) -> Result<(), StoreError> {
     let tx = conn
@@ -197,8 +249,11 @@ pub(crate) fn migrate(conn: &mut Connection, others: &[Migration]) -> Result<(),
     if version < 7 {
         tx.execute_batch(SCHEMA_V7).map_err(map_err)?;
     }
-    for step in others {
-        step(&tx).map_err(map_err)?;
+    if !others.is_empty() {
+        tx.execute_batch(SCHEMA_VERSIONS).map_err(map_err)?;
+        for m in others {
+            migrate_component(&tx, m)?;
+        }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;

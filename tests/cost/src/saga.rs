@@ -92,7 +92,7 @@ impl Context {
             meter: meter.clone(),
         };
         let executor = Executor::new(
-            SqliteStore::in_memory_with(&[orders_local_sfn::migrate])
+            SqliteStore::in_memory_with(&[orders_local_sfn::MIGRATION])
                 .expect("the executor's store"),
             saga_definition().expect("the saga's definition"),
             Arc::new(functions),

@@ -143,7 +143,7 @@ impl TestDb {
     pub fn open(&self) -> SqliteStore {
         SqliteStore::open_with(
             self.dir.path().join("orders.db"),
-            &[orders_local_sfn::migrate],
+            &[orders_local_sfn::MIGRATION],
         )
         .unwrap()
     }

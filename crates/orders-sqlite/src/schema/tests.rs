@@ -280,3 +280,38 @@ async fn schema_is_versioned() {
         .unwrap();
     assert_eq!(v, SCHEMA_VERSION);
 }
+
+#[tokio::test]
+async fn a_components_steps_run_once_each_and_a_newer_file_is_refused() {
+    const ONE: Migration = Migration {
+        component: "c",
+        steps: &["CREATE TABLE IF NOT EXISTS c_items (n INTEGER);"],
+    };
+    const TWO: Migration = Migration {
+        component: "c",
+        steps: &[
+            "CREATE TABLE IF NOT EXISTS c_items (n INTEGER);",
+            // Fails if run twice (duplicate column).
+            "ALTER TABLE c_items ADD COLUMN m INTEGER;",
+        ],
+    };
+    let db = TempFile(std::env::temp_dir().join(format!("orders-c-{}.db", Uuid::now_v7())));
+    drop(SqliteStore::open(&db.0).unwrap());
+    drop(SqliteStore::open_with(&db.0, &[ONE]).unwrap());
+    drop(SqliteStore::open_with(&db.0, &[TWO]).unwrap());
+    let s = SqliteStore::open_with(&db.0, &[TWO]).unwrap();
+    let (version, store_version): (i64, i64) = s
+        .with_reader(|c| {
+            c.query_row(
+                "SELECT (SELECT version FROM schema_versions WHERE component = 'c'), \
+                 (SELECT user_version FROM pragma_user_version)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!((version, store_version), (2, SCHEMA_VERSION));
+    drop(s);
+    assert!(SqliteStore::open_with(&db.0, &[ONE]).is_err());
+}
