@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sns::types::MessageAttributeValue;
 use orders_aws_runtime::{var, AwsEnv};
-use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
+use orders_core::notification::{Channel, EmailMessage, Notification, SmsMessage};
+use orders_core::ports::Notifier;
 use orders_core::DeliveryError;
 use orders_notifications::{mask_email, mask_phone, LogNotifier};
 

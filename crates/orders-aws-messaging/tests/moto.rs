@@ -12,7 +12,8 @@ use orders_aws_messaging::dlq::DeadLetterQueue;
 use orders_aws_messaging::{
     ses_client, sns_client, sqs_client, AwsEnv, AwsNotifier, SMS_TYPE_ATTRIBUTE,
 };
-use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
+use orders_core::notification::{Channel, EmailMessage, Notification, SmsMessage};
+use orders_core::ports::Notifier;
 use orders_core::{DeliveryError, OrderStatus};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod metrics;
 pub mod model;
 pub mod money;
+pub mod notification;
 pub mod pagination;
 pub mod payments;
 pub mod ports;
@@ -25,11 +26,11 @@ pub mod usecases;
 
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
+pub use notification::{Channel, Notification};
 pub use ports::{
-    Channel, Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, Notification,
-    NotificationLedger, NotificationRenderer, Notifier, OrderLister, OrderReader,
-    OrderStatusUpdater, OrderWriter, SagaFence, SortOrder, StartOutcome, StatusChange,
-    TransitionOutcome, WorkflowStarter,
+    Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, NotificationLedger,
+    NotificationRenderer, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    SagaFence, SortOrder, StartOutcome, StatusChange, TransitionOutcome, WorkflowStarter,
 };
 
 /// Largest accepted request body, in bytes (a bigger one is a 413).

@@ -9,6 +9,7 @@ use crate::idempotency::IdempotencyRecord;
 use crate::inventory::{Reservation, ReservationLine, ReserveOutcome, StockLevel};
 use crate::metrics::Metric;
 use crate::model::{Order, OrderStatus};
+use crate::notification::{Channel, Notification};
 use crate::payments::{
     ChargeRequest, ChargeStart, Payment, PaymentError, ProviderCharge, Refund, RefundRequest,
     VoidOutcome,
@@ -183,53 +184,6 @@ pub enum StartOutcome {
 #[async_trait]
 pub trait WorkflowStarter: Send + Sync {
     async fn start_saga(&self, order_id: Uuid) -> Result<StartOutcome, DeliveryError>;
-}
-
-/// Where a notification went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Email,
-    Sms,
-    /// Neither is enabled (or the order has no address): the rendered
-    /// message was logged, address masked.
-    Log,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Log => "log",
-        }
-    }
-}
-
-/// An e-mail ready to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EmailMessage {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// A text message ready to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SmsMessage {
-    /// E.164.
-    pub to: String,
-    pub text: String,
-}
-
-/// What the customer is told about one status of one order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    pub order_id: Uuid,
-    pub status: OrderStatus,
-    pub email: Option<EmailMessage>,
-    pub sms: Option<SmsMessage>,
 }
 
 /// Writes what the customer is told about a status of an order (the

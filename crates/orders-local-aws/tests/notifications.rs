@@ -8,7 +8,8 @@ use chrono::Utc;
 use common::{create, TempDb};
 use orders_core::events::OrderStatusChanged;
 use orders_core::model::OrderStatus;
-use orders_core::ports::{Channel, Claim, NotificationLedger, Notifier};
+use orders_core::notification::Channel;
+use orders_core::ports::{Claim, NotificationLedger, Notifier};
 use orders_core::usecases::{notify_status_changed, NotifyOutcome, NOTIFICATION_LEASE};
 use orders_core::DeliveryError;
 use orders_local_aws::notifier::{

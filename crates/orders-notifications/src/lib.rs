@@ -12,9 +12,8 @@
 use async_trait::async_trait;
 use minijinja::{context, Environment};
 use orders_core::model::{FailureReason, Order, OrderStatus};
-use orders_core::ports::{
-    Channel, EmailMessage, Notification, NotificationRenderer, Notifier, SmsMessage,
-};
+use orders_core::notification::{Channel, EmailMessage, Notification, SmsMessage};
+use orders_core::ports::{NotificationRenderer, Notifier};
 use orders_core::DeliveryError;
 use std::sync::LazyLock;
 

@@ -218,7 +218,8 @@ async fn dynamodb_item_layout_matches_the_data_model() {
 #[tokio::test]
 async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
     use aws_sdk_dynamodb::types::AttributeValue as A;
-    use orders_core::ports::{Channel, NotificationLedger, OrderStatusUpdater, OrderWriter};
+    use orders_core::notification::Channel;
+    use orders_core::ports::{NotificationLedger, OrderStatusUpdater, OrderWriter};
     use orders_core::OrderStatus;
     let Some(store) =
         backends::dynamodb("dynamodb_transition_and_ledger_layout_match_the_data_model").await

@@ -4,7 +4,8 @@
 
 use crate::meter::Meter;
 use async_trait::async_trait;
-use orders_core::ports::{Channel, Notification, Notifier};
+use orders_core::notification::{Channel, Notification};
+use orders_core::ports::Notifier;
 use orders_core::DeliveryError;
 use orders_dynamodb::DynamoStore;
 use orders_local::saga_workflow::saga_definition;

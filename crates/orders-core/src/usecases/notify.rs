@@ -3,9 +3,8 @@
 
 use crate::events::OrderStatusChanged;
 use crate::metrics;
-use crate::ports::{
-    Channel, Claim, NotificationLedger, NotificationRenderer, Notifier, OrderReader,
-};
+use crate::notification::Channel;
+use crate::ports::{Claim, NotificationLedger, NotificationRenderer, Notifier, OrderReader};
 use crate::DeliveryError;
 use chrono::{DateTime, Utc};
 use std::time::Duration;

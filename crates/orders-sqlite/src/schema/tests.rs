@@ -99,7 +99,8 @@ async fn a_v1_database_migrates_forward_keeping_its_orders() {
 
 #[tokio::test]
 async fn a_v2_database_migrates_to_v3_keeping_orders_and_events() {
-    use orders_core::ports::{Channel, Claim, NotificationLedger};
+    use orders_core::notification::Channel;
+    use orders_core::ports::{Claim, NotificationLedger};
     let db = TempFile(std::env::temp_dir().join(format!("orders-v2-{}.db", Uuid::now_v7())));
     let mut old = sample(Uuid::now_v7());
     old.customer_email = Some("ada@example.com".into());
