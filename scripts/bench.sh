@@ -8,6 +8,8 @@
 #   scripts/bench.sh --only lambda,zip    # some steps: lambda, zip, local, drain, peers
 #   scripts/bench.sh --only peers --moto  # every function vs Node 22 / Python peers and the floor
 #   scripts/bench.sh --only peers --dynamodb-local  # the same, DynamoDB calls to DynamoDB Local
+#   scripts/bench.sh --only peers --dynamodb-local --tls  # every subject also over TLS
+#   scripts/bench.sh --only peers --dynamodb-local --tls --smoke  # CI: 2 rounds, debug builds, no figures
 #   scripts/bench.sh --only peers --rounds 20 --cpu-shares 128,256 --share-rounds 10
 #   scripts/bench.sh --duration 10 --connections 16,64 --cold-starts 20
 #   scripts/bench.sh --only drain --drain-orders 5000
@@ -20,7 +22,11 @@
 # which is still checked as a well-formed proxy response). With
 # --dynamodb-local, the peers step runs in a private network namespace with
 # DynamoDB Local (Java 17) for DynamoDB and a moto of its own for the rest.
-# Every endpoint is on 127.0.0.1; nothing leaves the machine.
+# Every endpoint is on 127.0.0.1; nothing leaves the machine. With --tls
+# (DynamoDB Local only), a TLS endpoint (`orders-bench tls-proxy`, with a
+# certificate chain under a private CA made for the run) stands in front of
+# DynamoDB Local, and every subject also runs over it, trusting the CA the
+# way its runtime does on Lambda.
 #
 # The machine is shared: builds run under `nice`, and each measurement first
 # waits (up to BENCH_IDLE_TIMEOUT seconds, default 900) until no compiler is
@@ -35,16 +41,38 @@ source scripts/lib/dynamodb-local.sh
 # Inside the peers' network namespace (--dynamodb-local): DynamoDB Local on
 # 127.0.0.1:8000 for every DynamoDB call, a moto of its own for the other
 # services, then `orders-bench peers` ("$@") pointed at both.
+# With --tls-dir DIR first (--tls): `orders-bench tls-proxy` on
+# 127.0.0.1:8443 in front of it, with DIR's chain and key.
 if [[ "${1:-}" == "--peers-netns" ]]; then
   shift
+  tls_dir=""
+  if [[ "${1:-}" == "--tls-dir" ]]; then tls_dir="$2"; shift 2; fi
   ddb_local_start 8000 target/bench/logs/peers/dynamodb-local.log
   MOTO_STATE_DIR="$(mktemp -d)"
   export MOTO_STATE_DIR
+  PROXY_PID=""
   # Each `|| true`: under `set -e` a failing command in an EXIT trap
   # replaces the exit status (`wait` on the killed jar returns 143).
-  trap 'scripts/moto.sh stop 2>/dev/null || true; kill "$DDB_PID" 2>/dev/null || true; wait "$DDB_PID" 2>/dev/null || true; rm -rf "$MOTO_STATE_DIR"' EXIT
+  trap 'scripts/moto.sh stop 2>/dev/null || true; [[ -n "$PROXY_PID" ]] && kill "$PROXY_PID" 2>/dev/null || true; kill "$DDB_PID" 2>/dev/null || true; wait "$DDB_PID" 2>/dev/null || true; rm -rf "$MOTO_STATE_DIR"' EXIT
   moto="$(scripts/moto.sh start)"
-  "$@" --dynamodb-endpoint http://127.0.0.1:8000 --dynamodb-name "DynamoDB Local $(ddb_local_release)" --aws-endpoint "$moto"
+  tls_args=()
+  if [[ -n "$tls_dir" ]]; then
+    "$1" tls-proxy --listen 127.0.0.1:8443 --upstream 127.0.0.1:8000 \
+      --cert-chain "$tls_dir/chain.pem" --key "$tls_dir/server.key" \
+      >"$tls_dir/proxy.log" 2>&1 &
+    PROXY_PID=$!
+    for _ in $(seq 100); do
+      grep -q '^tls-proxy: listening' "$tls_dir/proxy.log" && break
+      kill -0 "$PROXY_PID" 2>/dev/null || { cat "$tls_dir/proxy.log" >&2; exit 1; }
+      sleep 0.1
+    done
+    grep -q '^tls-proxy: listening' "$tls_dir/proxy.log" || { echo "bench.sh: tls-proxy did not start" >&2; exit 1; }
+    tls_args=(--tls-dynamodb-endpoint https://127.0.0.1:8443
+      --tls-env "SSL_CERT_FILE=$tls_dir/system-roots-and-ca.pem"
+      --tls-env "NODE_EXTRA_CA_CERTS=$tls_dir/ca.pem"
+      --tls-env "AWS_CA_BUNDLE=$tls_dir/botocore-roots-and-ca.pem")
+  fi
+  "$@" --dynamodb-endpoint http://127.0.0.1:8000 --dynamodb-name "DynamoDB Local $(ddb_local_release)" --aws-endpoint "$moto" "${tls_args[@]}"
   exit $?
 fi
 
@@ -59,6 +87,8 @@ BUILD=1
 DOC=1
 MOTO=0
 DDB_LOCAL=0
+TLS=0
+SMOKE=0
 ARM64_FROM="auto"
 DURATION=30
 CONNECTIONS="16,64"
@@ -69,7 +99,7 @@ SHARE_ROUNDS=""
 PEERS_DIR="target/bench/peers"
 IDLE_TIMEOUT="${BENCH_IDLE_TIMEOUT:-900}"
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -85,6 +115,8 @@ while [[ $# -gt 0 ]]; do
     --arm64-from) ARM64_FROM="$2"; shift ;;
     --moto) MOTO=1 ;;
     --dynamodb-local) DDB_LOCAL=1 ;;
+    --tls) TLS=1 ;;
+    --smoke) SMOKE=1 ;;
     --no-doc) DOC=0 ;;
     --no-wait) IDLE_TIMEOUT=0 ;;
     -h|--help) usage; exit 0 ;;
@@ -92,6 +124,19 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
+
+# --smoke: the peers step end to end as CI runs it so it cannot rot: two
+# rounds and one of a 128 MB share, the test step's debug builds, a short
+# store warm-up, no waiting for idle CPUs, no document; every cold start
+# must answer, no figure is judged.
+FN_DIR=target/release
+if (( SMOKE )); then
+  STEPS=peers ROUNDS=2 CPU_SHARES=128 SHARE_ROUNDS=1 DOC=0 IDLE_TIMEOUT=0 FN_DIR=target/debug
+fi
+if (( TLS )) && ! (( DDB_LOCAL )); then
+  echo "bench.sh: --tls needs --dynamodb-local (the TLS endpoint runs in its network namespace)" >&2
+  exit 2
+fi
 
 step() { [[ ",$STEPS," == *",$1,"* ]]; }
 log() { printf '\n== %s\n' "$*" >&2; }
@@ -121,16 +166,21 @@ wait_idle() {
 if (( BUILD )); then
   log "build (nice): functions in release, local host and harness with --profile local"
   wait_idle "build"
-  if step peers; then
+  if (( SMOKE )); then
+    fn_pkgs=()
+    for f in "${ZIP_FUNCTIONS[@]}"; do fn_pkgs+=(-p "$f"); done
+    nice -n 10 cargo build "${fn_pkgs[@]}" -p lambda-hello -p orders-bench
+  elif step peers; then
     release_pkgs=()
     for f in "${ZIP_FUNCTIONS[@]}"; do release_pkgs+=(-p "$f"); done
     nice -n 10 cargo build --release "${release_pkgs[@]}" -p lambda-hello
   else
     nice -n 10 cargo build --release -p create-order -p get-order -p list-orders
   fi
-  nice -n 10 cargo build --profile local -p orders-local -p orders-bench
+  (( SMOKE )) || nice -n 10 cargo build --profile local -p orders-local -p orders-bench
 fi
 BENCH=target/local/orders-bench
+(( SMOKE )) && BENCH=target/debug/orders-bench
 [[ -x "$BENCH" ]] || { echo "bench.sh: $BENCH missing (run without --skip-build)" >&2; exit 1; }
 
 status=0
@@ -315,11 +365,50 @@ install_peers() {
   cp bench/peers/python/handler.py bench/peers/python/bootstrap.py "$py_dir/app/"
 }
 
+# --tls: a private CA made for this run (RSA 2048, root > intermediate >
+# server for 127.0.0.1, as a public endpoint's chain is), and the bundles
+# each runtime trusts it through, as it would on Lambda: ours and the
+# HTTPS floor read the system roots plus the CA (SSL_CERT_FILE), Node adds
+# the CA to its own (NODE_EXTRA_CA_CERTS), botocore reads its roots plus
+# the CA (AWS_CA_BUNDLE).
+make_tls_dir() {
+  local d="$1" system=""
+  rm -rf "$d" && mkdir -p "$d"
+  for f in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do
+    [[ -f "$f" ]] && { system="$f"; break; }
+  done
+  [[ -n "$system" ]] || { echo "bench.sh: no system CA bundle" >&2; return 1; }
+  local ca_ext="basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid"
+  (
+    cd "$d"
+    openssl req -x509 -new -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+      -subj "/CN=Orders bench root $(date +%s%N)" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -new -newkey rsa:2048 -nodes -keyout int.key -out int.csr -subj "/CN=Orders bench intermediate"
+    openssl x509 -req -in int.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out int.pem -days 2 \
+      -extfile <(printf '%s\n' "$ca_ext")
+    openssl req -new -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1"
+    openssl x509 -req -in server.csr -CA int.pem -CAkey int.key -CAcreateserial -out server.pem -days 2 \
+      -extfile <(printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+        "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid")
+    cat server.pem int.pem >chain.pem
+    openssl verify -CAfile ca.pem -untrusted int.pem server.pem
+  ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; return 1; }
+  cat "$system" "$d/ca.pem" >"$d/system-roots-and-ca.pem"
+  local botocore
+  botocore="$("$PEERS_DIR/python/venv/bin/python" -c 'from botocore.httpsession import get_cert_path; print(get_cert_path(True))')" || return 1
+  cat "$botocore" "$d/ca.pem" >"$d/botocore-roots-and-ca.pem"
+}
+
 if step peers; then
   rm -f "$RESULTS/peers.json" "$RESULTS/cold-starts.json"
   (( MOTO )) && ! (( DDB_LOCAL )) && scripts/moto.sh start >/dev/null
-  if (( DDB_LOCAL )) && ! ddb_local_install; then
-    note "peers: DynamoDB Local could not be installed"
+  if (( DDB_LOCAL )) && ! { ddb_local_install && scripts/moto.sh install; }; then
+    note "peers: DynamoDB Local or moto could not be installed"
     status=1
   elif ! (( DDB_LOCAL )) && ! { [[ -f .local/moto.endpoint ]] && scripts/moto.sh status >/dev/null 2>&1; }; then
     note "peers: needs moto (scripts/moto.sh start, or --moto) or --dynamodb-local"
@@ -328,17 +417,25 @@ if step peers; then
     log "peers: installing Node 22 and the Python peer under $PEERS_DIR"
     if install_peers; then
       bins=()
-      for f in "${ZIP_FUNCTIONS[@]}"; do bins+=("target/release/$f"); done
+      for f in "${ZIP_FUNCTIONS[@]}"; do bins+=("$FN_DIR/$f"); done
       peers=("$BENCH" peers --rounds "$ROUNDS" --cpu-shares "$CPU_SHARES")
       [[ -n "$SHARE_ROUNDS" ]] && peers+=(--share-rounds "$SHARE_ROUNDS")
-      peers+=(--floor target/release/lambda-hello
+      (( SMOKE )) && peers+=(--strict --backend-warm-up 50)
+      netns_args=()
+      if (( TLS )); then
+        tls_dir="$ROOT/target/bench/tls"
+        make_tls_dir "$tls_dir" || { note "peers: could not make the run's CA"; exit 1; }
+        netns_args=(--tls-dir "$tls_dir")
+        peers+=(--floor-https "$FN_DIR/lambda-hello-https")
+      fi
+      peers+=(--floor "$FN_DIR/lambda-hello"
         --node "$PEERS_DIR/node/node_modules/.bin/node" "$PEERS_DIR/node/bootstrap.mjs"
         --python "$PEERS_DIR/python/venv/bin/python" "$PEERS_DIR/python/app/bootstrap.py"
         "${bins[@]}")
       wait_idle "peers"
       if (( DDB_LOCAL )); then
-        log "peers: ${ROUNDS} interleaved rounds on DynamoDB Local (private network namespace), CPU shares ${CPU_SHARES:-none}"
-        (netns_exec --root-first bash "$0" --peers-netns "${peers[@]}") || status=1
+        log "peers: ${ROUNDS} interleaved rounds on DynamoDB Local (private network namespace)$( (( TLS )) && echo ', plain and over TLS'), CPU shares ${CPU_SHARES:-none}"
+        (netns_exec --root-first bash "$0" --peers-netns "${netns_args[@]}" "${peers[@]}") || status=1
       else
         log "peers: ${ROUNDS} interleaved rounds on moto, CPU shares ${CPU_SHARES:-none}"
         "${peers[@]}" --dynamodb-endpoint "$(cat .local/moto.endpoint)" || status=1

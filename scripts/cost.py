@@ -4,8 +4,8 @@
 Reads the published prices (docs/cost/prices.json), the quantities counted
 from the code for one order of each outcome (docs/cost/measured.json, made by
 scripts/cost-measure.sh), the assumptions that cannot be counted locally
-(docs/cost/model.json) and each stage's memory and workflow type from
-cdk/lib/config.ts. Prints the table per service, the ratio to the seeds'
+(docs/cost/model.json) and each stage's memory, architecture and workflow
+from contracts/stages.json, which the CDK app deploys. Prints the table per service, the ratio to the seeds'
 design, and the memory setting that minimises cost without slowing the order
 path.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COST_DIR = ROOT / "docs" / "cost"
-CONFIG_TS = ROOT / "cdk" / "lib" / "config.ts"
+STAGES_JSON = ROOT / "contracts" / "stages.json"
 DOC = ROOT / "docs" / "cost.md"
 BEGIN, END = "<!-- cost.py:begin -->", "<!-- cost.py:end -->"
 GB = 1024 ** 3
@@ -42,18 +42,19 @@ def load(name, required=True):
 
 
 def stage_configs(text=None):
-    """Each stage's memoryMb and workflow type, read from cdk/lib/config.ts."""
-    text = CONFIG_TS.read_text() if text is None else text
+    """Each stage's memoryMb, architecture and workflow, from contracts/stages.json
+    (or `text`, that file's content)."""
+    raw = json.loads(STAGES_JSON.read_text() if text is None else text)
     stages = {}
     for name in ("dev", "staging", "prod"):
-        m = re.search(r"\n  %s: \{(.*?)\n  \}," % name, text, re.S)
-        if not m:
-            raise SystemExit(f"cdk/lib/config.ts: no '{name}' stage block")
-        block = m.group(1)
+        s = raw["stages"].get(name)
+        if s is None:
+            raise SystemExit(f"contracts/stages.json: no '{name}' stage")
         stages[name] = {
-            "memory_mb": int(re.search(r"memoryMb:\s*([\d_]+)", block).group(1).replace("_", "")),
-            "workflow": re.search(r"type:\s*'(STANDARD|EXPRESS)'", block).group(1),
-            "sfn_log_all": "LogLevel.ALL" in block,
+            "memory_mb": int(s["lambda"]["memoryMb"]),
+            "architecture": s["lambda"]["architecture"],
+            "workflow": s["workflow"]["type"],
+            "sfn_log_all": s["workflow"]["logLevel"] == "ALL",
         }
     return stages
 
@@ -116,7 +117,11 @@ def lambda_cost(inv_requests, inv_billed, mem_mb, dur_ms, gb_s_price, req_price)
     return gb_s * gb_s_price + inv_requests * req_price
 
 
-def ours_outcome(inp, outcome, mem_mb, workflow, sfn_log_all):
+def lambda_gb_second_price(p, architecture):
+    return p["lambda_x86_gb_second"] if architecture == "x86_64" else p["lambda_arm64_gb_second"]
+
+
+def ours_outcome(inp, outcome, mem_mb, workflow, sfn_log_all, architecture="arm64"):
     """Cost of one order of `outcome` per service, USD."""
     p, model = inp.p, inp.model
     key_share = model["idempotency_key_share"]["value"]
@@ -124,7 +129,7 @@ def ours_outcome(inp, outcome, mem_mb, workflow, sfn_log_all):
     c = dict.fromkeys(SERVICES, 0.0)
     # Lambda.
     for f, (inv, dur) in durs.items():
-        c["Lambda"] += lambda_cost(inv, inv, mem_mb, dur, p["lambda_arm64_gb_second"], p["lambda_request"])
+        c["Lambda"] += lambda_cost(inv, inv, mem_mb, dur, lambda_gb_second_price(p, architecture), p["lambda_request"])
     c["API Gateway REST"] = p["apigw_rest_request"]
     # DynamoDB: the create of this outcome with a key; without one for the other share.
     ddb = inp.m["dynamodb"][outcome]
@@ -180,8 +185,8 @@ def shares(inp):
     return {k: v for k, v in inp.model["outcome_mix"].items() if k != "note"}
 
 
-def ours(inp, mem_mb, workflow, sfn_log_all=False):
-    per = {o: ours_outcome(inp, o, mem_mb, workflow, sfn_log_all)[0] for o in shares(inp)}
+def ours(inp, mem_mb, workflow, sfn_log_all=False, architecture="arm64"):
+    per = {o: ours_outcome(inp, o, mem_mb, workflow, sfn_log_all, architecture)[0] for o in shares(inp)}
     return mix(per, shares(inp)), per
 
 
@@ -189,7 +194,7 @@ def seeds(inp):
     p, s, model = inp.p, inp.model["seeds"], inp.model
     c = dict.fromkeys(SERVICES, 0.0)
     mem = s["memory_mb"]
-    gbs_price = p["lambda_x86_gb_second"] if s["architecture"] == "x86_64" else p["lambda_arm64_gb_second"]
+    gbs_price = lambda_gb_second_price(p, s["architecture"])
     full = model["full_vcpu_mb"]["value"]
     log_bytes = model["apigw_access_log_bytes"]["value"]
     durations = {}
@@ -248,7 +253,7 @@ def compute(inp=None, config_text=None):
     stages = stage_configs(config_text)
     columns = {}
     for name, st in stages.items():
-        per_order, per_outcome = ours(inp, st["memory_mb"], st["workflow"], st["sfn_log_all"])
+        per_order, per_outcome = ours(inp, st["memory_mb"], st["workflow"], st["sfn_log_all"], st["architecture"])
         columns[name] = {"config": st, "per_million": {k: v * 1e6 for k, v in per_order.items()},
                          "outcomes": {o: sum(c.values()) * 1e6 for o, c in per_outcome.items()}}
         columns[name]["total"] = sum(columns[name]["per_million"].values())

@@ -181,7 +181,7 @@ CDK=(cdk --no-notices --no-version-reporting --output cdk.out.emulator)
 
 # --- deploy --------------------------------------------------------------------------
 # dev's own bootstrap: the stage synthesizes with its qualifier
-# (CDK_QUALIFIERS in cdk/lib/config.ts; jest checks these two names).
+# (CDK_QUALIFIERS in cdk/lib/deployment-target.ts; jest checks these two names).
 step "cdk bootstrap aws://$ACCOUNT/$REGION (qualifier ordersdev)"
 "${CDK[@]}" bootstrap "aws://$ACCOUNT/$REGION" -c stage=dev -c emulator=true \
   --qualifier ordersdev --toolkit-stack-name CDKToolkit-ordersdev

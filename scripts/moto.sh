@@ -133,13 +133,15 @@ stop() {
 }
 
 case "${1:-}" in
+  # Before a start where there is no network (a private namespace).
+  install) ensure_moto ;;
   start) start ;;
   stop) stop ;;
   status)
     if is_running; then echo "running: $(cat "$ENDPOINT_FILE" 2>/dev/null) (pid $(cat "$PID_FILE"))"; else echo "not running"; exit 1; fi
     ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 install|start|stop|status" >&2
     exit 2
     ;;
 esac

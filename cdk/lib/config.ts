@@ -2,14 +2,19 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Period } from 'aws-cdk-lib/aws-apigateway';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
+import { type ContextLookup, type Env, NO_CONTEXT, stageTarget } from './deployment-target';
 import { MONITORING, type MonitoringConfig } from './monitoring-config';
+import { type SettingName, stageSettings } from './stage-settings';
+import type { StageName } from './stage-names';
+import { STAGE_TUNING, type WorkflowConfig } from './stage-tuning';
 
+// The stage config is read through this module; the pieces live by concern
+// (stage names, stage settings, deployment targets, alarm thresholds).
+export * from './deployment-target';
 export type { MonitoringConfig } from './monitoring-config';
-
-/** The environments the Orders service is deployed to, in promotion order. */
-export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
-export type StageName = (typeof STAGE_NAMES)[number];
+export * from './stage-names';
+export * from './stage-settings';
+export type { WorkflowConfig, WorkflowType } from './stage-tuning';
 
 /**
  * How CodeDeploy moves a function's `live` alias to a new version
@@ -23,6 +28,7 @@ export interface StageConfig {
   readonly stageName: StageName;
   /** Where the stage deploys. Account may be undefined (environment-agnostic template). */
   readonly env: { readonly account?: string; readonly region: string };
+  /** Memory and architecture from contracts/stages.json (the cost model prices them). */
   readonly lambda: {
     readonly memoryMb: number;
     readonly timeout: Duration;
@@ -54,7 +60,7 @@ export interface StageConfig {
   readonly processor: ProcessorConfig;
   /** Channels of the customer notifier (notify-customer). */
   readonly notifications: NotificationsConfig;
-  /** The order saga's state machine (docs/workflow.md). */
+  /** The order saga's state machine (docs/workflow.md), from contracts/stages.json. */
   readonly workflow: WorkflowConfig;
 
   // --- Operations (issue 9: alarms, dashboard, ops topic, canary rollback) ---
@@ -62,23 +68,6 @@ export interface StageConfig {
   readonly monitoring: MonitoringConfig;
   /** Required stage settings left unset: only ever non-empty in an offline synth (see `stageSettings`). */
   readonly unsetSettings: readonly SettingName[];
-}
-
-/**
- * Standard keeps an execution history and refuses a second execution of the
- * same name; Express costs about 100x less per order at volume and is at
- * least once (every saga step is idempotent, so both are correct).
- */
-export type WorkflowType = 'STANDARD' | 'EXPRESS';
-
-export interface WorkflowConfig {
-  readonly type: WorkflowType;
-  /** What the state machine writes to its log group. */
-  readonly logLevel: LogLevel;
-  /** Whether log entries carry state input and output (order ids, payment results). */
-  readonly includeExecutionData: boolean;
-  /** Whether the deploy seeds the stock of contracts/stock/seed.json (never overwriting stock). */
-  readonly seedStock: boolean;
 }
 
 export interface ProcessorConfig {
@@ -112,13 +101,8 @@ function emulatorSelected(context: ContextLookup): boolean {
   throw new Error(`-c ${EMULATOR_CONTEXT}=${String(raw)}: expected true or false`);
 }
 
-/** Region used when the CLI/environment does not tell us one (offline synth). */
-export const FALLBACK_REGION = 'us-east-1';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
+/** What a stage sets beyond contracts/stages.json (STAGE_TUNING). */
 interface StageSpecific {
-  readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly logRetention: RetentionDays;
   readonly pointInTimeRecovery: boolean;
@@ -130,12 +114,10 @@ interface StageSpecific {
     readonly maxConcurrency: number;
   };
   readonly smsEnabled: boolean;
-  readonly workflow: WorkflowConfig;
 }
 
 const STAGES: Readonly<Record<StageName, StageSpecific>> = {
   dev: {
-    memoryMb: 256,
     timeoutSeconds: 10,
     logRetention: RetentionDays.ONE_WEEK,
     pointInTimeRecovery: false,
@@ -144,12 +126,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'all-at-once',
     processor: { maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
     smsEnabled: false,
-    // Execution history and full logs to debug with.
-    workflow: { type: 'STANDARD', logLevel: LogLevel.ALL, includeExecutionData: true, seedStock: true },
   },
   staging: {
-    // As prod (docs/cost.md: the memory sweep).
-    memoryMb: 768,
     timeoutSeconds: 10,
     logRetention: RetentionDays.ONE_MONTH,
     pointInTimeRecovery: false,
@@ -158,14 +136,8 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'linear',
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 5 },
     smsEnabled: false,
-    // As prod, so load tests see prod's workflow; stock to test with.
-    workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: true },
   },
   prod: {
-    // Right-sized by scripts/cost.py (docs/cost.md): the cheapest setting that
-    // keeps create-order within 2 ms of a full vCPU; the functions mostly wait
-    // on DynamoDB, Step Functions and SES, which memory does not shorten.
-    memoryMb: 768,
     timeoutSeconds: 10,
     logRetention: RetentionDays.ONE_YEAR,
     pointInTimeRecovery: true,
@@ -174,8 +146,6 @@ const STAGES: Readonly<Record<StageName, StageSpecific>> = {
     deploymentStyle: 'canary',
     processor: { maxBatchingWindowSeconds: 2, maxConcurrency: 20 },
     smsEnabled: true,
-    // Real stock is set with `orders-admin stock`, never by a deploy.
-    workflow: { type: 'EXPRESS', logLevel: LogLevel.ERROR, includeExecutionData: false, seedStock: false },
   },
 };
 
@@ -187,10 +157,6 @@ const PROCESSOR_BATCH_SIZE = 10;
 /** The processor's timeout in every stage (one batch: 10 conditional updates and publishes). */
 const PROCESSOR_TIMEOUT_SECONDS = 20;
 
-export function isStageName(value: string): value is StageName {
-  return (STAGE_NAMES as readonly string[]).includes(value);
-}
-
 /**
  * The typed configuration of one stage. Account and region: the stage's pin
  * (`-c <stage>:account=...`, `ORDERS_<STAGE>_ACCOUNT`; see `stageTarget`),
@@ -200,6 +166,7 @@ export function isStageName(value: string): value is StageName {
  */
 export function stageConfig(stageName: StageName, env: Env = process.env, context: ContextLookup = NO_CONTEXT): StageConfig {
   const s = STAGES[stageName];
+  const tuning = STAGE_TUNING[stageName];
   const emulator = emulatorSelected(context);
   if (emulator && stageName !== 'dev') {
     throw new Error(`-c ${EMULATOR_CONTEXT}=true synthesizes the dev stage only (add -c stage=dev), not ${stageName}`);
@@ -210,10 +177,10 @@ export function stageConfig(stageName: StageName, env: Env = process.env, contex
     stageName,
     env: target,
     lambda: {
-      memoryMb: s.memoryMb,
+      memoryMb: tuning.memoryMb,
       timeout: Duration.seconds(s.timeoutSeconds),
       // The emulator runs each bootstrap as a local process: the host's architecture.
-      architecture: emulator ? Architecture.X86_64 : Architecture.ARM_64,
+      architecture: emulator ? Architecture.X86_64 : tuning.architecture,
     },
     emulator,
     logRetention: s.logRetention,
@@ -234,304 +201,8 @@ export function stageConfig(stageName: StageName, env: Env = process.env, contex
     notifications: settings.emailSender === undefined
       ? { smsEnabled: s.smsEnabled }
       : { emailSender: settings.emailSender, smsEnabled: s.smsEnabled },
-    workflow: s.workflow,
+    workflow: tuning.workflow,
     monitoring: settings.opsEmail === undefined ? MONITORING[stageName] : { ...MONITORING[stageName], opsEmail: settings.opsEmail },
     unsetSettings: settings.unset,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Stage settings: what only the operator knows (addresses, origins). Never in
-// code; from CDK context or the environment, checked at synth.
-// ---------------------------------------------------------------------------
-
-/** The settings of a stage that come from outside the code. */
-export type SettingName = 'emailSender' | 'opsEmail' | 'corsOrigins';
-export const SETTING_NAMES: readonly SettingName[] = ['emailSender', 'opsEmail', 'corsOrigins'];
-
-/** `ORDERS_PROD_EMAIL_SENDER`, `ORDERS_STAGING_CORS_ORIGINS`, ... */
-export function settingVariable(stageName: StageName, setting: SettingName): string {
-  return `ORDERS_${stageName.toUpperCase()}_${setting.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
-
-/** The settings a deploy of the stage cannot do without. */
-export const REQUIRED_SETTINGS: Readonly<Record<StageName, readonly SettingName[]>> = {
-  // dev: no e-mail (no SES identity to verify), alarms to nobody unless set, the local front end.
-  dev: [],
-  staging: SETTING_NAMES,
-  prod: SETTING_NAMES,
-};
-
-/** What an unset setting becomes where the stage does not require it. */
-const DEV_CORS_ORIGINS = ['http://localhost:3000'] as const;
-
-/**
- * The origin a stage answers CORS for while its real origins are unset
- * (offline synth only): `.invalid` can never be a browser's origin.
- */
-export function unsetCorsOrigin(stageName: StageName): string {
-  return `https://orders-${stageName}.invalid`;
-}
-
-const EMAIL = /^[^@\s,]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-/** `https://host[:port]`; plain http only for localhost (a developer's front end). */
-const ORIGIN = /^(https:\/\/[A-Za-z0-9.-]+|http:\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/;
-
-interface StageSettings {
-  readonly emailSender?: string;
-  readonly opsEmail?: string;
-  readonly corsAllowOrigins: readonly string[];
-  /** Required settings left unset (offline synth of an environment-agnostic stage only). */
-  readonly unset: readonly SettingName[];
-}
-
-/** Whether `-c stage=...` names the stage (as `npm run deploy:<stage>` does). */
-function explicitlySelected(stageName: StageName, context: ContextLookup): boolean {
-  const raw = context('stage');
-  const names = Array.isArray(raw) ? raw.map(String) : String(raw ?? '').split(',');
-  return names.map((n) => n.trim()).includes(stageName);
-}
-
-/**
- * A stage's settings: `-c <stage>:<setting>=...` or `ORDERS_<STAGE>_<SETTING>`
- * (`corsOrigins`: a comma-separated list). A stage being deployed must have
- * every required setting, or the synth fails naming the missing ones: a
- * stage pinned to its account, every stage when
- * ORDERS_REQUIRE_PINNED_ACCOUNTS is set (the pipeline), and a stage selected
- * with `-c stage=` while the CLI has credentials (`npm run deploy:<stage>`).
- * Any other synth (tests, template diffs, `cdk deploy Orders-account`) goes
- * on without them: no e-mail sender, no ops subscription, an `.invalid`
- * CORS origin, and the stack carries a warning.
- */
-export function stageSettings(stageName: StageName, target: DeploymentTarget, env: Env, context: ContextLookup): StageSettings {
-  const read = (setting: SettingName): string | undefined => {
-    const key = `${stageName}:${setting}`;
-    const variable = settingVariable(stageName, setting);
-    const raw = context(key);
-    const fromContext = raw === undefined || raw === null || raw === '' ? undefined : Array.isArray(raw) ? raw.map(String).join(',') : String(raw);
-    const fromEnv = env[variable] || undefined;
-    if (fromContext !== undefined && fromEnv !== undefined && fromContext !== fromEnv) {
-      throw new Error(`-c ${key}=${fromContext} and ${variable}=${fromEnv} disagree; set one of them`);
-    }
-    return fromContext ?? fromEnv;
-  };
-  const email = (setting: SettingName): string | undefined => {
-    const value = read(setting)?.trim();
-    if (value !== undefined && !EMAIL.test(value)) {
-      throw new Error(`${stageName}:${setting} (${settingVariable(stageName, setting)}) = "${value}" is not an e-mail address`);
-    }
-    return value;
-  };
-  const emailSender = email('emailSender');
-  const opsEmail = email('opsEmail');
-  const rawOrigins = read('corsOrigins');
-  const origins = rawOrigins?.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
-  for (const o of origins ?? []) {
-    if (!ORIGIN.test(o)) {
-      throw new Error(
-        `${stageName}:corsOrigins (${settingVariable(stageName, 'corsOrigins')}): "${o}" is not an origin (https://host[:port], no path, no "*")`,
-      );
-    }
-  }
-  const given = { emailSender, opsEmail, corsOrigins: origins !== undefined && origins.length > 0 ? origins : undefined };
-  const unset = REQUIRED_SETTINGS[stageName].filter((n) => given[n] === undefined);
-  const deployable =
-    pinned(stageName, 'account', env, context) !== undefined ||
-    Boolean(env[REQUIRE_PINNED_ACCOUNTS_ENV]) ||
-    (target.account !== undefined && explicitlySelected(stageName, context));
-  if (deployable && unset.length > 0) {
-    const how = unset.map((n) => `${settingVariable(stageName, n)} (or -c ${stageName}:${n}=...)`).join(', ');
-    throw new Error(
-      `Orders-${stageName} cannot be deployed without ${unset.join(', ')}: set ${how}. docs/deploy.md, "Stage settings".`,
-    );
-  }
-  const corsAllowOrigins = given.corsOrigins ?? (REQUIRED_SETTINGS[stageName].includes('corsOrigins') ? [unsetCorsOrigin(stageName)] : [...DEV_CORS_ORIGINS]);
-  return {
-    ...(emailSender === undefined ? {} : { emailSender }),
-    ...(opsEmail === undefined ? {} : { opsEmail }),
-    corsAllowOrigins,
-    unset,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Deployment targets and the account bootstrap (issue 9: "the first deploy
-// must succeed", "once per account"). Kept apart from the stage tuning above.
-// ---------------------------------------------------------------------------
-
-/** How the app reads CDK context (`app.node.tryGetContext`); tests pass a map. */
-export type ContextLookup = (key: string) => unknown;
-const NO_CONTEXT: ContextLookup = () => undefined;
-
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
-/** Where a stack deploys: a pinned account/region, or environment-agnostic (account unset). */
-export interface DeploymentTarget {
-  readonly account?: string;
-  readonly region: string;
-}
-
-/**
- * Set (for example in the pipeline's synth job) to make a missing stage pin an
- * error instead of an environment-agnostic stack.
- */
-export const REQUIRE_PINNED_ACCOUNTS_ENV = 'ORDERS_REQUIRE_PINNED_ACCOUNTS';
-
-/** `ORDERS_PROD_ACCOUNT`, `ORDERS_BOOTSTRAP_REGION`, ... */
-export function pinVariable(scope: string, what: 'account' | 'region'): string {
-  return `ORDERS_${scope.toUpperCase()}_${what.toUpperCase()}`;
-}
-
-/**
- * One pinned value: `-c <scope>:<what>=...` or the environment variable
- * `ORDERS_<SCOPE>_<WHAT>`. Both set and different is an error (which one
- * would be meant?); a malformed value is an error.
- */
-function pinned(scope: string, what: 'account' | 'region', env: Env, context: ContextLookup): string | undefined {
-  const key = `${scope}:${what}`;
-  const variable = pinVariable(scope, what);
-  const raw = context(key);
-  const fromContext = raw === undefined || raw === null || raw === '' ? undefined : String(raw);
-  const fromEnv = env[variable] || undefined;
-  if (fromContext !== undefined && fromEnv !== undefined && fromContext !== fromEnv) {
-    throw new Error(`-c ${key}=${fromContext} and ${variable}=${fromEnv} disagree; set one of them`);
-  }
-  const value = fromContext ?? fromEnv;
-  const pattern = what === 'account' ? ACCOUNT_ID : REGION_NAME;
-  if (value !== undefined && !pattern.test(value)) {
-    throw new Error(`${key} (${variable}) = "${value}" is not an AWS ${what === 'account' ? 'account id (12 digits)' : 'region'}`);
-  }
-  return value;
-}
-
-/**
- * The account and region of a stage. A pinned account (`-c prod:account=...`
- * or `ORDERS_PROD_ACCOUNT`) makes the stack's env that account, so the CDK
- * CLI refuses to deploy it with credentials of any other account; the pinned
- * region likewise, and a pinned account needs a region (its own pin or
- * CDK_DEFAULT_REGION; never the offline fallback). Unpinned, the account falls back to CDK_DEFAULT_ACCOUNT
- * (the CLI's profile) or stays unset (environment-agnostic, offline synth),
- * unless ORDERS_REQUIRE_PINNED_ACCOUNTS is set, which makes it an error.
- */
-export function stageTarget(scope: string, env: Env = process.env, context: ContextLookup = NO_CONTEXT): DeploymentTarget {
-  const pinnedAccount = pinned(scope, 'account', env, context);
-  if (pinnedAccount === undefined && env[REQUIRE_PINNED_ACCOUNTS_ENV]) {
-    throw new Error(
-      `${scope} has no pinned account: set ${pinVariable(scope, 'account')} (or -c ${scope}:account=...); ${REQUIRE_PINNED_ACCOUNTS_ENV} is set`,
-    );
-  }
-  const account = pinnedAccount ?? (env.CDK_DEFAULT_ACCOUNT || undefined);
-  const pinnedRegion = pinned(scope, 'region', env, context) ?? (env.CDK_DEFAULT_REGION || undefined);
-  // An account pinned for a deploy with no region anywhere would otherwise
-  // land in the offline fallback region, silently.
-  if (pinnedAccount !== undefined && pinnedRegion === undefined) {
-    throw new Error(
-      `${scope} is pinned to account ${pinnedAccount} but has no region: set ${pinVariable(scope, 'region')} (or -c ${scope}:region=..., or CDK_DEFAULT_REGION)`,
-    );
-  }
-  const region = pinnedRegion ?? FALLBACK_REGION;
-  return account ? { account, region } : { region };
-}
-
-/**
- * One CDK bootstrap per stage, each with its own qualifier: the stage's
- * stacks synthesize with it (`DefaultStackSynthesizer`), so they deploy
- * through `cdk-<qualifier>-*-role-<account>-<region>` and nothing else, and
- * a stage's GitHub deploy role may assume only its own stage's bootstrap
- * roles (cdk/lib/account-bootstrap-stack.ts). At most 10 characters.
- */
-export const CDK_QUALIFIERS: Readonly<Record<StageName, string>> = {
-  dev: 'ordersdev',
-  staging: 'ordersstg',
-  prod: 'ordersprd',
-};
-
-/** The CDK toolkit stack of a stage's bootstrap (`cdk bootstrap --toolkit-stack-name`). */
-export function toolkitStackName(stageName: StageName): string {
-  return `CDKToolkit-${CDK_QUALIFIERS[stageName]}`;
-}
-
-/**
- * Stages never share an account: a stage's CloudFormation execution role
- * (the bootstrap's `--cloudformation-execution-policies`) acts on its whole
- * account, so an account per stage is what keeps an unreviewed dev deploy
- * away from prod. Checked on the accounts the synth knows (pinned, or the
- * CLI's); the pipeline pins every stage (ORDERS_REQUIRE_PINNED_ACCOUNTS).
- */
-export function checkOneAccountPerStage(targets: ReadonlyMap<StageName, DeploymentTarget>): void {
-  const byAccount = new Map<string, StageName[]>();
-  for (const [stage, target] of targets) {
-    if (target.account === undefined) continue;
-    byAccount.set(target.account, [...(byAccount.get(target.account) ?? []), stage]);
-  }
-  for (const [account, stages] of byAccount) {
-    if (stages.length > 1) {
-      throw new Error(
-        `${stages.join(' and ')} would deploy to the same account ${account}: every stage needs its own account ` +
-          `(set ${stages.map((s) => pinVariable(s, 'account')).join(', ')}; docs/deploy.md, "One account per stage")`,
-      );
-    }
-  }
-}
-
-/** The configuration of the once-per-account stack (cdk/lib/account-bootstrap-stack.ts). */
-export interface AccountBootstrapConfig {
-  readonly env: DeploymentTarget;
-  /**
-   * `OWNER/REPO` whose GitHub Actions may assume the roles; when unset here,
-   * the stack's `GitHubRepository` parameter must be given at deploy time.
-   */
-  readonly githubRepository?: string;
-  /** The environments (stages) whose GitHub deploy roles live in this account. */
-  readonly environments: readonly StageName[];
-  /**
-   * The IAM OIDC provider for token.actions.githubusercontent.com (one per
-   * URL per account): `create` it (the account's first region), use the
-   * `existing` one of this account (any other region), or a given ARN.
-   */
-  readonly githubOidcProvider: 'create' | 'existing' | { readonly arn: string };
-}
-
-const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-
-/**
- * Context keys (`-c key=value`) and environment variables of the bootstrap:
- * `bootstrap:account` / `ORDERS_BOOTSTRAP_ACCOUNT` (and `:region`),
- * `github:repository` / `ORDERS_GITHUB_REPOSITORY` (or GitHub's own
- * `GITHUB_REPOSITORY`), `bootstrap:environments` (`dev,staging`; default
- * all), `bootstrap:githubOidcProvider` (`create` or `existing`),
- * `bootstrap:githubOidcProviderArn`. The CDK qualifiers are fixed
- * per stage (`CDK_QUALIFIERS`).
- */
-export function accountBootstrapConfig(env: Env = process.env, context: ContextLookup = NO_CONTEXT): AccountBootstrapConfig {
-  const text = (key: string): string | undefined => {
-    const v = context(key);
-    return v === undefined || v === null || v === '' ? undefined : String(v);
-  };
-  const githubRepository = text('github:repository') ?? (env.ORDERS_GITHUB_REPOSITORY || env.GITHUB_REPOSITORY || undefined);
-  if (githubRepository !== undefined && !GITHUB_REPOSITORY.test(githubRepository)) {
-    throw new Error(`github:repository = "${githubRepository}" is not OWNER/REPO`);
-  }
-  const rawEnvironments = context('bootstrap:environments') ?? env.ORDERS_BOOTSTRAP_ENVIRONMENTS;
-  const names =
-    rawEnvironments === undefined || rawEnvironments === ''
-      ? [...STAGE_NAMES]
-      : (Array.isArray(rawEnvironments) ? rawEnvironments.map(String) : String(rawEnvironments).split(','))
-          .map((n) => n.trim())
-          .filter((n) => n.length > 0);
-  for (const n of names) {
-    if (!isStageName(n)) throw new Error(`bootstrap:environments: unknown stage "${n}"; expected ${STAGE_NAMES.join(', ')}`);
-  }
-  const providerArn = text('bootstrap:githubOidcProviderArn');
-  const provider = text('bootstrap:githubOidcProvider') ?? 'create';
-  if (provider !== 'create' && provider !== 'existing') {
-    throw new Error(`bootstrap:githubOidcProvider = "${provider}": expected create (the account's first region) or existing`);
-  }
-  return {
-    env: stageTarget('bootstrap', { ...env, [REQUIRE_PINNED_ACCOUNTS_ENV]: undefined }, context),
-    ...(githubRepository === undefined ? {} : { githubRepository }),
-    environments: STAGE_NAMES.filter((s) => names.includes(s)),
-    githubOidcProvider: providerArn !== undefined ? { arn: providerArn } : provider,
   };
 }

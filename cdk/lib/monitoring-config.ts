@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import type { StageName } from './config';
+import type { StageName } from './stage-names';
 
 /**
  * Thresholds of the stage's alarms (cdk/lib/orders-monitoring.ts). A `max*`

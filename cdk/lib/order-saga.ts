@@ -6,16 +6,23 @@ import { DefinitionBody, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { StageConfig } from './config';
+import { functionSpec } from './functions-contract';
 import { CONTRACTS_DIR } from './paths';
 
 /** The saga's one ASL file, shared with the local host's executor. */
 export const ORDER_SAGA_DEFINITION_PATH = join(CONTRACTS_DIR, 'workflows', 'order-saga.asl.json');
 
-/** The `${...}` names of the ASL file, each an alias ARN. */
+function substitutionOf(name: string): string {
+  const { substitution } = functionSpec(name).trigger;
+  if (substitution === undefined) throw new Error(`contracts/functions.json: ${name} is no saga function`);
+  return substitution;
+}
+
+/** The `${...}` names of the ASL file, each an alias ARN (contracts/functions.json names them). */
 export const SAGA_SUBSTITUTIONS = {
-  payments: 'PaymentsFunctionArn',
-  inventory: 'InventoryFunctionArn',
-  settleOrder: 'SettleOrderFunctionArn',
+  payments: substitutionOf('payments'),
+  inventory: substitutionOf('inventory'),
+  settleOrder: substitutionOf('settle-order'),
 } as const;
 
 /** The saga log group's name up to the stack's UUID: `/aws/vendedlogs/states/<stack name>-OrderSaga-`. */

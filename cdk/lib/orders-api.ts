@@ -29,11 +29,8 @@ export const CREATE_ORDER_SCHEMA_PATH = join(CONTRACTS_DIR, 'schemas', 'create-o
 
 export interface OrdersApiProps {
   readonly config: StageConfig;
-  /** The `live` aliases the methods invoke, by the contract's function names. */
-  readonly createOrder: IFunction;
-  readonly getOrder: IFunction;
-  readonly listOrders: IFunction;
-  readonly cancelOrder: IFunction;
+  /** The `live` aliases the methods invoke, by the function names of contracts/gateway.json. */
+  readonly functions: ReadonlyMap<string, IFunction>;
 }
 
 /**
@@ -148,12 +145,6 @@ export class OrdersApi extends Construct {
     });
 
     const integration = (fn: IFunction) => new LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
-    const functions: Record<string, IFunction> = {
-      'create-order': props.createOrder,
-      'get-order': props.getOrder,
-      'list-orders': props.listOrders,
-      'cancel-order': props.cancelOrder,
-    };
     const models: Record<string, Model> = { 'schemas/create-order.schema.json': this.createOrderModel };
 
     // Resources and methods as the contract lists them.
@@ -161,7 +152,7 @@ export class OrdersApi extends Construct {
       const resource = this.restApi.root.resourceForPath(route.path);
       const pathParams = pathParameters(route.path);
       for (const [httpMethod, spec] of Object.entries(route.methods)) {
-        const fn = functions[spec.function] ?? fail(`${httpMethod} ${route.path}: no function ${spec.function}`);
+        const fn = props.functions.get(spec.function) ?? fail(`${httpMethod} ${route.path}: no function ${spec.function}`);
         const requestParameters: Record<string, boolean> = {
           ...Object.fromEntries((spec.optionalHeaders ?? []).map((h) => [`method.request.header.${h}`, false])),
           ...Object.fromEntries(pathParams.map((p) => [`method.request.path.${p}`, true])),

@@ -1,10 +1,9 @@
-import { Annotations, ArnFormat, Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Construct } from 'constructs';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 import type { StageConfig } from './config';
 import { AliasDeployments } from './alias-deployments';
+import { ApiFunctions } from './api-functions';
+import { CustomerNotifier } from './customer-notifier';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { NotificationsTopic } from './notifications-topic';
 import {
@@ -21,21 +20,15 @@ import { OrderSaga } from './order-saga';
 import { OrdersApi } from './orders-api';
 import { OrdersMonitoring } from './orders-monitoring';
 import { OpsTopic } from './ops-topic';
-import { BY_CREATED_AT_INDEX, BY_STATUS_INDEX, KEY_PREFIXES, OrdersTable } from './orders-table';
+import { OrderProcessor } from './order-processor';
+import { OrdersTable } from './orders-table';
 import { type DeadLetterQueue, ProcessingQueue } from './processing-queue';
-import { RustLambda } from './rust-lambda';
+import type { RustLambda } from './rust-lambda';
 import { SagaFunctions } from './saga-functions';
 import { StockSeed } from './stock-seed';
 
 export interface OrdersStackProps extends StackProps {
   readonly config: StageConfig;
-}
-
-/** The domain of an e-mail address (`orders@example.com` -> `example.com`). */
-export function emailDomain(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at <= 0 || at === address.length - 1) throw new Error(`not an e-mail address: ${address}`);
-  return address.slice(at + 1);
 }
 
 /** Everything one stage of the Orders service runs on. */
@@ -79,44 +72,11 @@ export class OrdersStack extends Stack {
     const { config } = props;
 
     this.table = new OrdersTable(this, 'Orders', { config });
-    const environment = {
-      ORDERS_TABLE_NAME: this.table.tableName,
-      // The functions answer CORS on actual responses; the gateway answers preflight.
-      ALLOWED_ORIGINS: config.api.corsAllowOrigins.join(','),
-    };
-
-    this.createOrder = new RustLambda(this, 'CreateOrder', {
-      binaryName: 'create-order',
-      description: 'POST /orders',
-      config,
-      environment,
-    });
-    this.getOrder = new RustLambda(this, 'GetOrder', {
-      binaryName: 'get-order',
-      description: 'GET /orders/{orderId}',
-      config,
-      environment,
-    });
-    this.listOrders = new RustLambda(this, 'ListOrders', {
-      binaryName: 'list-orders',
-      description: 'GET /orders',
-      config,
-      environment,
-    });
-
-    // Least privilege, spelled out (no grant* helpers), every item grant on
-    // the key prefixes the function owns (contracts/table-keys.json).
-    // create-order writes the order and, with Idempotency-Key, the record in one
-    // TransactWriteItems; DynamoDB authorises each transactional Put as PutItem.
-    this.createOrder.addToRolePolicy(
-      this.table.itemStatement('PutOrdersAndIdempotencyRecords', ['dynamodb:PutItem'], [KEY_PREFIXES.order, KEY_PREFIXES.idempotency]),
-    );
-    // On a cancelled transaction it reads the idempotency record, and only that.
-    this.createOrder.addToRolePolicy(
-      this.table.itemStatement('ReadIdempotencyRecords', ['dynamodb:GetItem'], [KEY_PREFIXES.idempotency]),
-    );
-    this.getOrder.addToRolePolicy(this.table.itemStatement('GetOrders', ['dynamodb:GetItem'], [KEY_PREFIXES.order]));
-    this.listOrders.addToRolePolicy(this.table.indexQueryStatement('QueryOrderIndexes', [BY_STATUS_INDEX, BY_CREATED_AT_INDEX]));
+    const apiFunctions = new ApiFunctions(this, { config, table: this.table });
+    this.createOrder = apiFunctions.createOrder;
+    this.getOrder = apiFunctions.getOrder;
+    this.listOrders = apiFunctions.listOrders;
+    this.cancelOrder = apiFunctions.cancelOrder;
 
     // Asynchronous side: the table's stream feeds two pipes (a DynamoDB stream
     // serves at most two readers per shard: these are the two). New orders go
@@ -146,19 +106,6 @@ export class OrdersStack extends Stack {
       target: topicTarget(this.notifications.topic),
     });
 
-    const updateOrders = (fn: RustLambda): void => {
-      fn.addToRolePolicy(this.table.itemStatement('UpdateOrders', ['dynamodb:UpdateItem'], [KEY_PREFIXES.order]));
-    };
-
-    // Its CANCELLED event comes from the stream (the status-change pipe).
-    this.cancelOrder = new RustLambda(this, 'CancelOrder', {
-      binaryName: 'cancel-order',
-      description: 'POST /orders/{orderId}/cancel',
-      config,
-      environment,
-    });
-    updateOrders(this.cancelOrder);
-
     // The saga: payments, inventory, settle-order, and the state machine.
     this.sagaFunctions = new SagaFunctions(this, 'SagaFunctions', { config, table: this.table });
     this.saga = new OrderSaga(this, 'Saga', {
@@ -171,102 +118,22 @@ export class OrdersStack extends Stack {
       this.stockSeed = new StockSeed(this, 'StockSeed', { config, table: this.table });
     }
 
-    this.processOrders = new RustLambda(this, 'ProcessOrders', {
-      binaryName: 'process-orders',
-      description: 'Moves new orders PENDING to PROCESSING and starts their saga (SQS)',
+    this.processOrders = new OrderProcessor(this, {
       config,
-      timeout: config.processor.timeout,
-      environment: {
-        ORDERS_TABLE_NAME: this.table.tableName,
-        STATE_MACHINE_ARN: this.saga.stateMachineArn,
-      },
+      table: this.table,
+      queue: this.processingQueue.queue,
+      saga: this.saga,
+    }).function;
+    const notifier = new CustomerNotifier(this, {
+      config,
+      table: this.table,
+      notifications: this.notifications,
+      eventsKey: this.eventsKey,
     });
-    updateOrders(this.processOrders);
-    this.processOrders.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'StartSagaExecutions',
-        actions: ['states:StartExecution'],
-        resources: [this.saga.stateMachineArn],
-      }),
-    );
-    // Queue consumption (receive, delete, change visibility, kms:Decrypt) is
-    // granted by the event source mapping itself.
-    this.processOrders.alias.addEventSource(
-      new SqsEventSource(this.processingQueue.queue, {
-        batchSize: config.processor.batchSize,
-        maxBatchingWindow: config.processor.maxBatchingWindow,
-        maxConcurrency: config.processor.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
+    this.notifyCustomer = notifier.function;
+    this.notifierDeadLetterQueue = notifier.deadLetterQueue;
 
-    const { emailSender, smsEnabled } = config.notifications;
-    this.notifyCustomer = new RustLambda(this, 'NotifyCustomer', {
-      binaryName: 'notify-customer',
-      description: 'Sends customer notifications per status (SNS)',
-      config,
-      environment: {
-        ORDERS_TABLE_NAME: this.table.tableName,
-        ...(emailSender === undefined ? {} : { EMAIL_SENDER: emailSender }),
-        SMS_ENABLED: String(smsEnabled),
-      },
-    });
-    this.notifyCustomer.addToRolePolicy(this.table.itemStatement('ReadOrders', ['dynamodb:GetItem'], [KEY_PREFIXES.order]));
-    this.notifyCustomer.addToRolePolicy(
-      this.table.itemStatement('WriteNotificationLedger', ['dynamodb:PutItem', 'dynamodb:UpdateItem'], [KEY_PREFIXES.notification]),
-    );
-    if (emailSender !== undefined) {
-      const identity = (name: string) =>
-        this.formatArn({ service: 'ses', resource: 'identity', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-      this.notifyCustomer.addToRolePolicy(
-        new PolicyStatement({
-          sid: 'SendEmailAsOrdersSender',
-          actions: ['ses:SendEmail'],
-          resources: [identity(emailDomain(emailSender)), identity(emailSender)],
-          conditions: { StringEquals: { 'ses:FromAddress': emailSender } },
-        }),
-      );
-    }
-    if (smsEnabled) {
-      // Publishing to a phone number has no resource ARN, so the Allow names
-      // "*" (see the IAM5 acknowledgement); the Deny keeps every SNS ARN
-      // (topics, including the encrypted order topics, and platform
-      // endpoints of any account) out of it: SMS to phone numbers only.
-      this.notifyCustomer.addToRolePolicy(new PolicyStatement({ sid: 'SendSms', actions: ['sns:Publish'], resources: ['*'] }));
-      this.notifyCustomer.addToRolePolicy(
-        new PolicyStatement({
-          sid: 'SmsOnlyNoTopicsOrEndpoints',
-          effect: Effect.DENY,
-          actions: ['sns:Publish'],
-          resources: [`arn:${Aws.PARTITION}:sns:*:*:*`],
-        }),
-      );
-    }
-    this.notifierDeadLetterQueue = this.notifications.subscribeToStatusChanges('Notifier', this.notifyCustomer.alias);
-    // SNS invokes the notifier asynchronously: Lambda retries a failed
-    // invocation twice, then would drop the event. It goes to the same
-    // dead-letter queue instead (docs/operations.md). Lambda sends it with the
-    // function's role, hence the two statements.
-    const notifierFn = this.notifyCustomer.function.node.defaultChild as CfnFunction;
-    notifierFn.deadLetterConfig = { targetArn: this.notifierDeadLetterQueue.queue.queueArn };
-    this.notifyCustomer.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'DeadLetterFailedInvocations',
-        actions: ['sqs:SendMessage'],
-        resources: [this.notifierDeadLetterQueue.queue.queueArn],
-      }),
-    );
-    // The queue is encrypted with the events key; the function sends with its
-    // own role, through SQS only (it may send to no other queue).
-    this.notifyCustomer.addToRolePolicy(this.eventsKey.dataKeyStatementViaService('EncryptDeadLetters', 'sqs'));
-
-    this.api = new OrdersApi(this, 'Api', {
-      config,
-      createOrder: this.createOrder.alias,
-      getOrder: this.getOrder.alias,
-      listOrders: this.listOrders.alias,
-      cancelOrder: this.cancelOrder.alias,
-    });
+    this.api = new OrdersApi(this, 'Api', { config, functions: apiFunctions.aliases });
 
     // Operations: canary releases of every `live` alias, alarms and the dashboard.
     this.opsTopic = new OpsTopic(this, 'Ops', { config, key: this.eventsKey });

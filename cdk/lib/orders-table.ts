@@ -23,10 +23,16 @@ interface KeyFormat {
 interface IndexFormat {
   readonly partitionKey: string;
   readonly sortKey: string;
+  readonly projection: 'ALL';
   readonly prefix: string;
 }
 interface TableKeysContract {
-  readonly table: { readonly partitionKey: string; readonly sortKey: string; readonly items: Readonly<Record<ItemType, KeyFormat>> };
+  readonly table: {
+    readonly partitionKey: string;
+    readonly sortKey: string;
+    readonly ttlAttribute: string;
+    readonly items: Readonly<Record<ItemType, KeyFormat>>;
+  };
   readonly indexes: Readonly<Record<IndexName, IndexFormat>>;
 }
 
@@ -51,7 +57,9 @@ export const INDEX_PREFIXES: Readonly<Record<IndexName, string>> = {
 };
 
 /** TTL attribute of idempotency records (epoch seconds). */
-export const TTL_ATTRIBUTE = 'expiresAt';
+export const TTL_ATTRIBUTE = TABLE_KEYS.table.ttlAttribute;
+
+const PROJECTIONS: Readonly<Record<string, ProjectionType>> = { ALL: ProjectionType.ALL };
 
 /**
  * The condition of every item-level grant: each partition key the request
@@ -95,18 +103,16 @@ export class OrdersTable extends Construct {
       removalPolicy: config.removalPolicy,
     });
 
-    this.table.addGlobalSecondaryIndex({
-      indexName: BY_STATUS_INDEX,
-      partitionKey: { name: TABLE_KEYS.indexes[BY_STATUS_INDEX].partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.indexes[BY_STATUS_INDEX].sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: BY_CREATED_AT_INDEX,
-      partitionKey: { name: TABLE_KEYS.indexes[BY_CREATED_AT_INDEX].partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.indexes[BY_CREATED_AT_INDEX].sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
+    for (const [indexName, index] of Object.entries(TABLE_KEYS.indexes)) {
+      const projectionType = PROJECTIONS[index.projection];
+      if (projectionType === undefined) throw new Error(`${TABLE_KEYS_CONTRACT_PATH}: ${indexName}: projection ${index.projection}`);
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType,
+      });
+    }
   }
 
   public get tableName(): string {

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from './config';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkedEnvironment } from './functions-contract';
 import { CARGO_MANIFEST, LAMBDAS_DIR, REPO_ROOT } from './paths';
 import { rustAssetHash, type RustBuildSettings, rustSourceHash } from './source-hash';
 
@@ -22,14 +23,14 @@ export const METRICS_NAMESPACE = 'Orders';
 export interface RustLambdaProps {
   /**
    * The function crate under `lambdas/` (its folder, package and binary
-   * share this name), e.g. `create-order`.
+   * share this name), e.g. `create-order`; a function of contracts/functions.json.
    */
   readonly binaryName: string;
   readonly config: StageConfig;
   readonly description?: string;
   /** Overrides the stage's default function timeout (`config.lambda.timeout`). */
   readonly timeout?: Duration;
-  /** Added to STAGE, RUST_LOG and METRICS_NAMESPACE, which every function gets. */
+  /** Added to STAGE, RUST_LOG and METRICS_NAMESPACE, which every function gets; contracts/functions.json lists them all. */
   readonly environment?: Record<string, string>;
   /** Build settings (default: `DEFAULT_RUST_BUILD` on the stage's architecture: release, no features, no extra flags). */
   readonly build?: Partial<RustLambdaBuild>;
@@ -132,12 +133,13 @@ export class RustLambda extends Construct {
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
       role: this.role,
-      environment: {
+      // Exactly the variables contracts/functions.json gives the function.
+      environment: checkedEnvironment(props.binaryName, {
         STAGE: config.stageName,
         RUST_LOG: 'info',
         METRICS_NAMESPACE,
         ...props.environment,
-      },
+      }),
     });
 
     this.alias = new Alias(this, 'LiveAlias', {

@@ -232,11 +232,14 @@ describe('stable versions', () => {
     }
   });
 
+  /** The variables contracts/functions.json gives get-order (RustLambda checks them). */
+  const getOrderEnv = { ORDERS_TABLE_NAME: 'orders', ALLOWED_ORIGINS: 'http://localhost:3000' };
+
   /** One RustLambda in its own app, as the stacks build it. */
   function single(build?: Partial<RustLambdaBuild>): { s3Key: string; version: string } {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [SOURCE_HASH_CONTEXT]: 'test-source-hash' } });
     const s = new Stack(app, 'S');
-    const fn = new RustLambda(s, 'Fn', { binaryName: 'get-order', config: testStageConfig('dev'), build });
+    const fn = new RustLambda(s, 'Fn', { binaryName: 'get-order', config: testStageConfig('dev'), environment: getOrderEnv, build });
     const tpl = Template.fromStack(s).toJSON().Resources as Resources;
     const version = onlyOne(Object.entries(tpl).filter(([, r]) => r.Type === 'AWS::Lambda::Version'), 'version')[0];
     return { s3Key: tpl[fnId(fn)]!.Properties?.Code.S3Key, version };
@@ -263,7 +266,12 @@ describe('stable versions', () => {
   test('the architecture of the function follows the build setting', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [SOURCE_HASH_CONTEXT]: 'x' } });
     const s = new Stack(app, 'S');
-    new RustLambda(s, 'Fn', { binaryName: 'get-order', config: testStageConfig('dev'), build: { architecture: Architecture.X86_64 } });
+    new RustLambda(s, 'Fn', {
+      binaryName: 'get-order',
+      config: testStageConfig('dev'),
+      environment: getOrderEnv,
+      build: { architecture: Architecture.X86_64 },
+    });
     const fns = Object.values(Template.fromStack(s).toJSON().Resources as Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(fns.map((f) => asArray(f.Properties?.Architectures))).toEqual([['x86_64']]);
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAGE_NAMES, type StageName } from '../lib/config';
 import { ORDER_CREATED_TEMPLATE_PATH, ORDER_STATUS_CHANGED_TEMPLATE_PATH } from '../lib/order-events-pipe';
-import { emailDomain } from '../lib/orders-stack';
+import { emailDomain } from '../lib/customer-notifier';
 import { CREATED_AT, matches, ORDER_ID, renderQuotingStrings, renderRaw, streamRecord } from './stream-records';
 import { asArray, buildTestApp, expectServiceRoleOfThisAccount, functionByDescription, onlyOne, resources, statementsOfFunction, type Resources, testStageConfig, withoutTags } from './helpers';
 

@@ -134,13 +134,16 @@ describe('contracts/table-keys.json is what the CDK app reads', () => {
       { AttributeName: contract.table.partitionKey, KeyType: 'HASH' },
       { AttributeName: contract.table.sortKey, KeyType: 'RANGE' },
     ]);
+    expect(table.GlobalSecondaryIndexes.map((g: { IndexName: string }) => g.IndexName)).toEqual(Object.keys(contract.indexes));
     for (const gsi of table.GlobalSecondaryIndexes) {
       const c = contract.indexes[gsi.IndexName];
       expect(gsi.KeySchema).toEqual([
         { AttributeName: c.partitionKey, KeyType: 'HASH' },
         { AttributeName: c.sortKey, KeyType: 'RANGE' },
       ]);
+      expect(gsi.Projection).toEqual({ ProjectionType: c.projection });
     }
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: contract.table.ttlAttribute, Enabled: true });
   });
 });
 

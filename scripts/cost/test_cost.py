@@ -1,5 +1,5 @@
 """Tests of scripts/cost.py on the committed inputs (docs/cost/*.json,
-cdk/lib/config.ts): the table in docs/cost.md is what the script prints now,
+contracts/stages.json): the table in docs/cost.md is what the script prints now,
 its totals add up, the target ratio holds, and the figures move the way the
 prices and quantities say. Run: python3 -m unittest discover -s scripts/cost
 """
@@ -77,17 +77,34 @@ class Sensitivity(unittest.TestCase):
         doubled = figures(cost.Inputs(measured=measured))["stages"]["prod"]["per_million"]["DynamoDB"]
         self.assertGreater(doubled, base * 1.5)
 
-    def test_memory_comes_from_config_ts(self):
-        text = cost.CONFIG_TS.read_text()
-        prod = cost.stage_configs(text)["prod"]["memory_mb"]
-        # Change prod's block only.
-        head, tail = text.split("\n  prod: {", 1)
-        tail = tail.replace(f"memoryMb: {prod},", "memoryMb: 3008,", 1)
-        bigger = head + "\n  prod: {" + tail
+    def test_memory_comes_from_the_stages_contract(self):
+        text = cost.STAGES_JSON.read_text()
+        raw = json.loads(text)
+        raw["stages"]["prod"]["lambda"]["memoryMb"] = 3008
+        bigger = json.dumps(raw)
         self.assertEqual(cost.stage_configs(bigger)["prod"]["memory_mb"], 3008)
+        self.assertEqual(cost.stage_configs(bigger)["staging"]["memory_mb"], cost.stage_configs(text)["staging"]["memory_mb"])
         a = figures(config_text=text)["stages"]["prod"]["per_million"]["Lambda"]
         b = figures(config_text=bigger)["stages"]["prod"]["per_million"]["Lambda"]
         self.assertGreater(b, a)
+
+    def test_architecture_comes_from_the_stages_contract(self):
+        text = cost.STAGES_JSON.read_text()
+        raw = json.loads(text)
+        self.assertEqual(cost.stage_configs(text)["prod"]["architecture"], "arm64")
+        raw["stages"]["prod"]["lambda"]["architecture"] = "x86_64"
+        x86 = json.dumps(raw)
+        a = figures(config_text=text)["stages"]["prod"]["per_million"]["Lambda"]
+        b = figures(config_text=x86)["stages"]["prod"]["per_million"]["Lambda"]
+        # x86_64 costs more per GB-second than arm64.
+        self.assertGreater(b, a)
+
+    def test_the_workflow_comes_from_the_stages_contract(self):
+        stages = cost.stage_configs()
+        raw = json.loads(cost.STAGES_JSON.read_text())
+        for name, st in stages.items():
+            self.assertEqual(st["workflow"], raw["stages"][name]["workflow"]["type"], name)
+            self.assertEqual(st["sfn_log_all"], raw["stages"][name]["workflow"]["logLevel"] == "ALL", name)
 
     def test_a_price_change_moves_its_line_only(self):
         prices = json.loads((cost.COST_DIR / "prices.json").read_text())

@@ -14,9 +14,9 @@ use orders_notifications::{mask_email, mask_phone, LogNotifier};
 
 /// The verified SES identity e-mails are sent from; unset or empty: no
 /// e-mail.
-pub const EMAIL_SENDER_ENV: &str = "EMAIL_SENDER";
+pub const EMAIL_SENDER_ENV: &str = orders_core::contract::env::EMAIL_SENDER;
 /// `true` sends SMS through SNS; unset or `false`: no SMS.
-pub const SMS_ENABLED_ENV: &str = "SMS_ENABLED";
+pub const SMS_ENABLED_ENV: &str = orders_core::contract::env::SMS_ENABLED;
 /// The SNS SMS attribute that marks a message as transactional (delivered
 /// with priority, and not subject to marketing opt-out rules).
 pub const SMS_TYPE_ATTRIBUTE: &str = "AWS.SNS.SMS.SMSType";

@@ -162,6 +162,14 @@ impl AwsEnv {
             .or(self.endpoint_url.as_deref())
     }
 
+    /// Whether a client of this config may send an `https://` request: any
+    /// service without a plain `http://` override (on Lambda, all of them).
+    pub fn may_use_tls(&self) -> bool {
+        let plain = |url: &str| crate::http::is_plain_http(url);
+        !(self.endpoint_url.as_deref().is_some_and(plain)
+            && self.service_endpoints.values().all(|url| plain(url)))
+    }
+
     /// The shared config for every SDK client: region, these credentials,
     /// a new [`http_client`], the latest behaviour version (its standard
     /// retries: 3 attempts), [`ATTEMPT_TIMEOUT`] and [`OPERATION_TIMEOUT`],
@@ -169,6 +177,9 @@ impl AwsEnv {
     /// `Config` is built (`Client::new(&config)`), by its service id, then
     /// falls back to `AWS_ENDPOINT_URL`.
     pub fn sdk_config(&self) -> SdkConfig {
+        if self.may_use_tls() {
+            crate::http::load_roots_in_background();
+        }
         let credentials = Credentials::new(
             self.access_key_id.clone(),
             self.secret_access_key.clone(),
@@ -257,6 +268,30 @@ mod tests {
         // Blank counts as unset: the general override applies.
         assert_eq!(env.endpoint("SQS"), Some("http://127.0.0.1:1"));
         assert_eq!(env.endpoint("SNS"), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn tls_is_possible_unless_every_endpoint_is_plain_http() {
+        let env = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = BASE.to_vec();
+            pairs.extend_from_slice(extra);
+            AwsEnv::from_vars(vars(&pairs)).unwrap()
+        };
+        assert!(env(&[]).may_use_tls(), "no override: AWS's https endpoints");
+        assert!(!env(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "HTTP://127.0.0.1:2"),
+        ])
+        .may_use_tls());
+        assert!(env(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "https://127.0.0.1:2"),
+        ])
+        .may_use_tls());
+        assert!(
+            env(&[("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2")]).may_use_tls(),
+            "the services without an override go to AWS"
+        );
     }
 
     #[test]

@@ -33,6 +33,37 @@ pub fn http_client() -> SharedHttpClient {
     })
 }
 
+/// Starts loading the system root certificates on a thread of their own,
+/// once per process, so that the first `https://` request finds them
+/// parsed instead of parsing them itself.
+///
+/// The roots are the SDK's own (`aws-smithy-http-client` keeps the ones it
+/// loads in a process-wide cache): building a throw-away rustls connector
+/// fills that cache exactly as the first request would, from the same
+/// system store, and the first request's connector then only turns them
+/// into its trust anchors. Nothing about verification changes; what moves
+/// is reading and decoding the store (about 220 kB of PEM on Lambda's
+/// image), which now overlaps with the runtime's start and the first event
+/// instead of delaying the first call to DynamoDB. If the first request
+/// comes sooner, it waits for the same cache to be filled, never fills it
+/// twice.
+pub fn load_roots_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("tls-roots".into())
+            .spawn(|| {
+                drop(
+                    aws_smithy_http_client::Connector::builder()
+                        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                        .build(),
+                )
+            });
+        // Without the thread, the first request loads them, as it would.
+        drop(spawned);
+    });
+}
+
 /// An HTTP client that sends `http://` requests through `plain` and every
 /// other request through `tls`, and builds neither connector when an SDK
 /// client is made from it.
@@ -135,7 +166,7 @@ where
 
 /// Whether a request URI is `http://` (ASCII case-insensitive, as schemes
 /// are); anything else, `https://` included, goes through TLS.
-fn is_plain_http(uri: &str) -> bool {
+pub(crate) fn is_plain_http(uri: &str) -> bool {
     uri.get(..7)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
 }
@@ -143,6 +174,19 @@ fn is_plain_http(uri: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the roots' thread runs needs no tokio runtime (a panic there
+    /// would only leave the first request to load them).
+    #[test]
+    fn the_roots_thread_builds_a_connector_outside_a_runtime() {
+        drop(
+            aws_smithy_http_client::Connector::builder()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .build(),
+        );
+        load_roots_in_background();
+        load_roots_in_background();
+    }
     use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
     use aws_smithy_runtime_api::client::result::ConnectorError;
     use aws_types::region::Region;

@@ -27,10 +27,12 @@
 //! runtime), so it adds nothing to a function's binary; see
 //! docs/benchmarks.md for the sizes and cold starts.
 
+mod deferred;
 mod env;
 mod failure;
 mod http;
 
+pub use deferred::Deferred;
 pub use env::{
     var, AwsEnv, MissingEnv, ATTEMPT_TIMEOUT, CREDENTIALS_PROVIDER_NAME, OPERATION_TIMEOUT,
 };

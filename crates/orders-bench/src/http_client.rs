@@ -26,6 +26,28 @@ pub fn loopback_addr(url: &str) -> Result<SocketAddr> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| format!("{url}: only plain http:// loopback endpoints are allowed"))?;
+    authority_addr(url, rest)
+}
+
+/// `https://host:port` to a socket address, refusing anything that is not
+/// a loopback address.
+pub fn loopback_tls_addr(url: &str) -> Result<SocketAddr> {
+    let rest = url
+        .strip_prefix("https://")
+        .ok_or_else(|| format!("{url}: expected an https:// loopback endpoint"))?;
+    authority_addr(url, rest)
+}
+
+/// `addr`, unless it is not on loopback.
+pub fn refuse_non_loopback(addr: SocketAddr) -> Result<SocketAddr> {
+    if is_loopback(addr.ip()) {
+        Ok(addr)
+    } else {
+        Err(format!("{addr}: refusing a non-loopback address").into())
+    }
+}
+
+fn authority_addr(url: &str, rest: &str) -> Result<SocketAddr> {
     let authority = rest.split('/').next().unwrap_or_default();
     let addrs: Vec<SocketAddr> = authority
         .to_socket_addrs()

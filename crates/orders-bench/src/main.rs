@@ -11,6 +11,8 @@
 //! * `peers`: every function, the Node 22 and Python peers of
 //!   create-order and a bare `lambda_runtime` floor, cold-started in
 //!   interleaved rounds (also under a 128/256 MB Lambda CPU share).
+//! * `tls-proxy`: a TLS endpoint on loopback in front of DynamoDB Local,
+//!   for the `peers` step's TLS mode.
 //! * `report`: prints the figures against their targets and rewrites the
 //!   generated section of docs/benchmarks.md.
 //!
@@ -29,6 +31,7 @@ mod report;
 #[cfg(test)]
 mod scratch;
 mod stats;
+mod tls_proxy;
 
 use std::path::{Path, PathBuf};
 
@@ -55,7 +58,10 @@ enum Command {
     Drain(drain::Args),
     /// Cold starts of every function side by side with the Node 22 and
     /// Python peers and the floor, interleaved, with CPU-share runs.
-    Peers(peers::Args),
+    Peers(Box<peers::Args>),
+    /// A TLS endpoint on loopback in front of a plain one (the peers
+    /// step's TLS mode).
+    TlsProxy(tls_proxy::Args),
     /// Print the summary and regenerate the figures in docs/benchmarks.md.
     Report(report::Args),
 }
@@ -88,7 +94,8 @@ async fn main() {
         Command::Lambda(args) => lambda::run(args).await,
         Command::Local(args) => local::run(args).await,
         Command::Drain(args) => drain::run(args).await,
-        Command::Peers(args) => peers::run(args).await,
+        Command::Peers(args) => peers::run(*args).await,
+        Command::TlsProxy(args) => tls_proxy::run(args).await,
         Command::Report(args) => report::run(&args),
     };
     if let Err(e) = outcome {

@@ -117,6 +117,21 @@ impl OrdersError {
         Self::Validation(vec![FieldError::new(field, problem)])
     }
 
+    /// Every code [`OrdersError::code`] returns; each is in the error
+    /// model's `code` enum (contracts/schemas/error.schema.json).
+    pub const CODES: &'static [&'static str] = &[
+        "MALFORMED_JSON",
+        "VALIDATION_FAILED",
+        "PAYLOAD_TOO_LARGE",
+        "NOT_FOUND",
+        "IDEMPOTENCY_KEY_REUSED",
+        "INVALID_PAGINATION_TOKEN",
+        "INVALID_STATUS_TRANSITION",
+        "SERVICE_UNAVAILABLE",
+        "CONFLICT",
+        "INTERNAL",
+    ];
+
     /// The stable code clients and logs see.
     pub fn code(&self) -> &'static str {
         match self {
@@ -138,6 +153,75 @@ impl OrdersError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// One error of every variant, and of every store/delivery case that
+    /// has a code of its own. The match has no wildcard: a new variant
+    /// does not compile until it is listed here.
+    fn one_of_each() -> Vec<OrdersError> {
+        let all = vec![
+            OrdersError::MalformedJson("x".into()),
+            OrdersError::invalid("a", "b"),
+            OrdersError::PayloadTooLarge { limit: 1 },
+            OrdersError::NotFound("o".into()),
+            OrdersError::IdempotencyKeyReused,
+            OrdersError::InvalidPageToken,
+            OrdersError::InvalidTransition {
+                order_id: "o".into(),
+                status: crate::model::OrderStatus::Completed,
+                action: "cancelled",
+            },
+            OrdersError::Store(StoreError::OrderExists("o".into())),
+            OrdersError::Store(StoreError::Unavailable("t".into())),
+            OrdersError::Store(StoreError::Corrupt("c".into())),
+            OrdersError::Store(StoreError::Other("t".into())),
+            OrdersError::Delivery(DeliveryError::Unavailable("d".into())),
+            OrdersError::Delivery(DeliveryError::rejected("c", "d")),
+        ];
+        for e in &all {
+            match e {
+                OrdersError::MalformedJson(_)
+                | OrdersError::Validation(_)
+                | OrdersError::PayloadTooLarge { .. }
+                | OrdersError::NotFound(_)
+                | OrdersError::IdempotencyKeyReused
+                | OrdersError::InvalidPageToken
+                | OrdersError::InvalidTransition { .. }
+                | OrdersError::Store(_)
+                | OrdersError::Delivery(_) => {}
+            }
+        }
+        all
+    }
+
+    /// `CODES` is exactly what the variants emit.
+    #[test]
+    fn codes_are_what_the_variants_emit() {
+        let emitted: BTreeSet<&str> = one_of_each().iter().map(OrdersError::code).collect();
+        let listed: BTreeSet<&str> = OrdersError::CODES.iter().copied().collect();
+        assert_eq!(emitted, listed);
+        assert_eq!(
+            listed.len(),
+            OrdersError::CODES.len(),
+            "a code listed twice"
+        );
+    }
+
+    /// Every code the domain emits is in the error model clients validate
+    /// against (the other direction, every schema code emitted by someone,
+    /// is orders-local's test: it sees the gateway's and the host's codes too).
+    #[test]
+    fn every_emitted_code_is_in_the_error_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../contracts/schemas/error.schema.json"))
+                .unwrap();
+        let enumerated = schema["properties"]["error"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap();
+        for code in OrdersError::CODES {
+            assert!(enumerated.iter().any(|c| c == code), "{code}");
+        }
+    }
 
     #[test]
     fn codes() {

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod contract;
 pub mod error;
 pub mod events;
 pub mod idempotency;

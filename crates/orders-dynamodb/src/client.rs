@@ -3,7 +3,7 @@
 //! a rustls-on-`ring` HTTP client; see that crate for why).
 
 use aws_sdk_dynamodb::Client;
-use orders_aws_runtime::AwsEnv;
+use orders_aws_runtime::{AwsEnv, Deferred};
 use orders_core::error::StoreError;
 
 /// A client for the region, credentials and (optional) endpoint in the
@@ -13,6 +13,16 @@ use orders_core::error::StoreError;
 pub fn client_from_env() -> Result<Client, StoreError> {
     let env = AwsEnv::from_env().map_err(|e| StoreError::Other(e.to_string()))?;
     Ok(client(&env))
+}
+
+/// [`client_from_env`], built on a thread of its own: the environment is
+/// read here (a function without its variables still fails its init), the
+/// client (its config, runtime plugins and endpoint rules, a few hundred
+/// microseconds) is built beside the runtime's start, and the store's
+/// first call waits for it only if it is not done yet.
+pub fn client_from_env_in_background() -> Result<Deferred<Client>, StoreError> {
+    let env = AwsEnv::from_env().map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok(Deferred::spawn("dynamodb-client", move || client(&env)))
 }
 
 /// A client for `env` (tests point it at moto or DynamoDB Local on

@@ -51,7 +51,7 @@ impl Cors {
 
     /// From env `ALLOWED_ORIGINS` (unset: no origin is allowed).
     pub fn from_env() -> Self {
-        Self::parse(&std::env::var("ALLOWED_ORIGINS").unwrap_or_default())
+        Self::parse(&std::env::var(orders_core::contract::env::ALLOWED_ORIGINS).unwrap_or_default())
     }
 
     /// The process-wide set, read from the environment once.

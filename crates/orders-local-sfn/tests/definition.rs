@@ -1,6 +1,9 @@
 //! What the executor refuses when a definition is loaded, and the saga file.
 
-use orders_local::saga_workflow::{local_substitutions, saga_definition, SAGA_ASL};
+use orders_local::saga_workflow::{
+    local_substitutions, saga_definition, INVENTORY_FUNCTION, PAYMENTS_FUNCTION, SAGA_ASL,
+    SETTLE_ORDER_FUNCTION,
+};
 use orders_local_sfn::{substitute, Definition};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -27,6 +30,17 @@ fn the_saga_file_loads_with_the_local_substitutions() {
     assert!(!substitute(SAGA_ASL, &local_substitutions())
         .unwrap()
         .contains("${"));
+}
+
+/// The local substitutions are contracts/functions.json's saga functions,
+/// under the names the host's task invoker dispatches on.
+#[test]
+fn the_local_substitutions_are_the_contracts_saga_functions() {
+    let subs = local_substitutions();
+    assert_eq!(subs.len(), 3, "{subs:?}");
+    assert_eq!(subs["PaymentsFunctionArn"], PAYMENTS_FUNCTION);
+    assert_eq!(subs["InventoryFunctionArn"], INVENTORY_FUNCTION);
+    assert_eq!(subs["SettleOrderFunctionArn"], SETTLE_ORDER_FUNCTION);
 }
 
 #[test]

@@ -55,14 +55,30 @@ pub(crate) fn model_error(code: u16, error: &str, message: &str, request_id: &st
     )
 }
 
+/// The codes the host answers with itself, beyond the functions'
+/// ([`OrdersError::CODES`]) and the deployed gateway's responses.
+pub(crate) mod codes {
+    /// An unknown path (the deployed gateway answers 403 instead).
+    pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
+    /// A method the resource does not have.
+    pub(crate) const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// A body or request line that could not be read.
+    pub(crate) const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The status page asked for under a host name other than localhost's.
+    pub(crate) const FORBIDDEN: &str = "FORBIDDEN";
+    /// Every code above (the error schema test holds them to the schema).
+    #[cfg(test)]
+    pub(crate) const ALL: &[&str] = &[NOT_FOUND, METHOD_NOT_ALLOWED, BAD_REQUEST, FORBIDDEN];
+}
+
 pub(crate) fn not_found(request_id: &str) -> Response {
-    model_error(404, "NOT_FOUND", "no such resource", request_id)
+    model_error(404, codes::NOT_FOUND, "no such resource", request_id)
 }
 
 pub(crate) fn method_not_allowed(request_id: &str, allow: &str) -> Response {
     let mut resp = model_error(
         405,
-        "METHOD_NOT_ALLOWED",
+        codes::METHOD_NOT_ALLOWED,
         "this method is not allowed on this resource",
         request_id,
     );
@@ -87,7 +103,7 @@ pub(crate) fn body_error(code: u16, problem: &str, request_id: &str) -> Response
     let mut resp = json_answer(
         status(code),
         ErrorBody::new(
-            "BAD_REQUEST",
+            codes::BAD_REQUEST,
             "the request body could not be read",
             details,
             Some(request_id),
@@ -97,4 +113,35 @@ pub(crate) fn body_error(code: u16, problem: &str, request_id: &str) -> Response
     resp.headers_mut()
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The error model's codes are exactly what is emitted: by the
+    /// functions (every `OrdersError` variant), by the deployed gateway
+    /// (contracts/gateway.json) and by the host itself; a code nobody
+    /// emits has no place in the schema clients validate against.
+    #[test]
+    fn the_error_schema_lists_exactly_the_emitted_codes() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../contracts/schemas/error.schema.json"))
+                .unwrap();
+        let listed: BTreeSet<&str> = schema["properties"]["error"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let gateway = orders_http::gateway::contract();
+        let emitted: BTreeSet<&str> = OrdersError::CODES
+            .iter()
+            .copied()
+            .chain(gateway.gateway_responses.iter().map(|r| r.code.as_str()))
+            .chain(codes::ALL.iter().copied())
+            .collect();
+        assert_eq!(listed, emitted);
+    }
 }

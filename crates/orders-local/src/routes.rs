@@ -97,6 +97,38 @@ fn segment(path: &str, prefix: &str, suffix: &str) -> Option<String> {
     (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
+/// The API functions the host runs, by their names in contracts/functions.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiFunction {
+    CreateOrder,
+    ListOrders,
+    GetOrder,
+    CancelOrder,
+}
+
+impl ApiFunction {
+    pub(crate) const ALL: [Self; 4] = [
+        Self::CreateOrder,
+        Self::ListOrders,
+        Self::GetOrder,
+        Self::CancelOrder,
+    ];
+
+    /// The function crate (`lambdas/<name>`), as the contracts name it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::CreateOrder => "create-order",
+            Self::ListOrders => "list-orders",
+            Self::GetOrder => "get-order",
+            Self::CancelOrder => "cancel-order",
+        }
+    }
+
+    pub(crate) fn of(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// Runs the function behind `method` on the proxy event through
 /// lambda_http's Adapter, as the Lambda runtime does, and returns its
 /// proxy response as JSON.
@@ -115,36 +147,37 @@ pub(crate) async fn invoke(
     );
     let event = LambdaEvent::new(event, context);
     let store = state.store.clone();
-    let answer = match method.function.as_str() {
-        "create-order" => {
+    let function = ApiFunction::of(&method.function)
+        .ok_or_else(|| format!("no local handler for function {}", method.function))?;
+    let answer = match function {
+        ApiFunction::CreateOrder => {
             let mut svc = Adapter::from(service_fn(move |req| {
                 let store = store.clone();
                 async move { create_order::handler::handle(&*store, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
-        "list-orders" => {
+        ApiFunction::ListOrders => {
             let mut svc = Adapter::from(service_fn(move |req| {
                 let store = store.clone();
                 async move { list_orders::handler::handle(&*store, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
-        "get-order" => {
+        ApiFunction::GetOrder => {
             let mut svc = Adapter::from(service_fn(move |req| {
                 let store = store.clone();
                 async move { get_order::handler::handle(&*store, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
-        "cancel-order" => {
+        ApiFunction::CancelOrder => {
             let mut svc = Adapter::from(service_fn(move |req| {
                 let store = store.clone();
                 async move { cancel_order::handler::handle(&*store, req).await }
             }));
             serde_json::to_value(svc.call(event).await?)?
         }
-        other => return Err(format!("no local handler for function {other}").into()),
     };
     Ok(answer)
 }
@@ -165,6 +198,7 @@ pub(crate) fn model_problems(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn path_of(path: &str) -> Option<String> {
         match Route::of(path)? {
@@ -231,18 +265,33 @@ mod tests {
         assert_eq!(path_of("/nope"), None);
     }
 
-    /// Every function and request model the contract names has a local
-    /// handler / validator.
+    /// Every function and request model the gateway contract names has a
+    /// local handler / validator.
     #[test]
     fn the_contract_is_served_whole() {
-        let known = ["create-order", "list-orders", "get-order", "cancel-order"];
         for r in &contract().routes {
             for m in r.methods.values() {
-                assert!(known.contains(&m.function.as_str()), "{}", m.function);
+                assert!(ApiFunction::of(&m.function).is_some(), "{}", m.function);
                 if let Some(model) = &m.request_model {
                     assert!(model_problems(&model.schema, &Value::Null).is_some());
                 }
             }
+        }
+    }
+
+    /// The host dispatches exactly the API functions of
+    /// contracts/functions.json.
+    #[test]
+    fn dispatch_covers_every_api_function_of_the_contract() {
+        use orders_core::contract::{functions_contract, TriggerKind};
+        let contract: BTreeSet<&str> = functions_contract()
+            .triggered_by(TriggerKind::Api)
+            .map(|f| f.name.as_str())
+            .collect();
+        let dispatched: BTreeSet<&str> = ApiFunction::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(dispatched, contract);
+        for name in contract {
+            assert_eq!(ApiFunction::of(name).map(ApiFunction::name), Some(name));
         }
     }
 }

@@ -42,6 +42,31 @@ pub fn saga_executor_with_faults(
     Ok(Executor::new(store.clone(), definition, invoker, options))
 }
 
+/// The saga's task functions, by their names in contracts/functions.json
+/// (the names the local substitutions put into the ASL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SagaFunction {
+    Payments,
+    Inventory,
+    SettleOrder,
+}
+
+impl SagaFunction {
+    const ALL: [Self; 3] = [Self::Payments, Self::Inventory, Self::SettleOrder];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Payments => "payments",
+            Self::Inventory => "inventory",
+            Self::SettleOrder => "settle-order",
+        }
+    }
+
+    fn of(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// The saga's functions on the embedded store.
 pub struct LocalFunctions {
     store: SqliteStore,
@@ -61,8 +86,14 @@ impl LocalFunctions {
 impl TaskInvoker for LocalFunctions {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskError> {
         let store = &self.store;
+        let Some(function) = SagaFunction::of(function) else {
+            return Err(TaskError {
+                error: "Lambda.ResourceNotFoundException".into(),
+                cause: format!("Function not found: {function}"),
+            });
+        };
         let result = match function {
-            "payments" => {
+            SagaFunction::Payments => {
                 let deps = payments::handler::Deps {
                     orders: store,
                     fence: store,
@@ -71,15 +102,38 @@ impl TaskInvoker for LocalFunctions {
                 };
                 payments::handler::handle(&deps, payload).await
             }
-            "inventory" => inventory::handler::handle(store, store, payload).await,
-            "settle-order" => settle_order::handler::handle(store, payload).await,
-            other => {
-                return Err(TaskError {
-                    error: "Lambda.ResourceNotFoundException".into(),
-                    cause: format!("Function not found: {other}"),
-                })
-            }
+            SagaFunction::Inventory => inventory::handler::handle(store, store, payload).await,
+            SagaFunction::SettleOrder => settle_order::handler::handle(store, payload).await,
         };
         result.map_err(|e| TaskError::of_handler(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orders_core::contract::{functions_contract, TriggerKind};
+    use std::collections::BTreeSet;
+
+    /// The host runs exactly the saga functions of contracts/functions.json,
+    /// under the names the local substitutions give the ASL's tasks.
+    #[test]
+    fn dispatch_covers_every_saga_function_of_the_contract() {
+        let contract: BTreeSet<&str> = functions_contract()
+            .triggered_by(TriggerKind::Saga)
+            .map(|f| f.name.as_str())
+            .collect();
+        let dispatched: BTreeSet<&str> = SagaFunction::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(dispatched, contract);
+        let substituted: BTreeSet<String> = orders_local_sfn::saga::local_substitutions()
+            .into_values()
+            .collect();
+        assert_eq!(
+            substituted,
+            contract
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<BTreeSet<_>>()
+        );
     }
 }

@@ -26,16 +26,14 @@ pub const INVENTORY_FUNCTION: &str = "inventory";
 pub const SETTLE_ORDER_FUNCTION: &str = "settle-order";
 
 /// `DefinitionSubstitutions` of the local host: plain function names
-/// where the CDK app puts ARNs.
+/// where the CDK app puts ARNs, each saga function of
+/// contracts/functions.json under its substitution key.
 pub fn local_substitutions() -> BTreeMap<String, String> {
-    [
-        ("PaymentsFunctionArn", PAYMENTS_FUNCTION),
-        ("InventoryFunctionArn", INVENTORY_FUNCTION),
-        ("SettleOrderFunctionArn", SETTLE_ORDER_FUNCTION),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    use orders_core::contract::{functions_contract, TriggerKind};
+    functions_contract()
+        .triggered_by(TriggerKind::Saga)
+        .filter_map(|f| Some((f.trigger.substitution.clone()?, f.name.clone())))
+        .collect()
 }
 
 /// The saga's definition with the local substitutions; an error names the

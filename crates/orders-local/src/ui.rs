@@ -89,7 +89,7 @@ pub(crate) fn page(
     if !host_ok(headers, local) {
         return model_error(
             403,
-            "FORBIDDEN",
+            crate::errors::codes::FORBIDDEN,
             "the status page answers only to Host 127.0.0.1:PORT or localhost:PORT",
             request_id,
         );

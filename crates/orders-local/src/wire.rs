@@ -83,7 +83,13 @@ fn replacement(buf: &[u8]) -> Option<(usize, Vec<u8>)> {
     }
     let request_id = uuid::Uuid::now_v7().to_string();
     tracing::info!(status, request_id = %request_id, "request refused before the gateway: {message}");
-    let body = ErrorBody::new("BAD_REQUEST", message, Vec::new(), Some(&request_id)).to_json();
+    let body = ErrorBody::new(
+        crate::errors::codes::BAD_REQUEST,
+        message,
+        Vec::new(),
+        Some(&request_id),
+    )
+    .to_json();
     let mut out = format!("{status_line}\r\n");
     for line in kept {
         out.push_str(line);

@@ -11,8 +11,8 @@ use orders_core::usecases::saga::saga_input;
 use orders_core::DeliveryError;
 use uuid::Uuid;
 
-/// Environment variable holding the saga's state machine ARN (set by the CDK stack).
-pub const STATE_MACHINE_ARN_ENV: &str = "STATE_MACHINE_ARN";
+/// Environment variable holding the saga's state machine ARN (contracts/functions.json).
+pub const STATE_MACHINE_ARN_ENV: &str = orders_core::contract::env::STATE_MACHINE_ARN;
 
 /// Starts the order saga. Standard workflows refuse a second execution of
 /// the same name with `ExecutionAlreadyExists`, which is a success here;

@@ -6,8 +6,8 @@
 //! The namespace comes from `METRICS_NAMESPACE` (default `Orders`), the
 //! stage from `STAGE` (default `local`).
 
+use orders_core::contract::env;
 use orders_core::metrics::Metric;
-
 use orders_core::ports::MetricsSink;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{json, Map, Value};
@@ -96,8 +96,8 @@ impl Emf {
                 .unwrap_or_else(|| default.to_string())
         };
         Self {
-            namespace: var("METRICS_NAMESPACE", "Orders"),
-            stage: var("STAGE", "local"),
+            namespace: var(env::METRICS_NAMESPACE, "Orders"),
+            stage: var(env::STAGE, "local"),
         }
     }
 

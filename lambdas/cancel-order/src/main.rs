@@ -8,7 +8,7 @@ use orders_dynamodb::DynamoStore;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
-    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
     let store = &store;
     run(service_fn(move |event: Request| async move {
         handler::handle(store, event).await

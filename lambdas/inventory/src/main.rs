@@ -8,7 +8,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
-    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
     let store = &store;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         inventory::handler::handle(store, store, event.payload)

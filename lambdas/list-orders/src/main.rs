@@ -7,7 +7,7 @@ use orders_dynamodb::DynamoStore;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
-    let client = orders_dynamodb::client_from_env()?;
+    let client = orders_dynamodb::client_from_env_in_background()?;
     let store = DynamoStore::from_env(client)?;
     let store = &store;
     run(service_fn(move |event: Request| async move {

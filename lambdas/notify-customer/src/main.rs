@@ -14,7 +14,7 @@ use orders_dynamodb::DynamoStore;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
-    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
     let notifier = AwsNotifier::from_env()?;
     orders_notifications::warm_up();
     let deps = Deps {

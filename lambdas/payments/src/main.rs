@@ -11,7 +11,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
-    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
     let gateway = SimulatedGateway::new(store.clone());
     let deps = Deps {
         orders: &store,

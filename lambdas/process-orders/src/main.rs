@@ -10,7 +10,7 @@ use orders_sfn::SfnStarter;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
-    let store = DynamoStore::from_env(orders_dynamodb::client_from_env()?)?;
+    let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
     let starter = SfnStarter::from_env()?;
     let (store, starter) = (&store, &starter);
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

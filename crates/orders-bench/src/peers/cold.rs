@@ -16,6 +16,9 @@ use crate::Result;
 pub struct Conditions<'a> {
     pub endpoint: &'a str,
     pub extra_env: &'a [(String, String)],
+    /// The TLS endpoint in front of `endpoint`, and what the subjects that
+    /// run over TLS get in their environment to trust its CA.
+    pub tls: Option<(&'a str, &'a [(String, String)])>,
     pub memory_mb: u32,
     pub cgroup_procs: Option<Arc<std::fs::File>>,
     pub log_dir: &'a Path,
@@ -28,14 +31,18 @@ pub struct Conditions<'a> {
 
 /// The runner of `subject` under `c`.
 pub fn runner(subject: &Subject, c: &Conditions<'_>) -> Runner {
+    let (endpoint, tls_env) = match c.tls {
+        Some((endpoint, env)) if subject.tls => (endpoint, env),
+        _ => (c.endpoint, &[][..]),
+    };
     Runner {
         binary: subject.program.clone(),
         args: subject.args.clone(),
         name: subject.name.clone(),
         memory_mb: c.memory_mb,
         cgroup_procs: c.cgroup_procs.clone(),
-        endpoint: c.endpoint.to_string(),
-        extra_env: c.extra_env.to_vec(),
+        endpoint: endpoint.to_string(),
+        extra_env: c.extra_env.iter().chain(tls_env).cloned().collect(),
         log_path: c.log_dir.join(format!("{}.log", subject.name)),
         init_timeout: c.timeout,
     }

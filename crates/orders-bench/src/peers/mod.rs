@@ -25,9 +25,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use results::{ColdStarts, PeersResults, ProfileResult};
-pub use subjects::{FLOOR, NODE_PEER};
-pub use summary::{FIRST_RESPONSE, INIT};
-pub use table::{print_table, ratio_rows, subject_rows, RATIO_HEADER, SUBJECT_HEADER};
+pub use subjects::{named, FLOOR, FLOOR_HTTPS, NODE_PEER};
+pub use summary::{CPU, FIRST_RESPONSE, INIT};
+pub use table::{
+    print_table, ratio_rows, subject_rows, tls_share_rows, RATIO_HEADER, SUBJECT_HEADER,
+    TLS_SHARE_HEADER,
+};
 
 use crate::lambda::backend::Backend;
 use crate::lambda::binary::FunctionBinary;
@@ -62,6 +65,17 @@ pub struct Args {
     /// `AWS_ENDPOINT_URL`); default: `--dynamodb-endpoint`.
     #[arg(long)]
     aws_endpoint: Option<String>,
+    /// The TLS endpoint in front of `--dynamodb-endpoint` (`tls-proxy`): every
+    /// subject also runs over it, as a twin named "<name> (TLS)".
+    #[arg(long, requires = "floor_https")]
+    tls_dynamodb_endpoint: Option<String>,
+    /// The floor of the TLS twins: the function that makes one HTTPS request.
+    #[arg(long, requires = "tls_dynamodb_endpoint")]
+    floor_https: Option<PathBuf>,
+    /// `KEY=VALUE` for the TLS twins only: how each runtime is told to trust
+    /// the run's CA (`SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, `AWS_CA_BUNDLE`).
+    #[arg(long = "tls-env", value_parser = crate::parse_key_value)]
+    tls_env: Vec<(String, String)>,
     /// Rounds: each cold-starts every subject once, in a rotated order.
     #[arg(long, default_value_t = 20)]
     rounds: usize,
@@ -75,6 +89,14 @@ pub struct Args {
     /// Rounds of each CPU-share profile (default: --rounds).
     #[arg(long)]
     share_rounds: Option<usize>,
+    /// Creates one warm create-order serves before the rounds, so the
+    /// store's own warm-up (DynamoDB Local's JIT) is not in the figures.
+    #[arg(long, default_value_t = setup::BACKEND_WARM_UP)]
+    backend_warm_up: usize,
+    /// Fail when any cold start failed (a smoke run judges no figures, but
+    /// every subject must answer).
+    #[arg(long)]
+    strict: bool,
     /// Give up on one init or invocation after this long.
     #[arg(long, default_value_t = 60_000)]
     timeout_ms: u64,
@@ -92,12 +114,19 @@ pub async fn run(args: Args) -> Result<()> {
     let aws = args.aws_endpoint.as_deref().unwrap_or(&backend.endpoint);
     let moto = http_client::loopback_addr(aws)?;
     let state_machine = setup::resources(dynamodb, moto).await?;
+    if let Some(tls) = &args.tls_dynamodb_endpoint {
+        http_client::loopback_tls_addr(tls)?;
+    }
     let description = match &args.aws_endpoint {
         Some(aws) => format!(
             "{} {} (other services: moto {aws})",
             args.dynamodb_name, backend.endpoint
         ),
         None => format!("{} {}", args.dynamodb_name, backend.endpoint),
+    };
+    let description = match &args.tls_dynamodb_endpoint {
+        Some(tls) => format!("{description}; TLS twins through {tls}"),
+        None => description,
     };
     let extra_env = vec![
         ("AWS_ENDPOINT_URL".to_string(), format!("http://{moto}")),
@@ -125,10 +154,18 @@ pub async fn run(args: Args) -> Result<()> {
         floor: FunctionBinary::locate(&args.floor)?.path,
         node: pair(&args.node)?,
         python: pair(&args.python)?,
+        floor_https: match &args.floor_https {
+            Some(p) => Some(FunctionBinary::locate(p)?.path),
+            None => None,
+        },
     };
     let mut conditions = Conditions {
         endpoint: &backend.endpoint,
         extra_env: &extra_env,
+        tls: args
+            .tls_dynamodb_endpoint
+            .as_deref()
+            .map(|e| (e, args.tls_env.as_slice())),
         memory_mb: 256,
         cgroup_procs: None,
         log_dir: &args.log_dir,
@@ -137,7 +174,7 @@ pub async fn run(args: Args) -> Result<()> {
         settle: Duration::ZERO,
     };
     eprintln!("orders-bench: peers: set-up (orders, saga) on {description}");
-    let orders = setup::orders(&functions, &conditions).await?;
+    let orders = setup::orders(&functions, &conditions, args.backend_warm_up).await?;
     let subjects = subjects::all(&at, &orders);
     let mut results = PeersResults {
         backend: description,
@@ -177,6 +214,15 @@ pub async fn run(args: Args) -> Result<()> {
     println!();
     print_table(&results);
     eprintln!("orders-bench: wrote {}", path.display());
+    let failed: usize = results
+        .profiles
+        .iter()
+        .flat_map(|p| &p.subjects)
+        .map(|s| s.failures.len())
+        .sum();
+    if args.strict && failed > 0 {
+        return Err(format!("peers: {failed} cold starts failed (see above)").into());
+    }
     Ok(())
 }
 
@@ -190,7 +236,10 @@ async fn profile(
 ) -> ProfileResult {
     let mut out: Vec<SubjectResult> = subjects
         .iter()
-        .map(|s| SubjectResult::new(s.name.clone(), s.kind, Vec::new()))
+        .map(|s| SubjectResult {
+            tls: s.tls,
+            ..SubjectResult::new(s.name.clone(), s.kind, Vec::new())
+        })
         .collect();
     for round in 0..rounds {
         eprintln!("orders-bench: peers: {label}: round {}/{rounds}", round + 1);
@@ -215,8 +264,38 @@ async fn profile(
         quota_us: quota.map(|q| q.quota_us),
         quota: quota.map(|q| format!("{} = {} per {} us", q.how, q.quota_us, cgroup::PERIOD_US)),
         ratios: summary::ratios(&out),
+        tls_shares: summary::tls_shares(&out),
         subjects: out,
     }
+}
+
+/// [`results_for_tests`] with create-order and the Node peer also over
+/// TLS and the HTTPS floor, for the report's tests.
+#[cfg(test)]
+pub fn tls_results_for_tests() -> PeersResults {
+    let mut r = results_for_tests();
+    let p = &mut r.profiles[0];
+    let twin = |base: &str, name: &str, scale: f64| {
+        let s = p.subject(base).expect("subject");
+        let mut t = s.clone();
+        t.name = name.into();
+        t.tls = true;
+        for run in &mut t.runs {
+            run.first_response_ms *= scale;
+            run.cpu_ms = run.cpu_ms.map(|c| c * scale);
+        }
+        summary::summarise(&mut t);
+        t
+    };
+    let twins = [
+        twin("create-order", &named("create-order", true), 1.5),
+        twin(NODE_PEER, &named(NODE_PEER, true), 1.05),
+        twin(FLOOR, FLOOR_HTTPS, 2.5),
+    ];
+    p.subjects.extend(twins);
+    p.ratios = summary::ratios(&p.subjects);
+    p.tls_shares = summary::tls_shares(&p.subjects);
+    r
 }
 
 /// One round of create-order, the Node peer and the floor, for the
@@ -258,6 +337,7 @@ pub fn results_for_tests() -> PeersResults {
             quota_us: None,
             quota: None,
             ratios: summary::ratios(&subjects),
+            tls_shares: Vec::new(),
             subjects,
         }],
         skipped: vec!["128 MB: not available (test)".into()],

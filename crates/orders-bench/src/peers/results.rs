@@ -32,12 +32,19 @@ pub struct ProfileResult {
     pub quota: Option<String>,
     pub subjects: Vec<SubjectResult>,
     pub ratios: Vec<Ratio>,
+    /// Per subject run both ways: what share of its figure TLS is,
+    /// `(over TLS - plain) / over TLS` per round, summarised.
+    #[serde(default)]
+    pub tls_shares: Vec<Ratio>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubjectResult {
     pub name: String,
     pub kind: Kind,
+    /// Ran over TLS (a twin, or the HTTPS floor).
+    #[serde(default)]
+    pub tls: bool,
     pub runs: Vec<Run>,
     pub failures: Vec<String>,
     pub init: Option<Summary>,
@@ -59,6 +66,7 @@ impl SubjectResult {
         Self {
             name: name.into(),
             kind,
+            tls: false,
             runs,
             failures: Vec::new(),
             init: None,

@@ -50,21 +50,20 @@ pub async fn resources(dynamodb: SocketAddr, moto: SocketAddr) -> Result<String>
         .ok_or_else(|| format!("CreateStateMachine: no ARN in {created}").into())
 }
 
-/// Creates served by one warm create-order before the rounds (about 4 s):
+/// Creates served by one warm create-order before the rounds, by default:
 /// DynamoDB Local is a JVM whose JIT compilers keep two cores busy for
 /// its first few thousand requests, and the rounds should measure the
-/// subjects, not that (with 300, Node 22 / ours first response was 19-20x
-/// at full CPU; with 2,000, 22x). moto needs none and gets it alike.
-const BACKEND_WARM_UP: usize = 2000;
+/// subjects, not that. moto needs none and gets it alike.
+pub const BACKEND_WARM_UP: usize = 2000;
 
 /// Four orders from create-order (for get, cancel, the saga and a saga in
-/// progress), after [`BACKEND_WARM_UP`] more; the saga order moved through
+/// progress), after `warm_up` more; the saga order moved through
 /// process-orders, payments, inventory and settle-order, the one in
 /// progress to PROCESSING.
-pub async fn orders(functions: &[PathBuf], c: &Conditions<'_>) -> Result<Orders> {
+pub async fn orders(functions: &[PathBuf], c: &Conditions<'_>, warm_up: usize) -> Result<Orders> {
     let find = |name: &str| functions.iter().find(|p| p.ends_with(name)).cloned();
     let create = find("create-order").ok_or("peers: create-order binary is required")?;
-    let creates = vec![events::create(); 4 + BACKEND_WARM_UP];
+    let creates = vec![events::create(); 4 + warm_up];
     let made = invoke_all(&create, "create-order", &creates, &Expect::Proxy(&[201]), c).await?;
     let mut bodies = Vec::new();
     for outcome in &made {
@@ -112,6 +111,7 @@ async fn invoke_all(
     let subject = Subject {
         name: format!("setup-{name}"),
         kind: Kind::Ours,
+        tls: false,
         program: program.to_path_buf(),
         args: Vec::new(),
         event: events[0].clone(),

@@ -38,6 +38,8 @@ pub enum Expect {
 pub struct Subject {
     pub name: String,
     pub kind: Kind,
+    /// Reaches DynamoDB through the TLS endpoint, trusting the run's CA.
+    pub tls: bool,
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub event: Value,
@@ -53,14 +55,61 @@ pub struct Locations {
     pub node: Option<(PathBuf, PathBuf)>,
     /// The venv's python and the peer's bootstrap.py.
     pub python: Option<(PathBuf, PathBuf)>,
+    /// The floor's HTTPS variant: with it, every subject also runs over
+    /// TLS (a twin named with [`TLS`]), and this is the twins' floor.
+    pub floor_https: Option<PathBuf>,
 }
 
 pub const NODE_PEER: &str = "node22-create-order";
 pub const PYTHON_PEER: &str = "python-create-order";
 pub const FLOOR: &str = "lambda-hello";
+/// The floor of the subjects that run over TLS: one HTTPS request.
+pub const FLOOR_HTTPS: &str = "lambda-hello-https";
+/// What a subject's TLS twin adds to its name.
+pub const TLS: &str = " (TLS)";
 
-/// Every subject, in a fixed order (the rounds rotate it).
+/// The name of `base`'s twin over TLS, or `base` itself.
+pub fn named(base: &str, tls: bool) -> String {
+    if tls {
+        format!("{base}{TLS}")
+    } else {
+        base.to_string()
+    }
+}
+/// Every subject, in a fixed order (the rounds rotate it): ours, the
+/// peers, the floor, then with `at.floor_https` each of those over TLS
+/// and the HTTPS floor.
 pub fn all(at: &Locations, orders: &Orders) -> Vec<Subject> {
+    let plain = over(at, orders);
+    let Some(floor_https) = &at.floor_https else {
+        return plain;
+    };
+    let mut twins: Vec<Subject> = plain
+        .iter()
+        .filter(|s| s.kind != Kind::Floor)
+        .map(|s| Subject {
+            name: named(&s.name, true),
+            kind: s.kind,
+            tls: true,
+            program: s.program.clone(),
+            args: s.args.clone(),
+            event: s.event.clone(),
+            expect: s.expect.clone(),
+        })
+        .collect();
+    twins.push(Subject {
+        name: FLOOR_HTTPS.into(),
+        kind: Kind::Floor,
+        tls: true,
+        program: floor_https.clone(),
+        args: Vec::new(),
+        event: events::hello(),
+        expect: Expect::Any,
+    });
+    plain.into_iter().chain(twins).collect()
+}
+
+fn over(at: &Locations, orders: &Orders) -> Vec<Subject> {
     let mut out = Vec::new();
     for path in &at.functions {
         let name = path
@@ -71,6 +120,7 @@ pub fn all(at: &Locations, orders: &Orders) -> Vec<Subject> {
             out.push(Subject {
                 name,
                 kind: Kind::Ours,
+                tls: false,
                 program: path.clone(),
                 args: Vec::new(),
                 event,
@@ -83,6 +133,7 @@ pub fn all(at: &Locations, orders: &Orders) -> Vec<Subject> {
             out.push(Subject {
                 name: name.into(),
                 kind: Kind::Peer,
+                tls: false,
                 program: program.clone(),
                 args: vec![script.clone().into_os_string()],
                 event: events::create(),
@@ -93,6 +144,7 @@ pub fn all(at: &Locations, orders: &Orders) -> Vec<Subject> {
     out.push(Subject {
         name: FLOOR.into(),
         kind: Kind::Floor,
+        tls: false,
         program: at.floor.clone(),
         args: Vec::new(),
         event: events::hello(),
@@ -205,6 +257,7 @@ mod tests {
             floor: "/r/lambda-hello".into(),
             node: Some(("/n/node".into(), "/n/bootstrap.mjs".into())),
             python: None,
+            floor_https: None,
         };
         let s = all(&at, &orders());
         let names: Vec<_> = s.iter().map(|s| (s.name.as_str(), s.kind)).collect();
@@ -218,6 +271,34 @@ mod tests {
             ]
         );
         assert_eq!(s[2].args, vec![OsString::from("/n/bootstrap.mjs")]);
+        assert!(s.iter().all(|s| !s.tls));
+    }
+
+    #[test]
+    fn over_tls_every_subject_has_a_twin_and_the_floor_is_the_https_one() {
+        let at = Locations {
+            functions: vec!["/r/create-order".into()],
+            floor: "/r/lambda-hello".into(),
+            node: Some(("/n/node".into(), "/n/bootstrap.mjs".into())),
+            python: None,
+            floor_https: Some("/r/lambda-hello-https".into()),
+        };
+        let s = all(&at, &orders());
+        let names: Vec<_> = s.iter().map(|s| (s.name.as_str(), s.kind, s.tls)).collect();
+        assert_eq!(
+            names,
+            [
+                ("create-order", Kind::Ours, false),
+                (NODE_PEER, Kind::Peer, false),
+                (FLOOR, Kind::Floor, false),
+                ("create-order (TLS)", Kind::Ours, true),
+                ("node22-create-order (TLS)", Kind::Peer, true),
+                (FLOOR_HTTPS, Kind::Floor, true),
+            ]
+        );
+        assert_eq!(s[3].program, s[0].program);
+        assert_eq!(s[4].args, s[1].args);
+        assert_eq!(s[5].program, PathBuf::from("/r/lambda-hello-https"));
     }
 
     fn response(v: Value) -> Outcome {

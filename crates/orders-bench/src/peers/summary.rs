@@ -1,7 +1,7 @@
 //! From runs to summaries and same-round ratios.
 
 use super::results::{Ratio, Run, SubjectResult};
-use super::subjects::{Kind, FLOOR, NODE_PEER, PYTHON_PEER};
+use super::subjects::{named, Kind, FLOOR, FLOOR_HTTPS, NODE_PEER, PYTHON_PEER};
 use crate::stats::Summary;
 
 /// The figures a ratio can be taken of.
@@ -70,22 +70,62 @@ fn ratio(a: &SubjectResult, b: &SubjectResult, figure_name: &str) -> Ratio {
 }
 
 /// Peer / create-order for every figure, and each of ours / the floor for
-/// init and first response.
+/// init and first response; the same among the subjects run over TLS,
+/// against the HTTPS floor and for CPU to the first response too.
 pub fn ratios(subjects: &[SubjectResult]) -> Vec<Ratio> {
     let find = |name: &str| subjects.iter().find(|s| s.name == name);
     let mut out = Vec::new();
-    if let Some(ours) = find("create-order") {
-        for peer in [NODE_PEER, PYTHON_PEER].into_iter().filter_map(find) {
-            for f in [INIT, FIRST_RESPONSE, WARM, CPU, WARM_CPU, RSS] {
-                out.push(ratio(peer, ours, f));
+    for tls in [false, true] {
+        if let Some(ours) = find(&named("create-order", tls)) {
+            let peers = [NODE_PEER, PYTHON_PEER].map(|p| named(p, tls));
+            for peer in peers.iter().filter_map(|p| find(p)) {
+                for f in [INIT, FIRST_RESPONSE, WARM, CPU, WARM_CPU, RSS] {
+                    out.push(ratio(peer, ours, f));
+                }
+            }
+        }
+        let (floor, figures): (_, &[&str]) = if tls {
+            (FLOOR_HTTPS, &[INIT, FIRST_RESPONSE, CPU])
+        } else {
+            (FLOOR, &[INIT, FIRST_RESPONSE])
+        };
+        if let Some(floor) = find(floor) {
+            for s in subjects
+                .iter()
+                .filter(|s| s.kind == Kind::Ours && s.tls == tls)
+            {
+                for f in figures {
+                    out.push(ratio(s, floor, f));
+                }
             }
         }
     }
-    if let Some(floor) = find(FLOOR) {
-        for s in subjects.iter().filter(|s| s.kind == Kind::Ours) {
-            for f in [INIT, FIRST_RESPONSE] {
-                out.push(ratio(s, floor, f));
-            }
+    out
+}
+
+/// For every subject run both ways, the share of its first response and
+/// of its CPU to the first response that TLS is: `(over TLS - plain) /
+/// over TLS` of the two runs of each round.
+pub fn tls_shares(subjects: &[SubjectResult]) -> Vec<Ratio> {
+    let mut out = Vec::new();
+    for twin in subjects.iter().filter(|s| s.tls && s.kind != Kind::Floor) {
+        let Some(plain) = subjects
+            .iter()
+            .find(|s| !s.tls && named(&s.name, true) == twin.name)
+        else {
+            continue;
+        };
+        for f in [FIRST_RESPONSE, CPU] {
+            let shares: Vec<f64> = paired_ratios(plain, twin, f)
+                .into_iter()
+                .map(|plain_over_tls| 1.0 - plain_over_tls)
+                .collect();
+            out.push(Ratio {
+                figure: f.into(),
+                numerator: twin.name.clone(),
+                denominator: plain.name.clone(),
+                per_round: Summary::of(&shares),
+            });
         }
     }
     out
@@ -152,6 +192,80 @@ mod tests {
         assert_eq!(init_floor.numerator, "create-order");
         let s = init_floor.per_round.as_ref().unwrap();
         assert_eq!((s.n, s.median, s.max), (3, 2.0, 3.0));
+    }
+
+    fn twin(name: &str, kind: Kind, runs: Vec<Run>) -> SubjectResult {
+        let mut s = subject(name, kind, runs);
+        s.tls = true;
+        s
+    }
+
+    #[test]
+    fn over_tls_ratios_pair_the_twins_and_take_the_https_floor() {
+        let all = [
+            subject("create-order", Kind::Ours, vec![run(0, 4.0, 8.0)]),
+            subject(FLOOR, Kind::Floor, vec![run(0, 2.0, 2.0)]),
+            twin("create-order (TLS)", Kind::Ours, vec![run(0, 4.0, 10.0)]),
+            twin(
+                "node22-create-order (TLS)",
+                Kind::Peer,
+                vec![run(0, 200.0, 400.0)],
+            ),
+            twin(FLOOR_HTTPS, Kind::Floor, vec![run(0, 2.0, 4.0)]),
+        ];
+        let r = ratios(&all);
+        let find = |f: &str, a: &str, b: &str| {
+            r.iter()
+                .find(|r| r.figure == f && r.numerator == a && r.denominator == b)
+                .and_then(|r| r.per_round.as_ref())
+                .map(|s| s.median)
+        };
+        assert_eq!(
+            find(
+                FIRST_RESPONSE,
+                "node22-create-order (TLS)",
+                "create-order (TLS)"
+            ),
+            Some(40.0)
+        );
+        assert_eq!(find(CPU, "create-order (TLS)", FLOOR_HTTPS), Some(2.0));
+        assert_eq!(
+            find(FIRST_RESPONSE, "create-order (TLS)", FLOOR_HTTPS),
+            Some(2.5)
+        );
+        assert_eq!(find(INIT, "create-order", FLOOR), Some(2.0));
+        assert_eq!(
+            find(CPU, "create-order", FLOOR),
+            None,
+            "plain: init and first response only"
+        );
+        assert_eq!(find(INIT, "create-order (TLS)", FLOOR), None);
+    }
+
+    #[test]
+    fn the_tls_share_is_what_the_twin_adds_over_the_plain_run() {
+        let all = [
+            subject(
+                "create-order",
+                Kind::Ours,
+                vec![run(0, 4.0, 6.0), run(1, 4.0, 9.0)],
+            ),
+            twin(
+                "create-order (TLS)",
+                Kind::Ours,
+                vec![run(0, 4.0, 8.0), run(1, 4.0, 12.0)],
+            ),
+            twin(FLOOR_HTTPS, Kind::Floor, vec![run(0, 2.0, 4.0)]),
+        ];
+        let shares = tls_shares(&all);
+        assert_eq!(
+            shares.len(),
+            2,
+            "first response and CPU, none for the floor"
+        );
+        let first = shares.iter().find(|r| r.figure == FIRST_RESPONSE).unwrap();
+        assert_eq!(first.numerator, "create-order (TLS)");
+        assert_eq!(first.per_round.as_ref().unwrap().median, 0.25);
     }
 
     #[test]

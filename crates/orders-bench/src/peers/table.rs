@@ -87,6 +87,25 @@ pub fn ratio_rows(p: &ProfileResult) -> Vec<[String; 5]> {
 
 pub const RATIO_HEADER: [&str; 5] = ["figure", "ratio", "median", "p90", "rounds"];
 
+/// One row per subject run both ways and figure: the share of it TLS is.
+pub fn tls_share_rows(p: &ProfileResult) -> Vec<[String; 5]> {
+    p.tls_shares
+        .iter()
+        .map(|r| {
+            let pct = |v: f64| format!("{:.0}%", v * 100.0);
+            let (m, q, n) = r
+                .per_round
+                .as_ref()
+                .map_or(("-".into(), "-".into(), 0), |s| {
+                    (pct(s.median), pct(s.p90), s.n)
+                });
+            [r.figure.clone(), r.denominator.clone(), m, q, n.to_string()]
+        })
+        .collect()
+}
+
+pub const TLS_SHARE_HEADER: [&str; 5] = ["figure", "subject", "TLS share median", "p90", "rounds"];
+
 /// What `peers` and `report` print.
 pub fn print_table(r: &PeersResults) {
     print!("{}", console(r));
@@ -118,6 +137,13 @@ pub fn console(r: &PeersResults) -> String {
             let _ = writeln!(
                 s,
                 "  {:<22} {:<40} median {:>9} p90 {:>9} n={}",
+                row[0], row[1], row[2], row[3], row[4]
+            );
+        }
+        for row in tls_share_rows(p) {
+            let _ = writeln!(
+                s,
+                "  TLS share of {:<22} {:<29} median {:>9} p90 {:>9} n={}",
                 row[0], row[1], row[2], row[3], row[4]
             );
         }
