@@ -125,7 +125,7 @@ mod tests {
             .collect();
         let dispatched: BTreeSet<&str> = SagaFunction::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(dispatched, contract);
-        let substituted: BTreeSet<String> = orders_local_sfn::saga::local_substitutions()
+        let substituted: BTreeSet<String> = crate::saga_workflow::local_substitutions()
             .into_values()
             .collect();
         assert_eq!(
