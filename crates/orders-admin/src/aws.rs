@@ -1,9 +1,9 @@
-//! SQS dead-letter queues, through `orders-messaging`.
+//! SQS dead-letter queues, through `orders-aws-messaging`.
 
 use crate::report::{time, Letter, Listing, Output, Redriven, TaskList};
 use crate::AdminError;
-use orders_messaging::dlq::{queue_arn, queue_url, DeadLetterQueue};
-use orders_messaging::{sqs_client, AwsEnv, MessagingError};
+use orders_aws_messaging::dlq::{queue_arn, queue_url, DeadLetterQueue};
+use orders_aws_messaging::{sqs_client, AwsEnv, MessagingError};
 
 fn dlq(url: &str) -> Result<DeadLetterQueue, AdminError> {
     let client = sqs_client(&AwsEnv::from_env().map_err(MessagingError::from)?);

@@ -11,7 +11,7 @@ fn open(target: &Target) -> Result<Queue, AdminError> {
     if !target.db.is_file() {
         return Err(AdminError::NoStore(target.db.clone()));
     }
-    let store = SqliteStore::open(&target.db)?;
+    let store = SqliteStore::open_with(&target.db, &[orders_local_aws::MIGRATION])?;
     Ok(Queue::new(store, QueueConfig::new(target.queue.clone()))?)
 }
 

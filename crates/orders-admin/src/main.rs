@@ -133,12 +133,12 @@ pub enum AdminError {
     #[error(transparent)]
     Store(#[from] orders_core::StoreError),
     #[error(transparent)]
-    Messaging(#[from] orders_messaging::MessagingError),
+    Messaging(#[from] orders_aws_messaging::MessagingError),
     #[error("{context}: {source}")]
     Hint {
         context: String,
         #[source]
-        source: orders_messaging::MessagingError,
+        source: orders_aws_messaging::MessagingError,
     },
 }
 

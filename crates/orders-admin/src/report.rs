@@ -1,8 +1,8 @@
 //! What the commands print: one value per command, as text or JSON.
 
 use chrono::{TimeZone, Utc};
+use orders_aws_messaging::dlq::{MoveTask, MoveTaskStatus};
 use orders_core::model::format_timestamp;
-use orders_messaging::dlq::{MoveTask, MoveTaskStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;

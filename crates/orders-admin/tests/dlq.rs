@@ -5,8 +5,8 @@ mod common;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use common::{admin, moto, ok_json, ok_text, uuid_ish};
+use orders_aws_messaging::{sqs_client, AwsEnv};
 use orders_local_aws::queue::{Queue, QueueConfig};
-use orders_messaging::{sqs_client, AwsEnv};
 use orders_sqlite::SqliteStore;
 use std::path::Path;
 use std::time::Duration;
@@ -33,7 +33,7 @@ async fn dead_letter(queue: &Queue, body: &str) -> String {
 }
 
 fn local_queue(db: &Path, name: &str) -> Queue {
-    let store = SqliteStore::open(db).unwrap();
+    let store = SqliteStore::open_with(db, &[orders_local_aws::MIGRATION]).unwrap();
     Queue::new(store, QueueConfig::new(name)).unwrap()
 }
 
@@ -188,7 +188,7 @@ async fn aws_list_peek_redrive_on_moto() {
         .unwrap()
         .queue_url
         .unwrap();
-    let dlq_arn = orders_messaging::dlq::queue_arn(&sqs, &dlq_url)
+    let dlq_arn = orders_aws_messaging::dlq::queue_arn(&sqs, &dlq_url)
         .await
         .unwrap();
     let source_url = sqs

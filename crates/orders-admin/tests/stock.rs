@@ -4,9 +4,10 @@
 mod common;
 
 use common::{admin, moto, ok_json, ok_text, uuid_ish};
-use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin, StockFile};
+use orders_core::inventory::{ReservationLine, ReserveOutcome, StockFile};
 use orders_core::model::OrderStatus;
 use orders_core::ports::OrderWriter;
+use orders_core::ports::{Inventory, StockAdmin};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 
@@ -34,7 +35,8 @@ fn levels(report: &Value) -> Vec<String> {
 
 /// What the seed file sets, sorted by SKU as a listing returns it.
 fn seeded() -> Vec<String> {
-    let mut items = StockFile::seed().items;
+    let text = std::fs::read_to_string(SEED).expect("the seed file");
+    let mut items = StockFile::parse(&text).expect("a stock file").items;
     items.sort_by(|a, b| a.sku.cmp(&b.sku));
     items
         .iter()

@@ -105,6 +105,12 @@ pub enum OrdersError {
     Delivery(#[from] DeliveryError),
 }
 
+impl From<crate::model::InvalidOrderId> for OrdersError {
+    fn from(e: crate::model::InvalidOrderId) -> Self {
+        Self::invalid("orderId", e.to_string())
+    }
+}
+
 impl OrdersError {
     /// Shorthand for a validation error on one field.
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {

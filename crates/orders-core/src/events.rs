@@ -3,27 +3,17 @@
 //! Each event is one flat JSON object: an envelope (`eventType`,
 //! `eventVersion`, `eventId`, `occurredAt`, `orderId`) and its payload, in
 //! camelCase, money as a two-place string. The contracts are the JSON Schemas
-//! in `contracts/events/` (draft-4 subset); [`validate_event`] checks a
-//! document against the one its `eventType` and `eventVersion` name.
+//! in `contracts/events/` (draft-4 subset); a consumer checks a document
+//! against them before it trusts it (`orders_validation::events`).
 //!
 //! Events never carry the customer's name or e-mail address: a consumer that
 //! needs them (the notifier) reads the order.
 
 use crate::model::{timestamp, Order, OrderStatus};
 use chrono::{DateTime, Utc};
-use jsonschema::Validator;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use std::sync::LazyLock;
 use uuid::Uuid;
-
-/// `contracts/events/order-created.v1.schema.json`.
-pub const ORDER_CREATED_V1_SCHEMA: &str =
-    include_str!("../../../contracts/events/order-created.v1.schema.json");
-/// `contracts/events/order-status-changed.v1.schema.json`.
-pub const ORDER_STATUS_CHANGED_V1_SCHEMA: &str =
-    include_str!("../../../contracts/events/order-status-changed.v1.schema.json");
 
 /// `eventType` of [`OrderCreated`].
 pub const ORDER_CREATED: &str = "OrderCreated";
@@ -31,15 +21,6 @@ pub const ORDER_CREATED: &str = "OrderCreated";
 pub const ORDER_STATUS_CHANGED: &str = "OrderStatusChanged";
 /// The `eventVersion` this build produces.
 pub const EVENT_VERSION: u32 = 1;
-
-fn compile(schema: &str) -> Validator {
-    let schema: Value = serde_json::from_str(schema).expect("event schema is JSON");
-    jsonschema::draft4::new(&schema).expect("event schema compiles")
-}
-
-static ORDER_CREATED_V1: LazyLock<Validator> = LazyLock::new(|| compile(ORDER_CREATED_V1_SCHEMA));
-static ORDER_STATUS_CHANGED_V1: LazyLock<Validator> =
-    LazyLock::new(|| compile(ORDER_STATUS_CHANGED_V1_SCHEMA));
 
 /// An order was accepted (status PENDING). One per order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,13 +168,6 @@ impl OrderEvent {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("events always serialize")
     }
-
-    /// Parses a document, checking it against its schema first.
-    pub fn from_json(text: &str) -> Result<Self, Vec<String>> {
-        let value: Value = serde_json::from_str(text).map_err(|e| vec![e.to_string()])?;
-        validate_event(&value)?;
-        serde_json::from_value(value).map_err(|e| vec![e.to_string()])
-    }
 }
 
 impl From<OrderCreated> for OrderEvent {
@@ -208,37 +182,11 @@ impl From<OrderStatusChanged> for OrderEvent {
     }
 }
 
-/// Checks an event document against the schema its `eventType` and
-/// `eventVersion` name. Every problem is reported, each with its path.
-pub fn validate_event(doc: &Value) -> Result<(), Vec<String>> {
-    let validator = match (
-        doc.get("eventType").and_then(Value::as_str),
-        doc.get("eventVersion").and_then(Value::as_u64),
-    ) {
-        (Some(ORDER_CREATED), Some(1)) => &*ORDER_CREATED_V1,
-        (Some(ORDER_STATUS_CHANGED), Some(1)) => &*ORDER_STATUS_CHANGED_V1,
-        (t, v) => {
-            return Err(vec![format!(
-                "no schema for eventType {t:?}, eventVersion {v:?}"
-            )])
-        }
-    };
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{}: {}", e.instance_path(), e))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{parse_timestamp, OrderItem};
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn order() -> Order {
         Order {
@@ -302,7 +250,6 @@ mod tests {
                 "itemCount": 3, "createdAt": "2026-11-22T02:01:33.123Z"
             })
         );
-        validate_event(&v).unwrap();
     }
 
     #[test]
@@ -340,11 +287,9 @@ mod tests {
         assert_eq!(v["status"], "FAILED");
         assert_eq!(v["reason"], "card declined");
         assert_eq!(v["changedAt"], "2026-11-22T02:01:35.000Z");
-        validate_event(&v).unwrap();
 
         let v = serde_json::to_value(OrderEvent::from(changed(None))).unwrap();
         assert!(v.get("reason").is_none());
-        validate_event(&v).unwrap();
         // An empty reason is dropped rather than sent.
         let v = serde_json::to_value(OrderEvent::from(changed(Some("")))).unwrap();
         assert!(v.get("reason").is_none());
@@ -367,7 +312,7 @@ mod tests {
             OrderEvent::from(changed(Some("out of stock"))),
         ] {
             let text = e.to_json();
-            assert_eq!(OrderEvent::from_json(&text).unwrap(), e);
+            assert_eq!(serde_json::from_str::<OrderEvent>(&text).unwrap(), e);
             assert_eq!(e.event_type(), text_field(&text, "eventType"));
             assert_eq!(e.order_id(), order().order_id);
             assert_eq!(e.event_id().to_string(), text_field(&text, "eventId"));
@@ -379,101 +324,5 @@ mod tests {
             .as_str()
             .unwrap()
             .to_string()
-    }
-
-    fn rejects(v: &Value, needle: &str) {
-        let errs = validate_event(v).expect_err("must be rejected");
-        assert!(
-            errs.iter().any(|e| e.contains(needle)),
-            "expected {needle:?} in {errs:?}"
-        );
-    }
-
-    #[test]
-    fn schemas_reject_bad_order_created() {
-        let mut v = created_json();
-        v["customerEmail"] = json!("ada@example.com");
-        rejects(&v, "customerEmail");
-
-        let mut v = created_json();
-        v["total"] = json!(29.99);
-        rejects(&v, "/total");
-        let mut v = created_json();
-        v["total"] = json!("29.9");
-        rejects(&v, "/total");
-
-        let mut v = created_json();
-        v.as_object_mut().unwrap().remove("customerId");
-        rejects(&v, "customerId");
-
-        let mut v = created_json();
-        v["itemCount"] = json!(0);
-        rejects(&v, "/itemCount");
-        for bad in ["0", "-1", "3.0", "", "x"] {
-            let mut v = created_json();
-            v["itemCount"] = json!(bad);
-            rejects(&v, "/itemCount");
-        }
-        // The pipe may quote the stream's N attribute: digits are accepted.
-        let mut v = created_json();
-        v["itemCount"] = json!("3");
-        let OrderEvent::OrderCreated(e) = OrderEvent::from_json(&v.to_string()).unwrap() else {
-            panic!("OrderCreated")
-        };
-        assert_eq!(e.item_count, 3);
-
-        let mut v = created_json();
-        v["currency"] = json!("eur");
-        rejects(&v, "/currency");
-
-        let mut v = created_json();
-        v["occurredAt"] = json!("2026-11-22T02:01:33Z");
-        rejects(&v, "/occurredAt");
-
-        let mut v = created_json();
-        v["orderId"] = json!("not-a-uuid");
-        rejects(&v, "/orderId");
-
-        // The payload of one type under the other's name.
-        let mut v = created_json();
-        v["eventType"] = json!("OrderStatusChanged");
-        rejects(&v, "previousStatus");
-    }
-
-    #[test]
-    fn schemas_reject_bad_order_status_changed() {
-        let good = serde_json::to_value(OrderEvent::from(changed(Some("x")))).unwrap();
-
-        let mut v = good.clone();
-        v["status"] = json!("SHIPPED");
-        rejects(&v, "/status");
-
-        let mut v = good.clone();
-        v["reason"] = json!("");
-        rejects(&v, "/reason");
-
-        let mut v = good.clone();
-        v["customerName"] = json!("Ada");
-        rejects(&v, "customerName");
-
-        let mut v = good.clone();
-        v.as_object_mut().unwrap().remove("changedAt");
-        rejects(&v, "changedAt");
-    }
-
-    #[test]
-    fn unknown_type_or_version_has_no_schema() {
-        let mut v = created_json();
-        v["eventVersion"] = json!(2);
-        rejects(&v, "no schema");
-        let mut v = created_json();
-        v["eventType"] = json!("OrderShipped");
-        rejects(&v, "no schema");
-        rejects(&json!({}), "no schema");
-        // Parsing refuses what the schema refuses.
-        let mut v = created_json();
-        v["total"] = json!("abc");
-        assert!(OrderEvent::from_json(&v.to_string()).is_err());
-        assert!(OrderEvent::from_json("{").is_err());
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::error::StoreError;
 use crate::model::{timestamp, OrderItem};
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -106,68 +105,9 @@ pub enum ReserveOutcome {
     Fenced,
 }
 
-/// Reserves and releases stock, per order.
-#[async_trait]
-pub trait Inventory: Send + Sync {
-    /// Reserves every line or none, atomically and conditionally: no
-    /// SKU's `available` goes below zero. Of concurrent reservations of the
-    /// last units exactly one succeeds. A second call for the same order
-    /// changes nothing and returns the stored reservation. A new
-    /// reservation is written only while the order is PROCESSING with its
-    /// compensation not begun, in the same transaction
-    /// ([`ReserveOutcome::Fenced`] otherwise).
-    async fn reserve(
-        &self,
-        order_id: Uuid,
-        lines: &[ReservationLine],
-        at: DateTime<Utc>,
-    ) -> Result<ReserveOutcome, StoreError>;
-
-    /// Gives a RESERVED reservation's units back, once; returns the
-    /// reservation as stored after the call, `None` if the order reserved
-    /// nothing.
-    async fn release(
-        &self,
-        order_id: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<Option<Reservation>, StoreError>;
-
-    async fn get_reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError>;
-}
-
-/// Reads and sets stock records (the admin command, the local host's seed).
-#[async_trait]
-pub trait StockAdmin: Send + Sync {
-    /// Stock records by SKU, ascending, strictly after `after`, at most `limit`.
-    async fn list_stock(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<StockLevel>, StoreError>;
-
-    async fn get_stock(&self, sku: &str) -> Result<Option<StockLevel>, StoreError>;
-
-    /// Sets a SKU's available quantity (creating its record); what is
-    /// reserved stays reserved. Returns the record after the write.
-    async fn set_stock(
-        &self,
-        sku: &str,
-        available: u32,
-        at: DateTime<Utc>,
-    ) -> Result<StockLevel, StoreError>;
-
-    /// Creates the record with `available` only if the SKU has none; true
-    /// if it was created. What seeding uses, so it never overwrites stock.
-    async fn seed_stock(
-        &self,
-        sku: &str,
-        available: u32,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-}
-
 /// A stock file: `{"items": [{"sku": "laptop", "quantity": 25}, ...]}`
-/// (`contracts/stock/seed.json`, and what `orders-admin stock import` reads).
+/// (`contracts/stock/seed.json`, what the local host seeds and
+/// `orders-admin stock import` reads).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StockFile {
@@ -180,9 +120,6 @@ pub struct StockFileItem {
     pub sku: String,
     pub quantity: u32,
 }
-
-/// The stock the local host and every stage start with.
-pub const SEED_STOCK: &str = include_str!("../../../contracts/stock/seed.json");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StockFileError {
@@ -208,10 +145,6 @@ impl StockFile {
             }
         }
         Ok(file)
-    }
-
-    pub fn seed() -> Self {
-        Self::parse(SEED_STOCK).expect("contracts/stock/seed.json is a stock file")
     }
 }
 
@@ -267,7 +200,6 @@ mod tests {
 
     #[test]
     fn stock_files() {
-        assert!(!StockFile::seed().items.is_empty());
         assert!(matches!(
             StockFile::parse(r#"{"items":[{"sku":"a","quantity":1},{"sku":"a","quantity":2}]}"#),
             Err(StockFileError::Duplicate(_))

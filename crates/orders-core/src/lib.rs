@@ -1,15 +1,17 @@
-//! The Orders domain: the order model, request validation, exact money,
-//! status transitions, idempotency rules, pagination tokens, payments and
-//! inventory, and the ports
-//! (small traits) the use cases need from the outside.
+//! The Orders domain: the order model, exact money, status transitions,
+//! idempotency rules, pagination tokens, payments and inventory, and the
+//! ports (small traits) the use cases need from the outside.
 //!
 //! Nothing here knows about AWS, SQLite or HTTP: the adapters
 //! (`orders-dynamodb`, `orders-sqlite`) implement [`ports`], the function
 //! crates turn events into calls of [`usecases`] (one module per use case),
-//! and `orders-http` gives errors their statuses and headers their names.
+//! `orders-validation` turns a create request's body into the domain's
+//! request, and `orders-http` gives errors their statuses and headers their
+//! names.
+
+#![forbid(unsafe_code)]
 
 pub mod contract;
-pub mod email_shape;
 pub mod error;
 pub mod events;
 pub mod idempotency;
@@ -17,18 +19,18 @@ pub mod inventory;
 pub mod metrics;
 pub mod model;
 pub mod money;
-pub mod notifications;
+pub mod notification;
 pub mod pagination;
 pub mod payments;
 pub mod ports;
 pub mod usecases;
-pub mod validation;
 
 pub use error::{DeliveryError, FieldError, OrdersError, StoreError};
 pub use model::{Order, OrderItem, OrderStatus};
+pub use notification::{Channel, Notification};
 pub use ports::{
-    Channel, Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, Notification,
-    NotificationLedger, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
+    Claim, CompensationStart, CreateOutcome, ListPage, ListQuery, NotificationLedger,
+    NotificationRenderer, Notifier, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter,
     SagaFence, SortOrder, StartOutcome, StatusChange, TransitionOutcome, WorkflowStarter,
 };
 

@@ -9,6 +9,7 @@
 //! `NotificationsRefused` (one per notification the delivery service
 //! refused for good).
 
+use crate::ports::MetricsSink;
 use rust_decimal::Decimal;
 use std::sync::OnceLock;
 
@@ -36,12 +37,6 @@ pub enum Metric<'a> {
         status: &'a str,
         code: &'a str,
     },
-}
-
-/// Where metrics go. Recording must not fail a request, nor block it for
-/// long: a sink writes a line, or drops the metric.
-pub trait MetricsSink: Send + Sync {
-    fn record(&self, metric: &Metric<'_>);
 }
 
 static SINK: OnceLock<Box<dyn MetricsSink>> = OnceLock::new();

@@ -8,8 +8,6 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use uuid::{NoContext, Timestamp, Uuid};
 
-use crate::error::OrdersError;
-
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -55,6 +53,12 @@ impl OrderStatus {
     pub fn is_final(self) -> bool {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
     }
+
+    /// Whether the customer hears about this status (every status but
+    /// PENDING).
+    pub fn is_notified(self) -> bool {
+        self != Self::Pending
+    }
 }
 
 impl Order {
@@ -86,6 +90,61 @@ impl FromStr for OrderStatus {
 }
 
 /// One line of an order. `price` and `line_total` always carry two places.
+/// Why an order FAILED: the order's `statusReason` and the event's `reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailureReason {
+    PaymentDeclined,
+    OutOfStock,
+    ProcessingError,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 3] = [
+        Self::PaymentDeclined,
+        Self::OutOfStock,
+        Self::ProcessingError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PaymentDeclined => "PAYMENT_DECLINED",
+            Self::OutOfStock => "OUT_OF_STOCK",
+            Self::ProcessingError => "PROCESSING_ERROR",
+        }
+    }
+
+    /// The reason in words, as the customer reads it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::PaymentDeclined => "your payment was declined",
+            Self::OutOfStock => "some items are out of stock",
+            Self::ProcessingError => "a technical problem stopped us from processing it",
+        }
+    }
+
+    /// The words for a stored reason code; the code itself if unknown.
+    pub fn words_for(code: &str) -> &str {
+        match code.parse::<Self>() {
+            Ok(reason) => reason.words(),
+            Err(()) => code,
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FailureReason {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderItem {
@@ -118,7 +177,7 @@ pub struct Order {
     pub currency: String,
     pub status: OrderStatus,
     /// Why the order is FAILED: `PAYMENT_DECLINED`, `OUT_OF_STOCK` or
-    /// `PROCESSING_ERROR` ([`crate::usecases::saga::FailureReason`]).
+    /// `PROCESSING_ERROR` ([`FailureReason`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
     /// The reason's particulars in words (the decline code, the SKUs out of stock).
@@ -211,14 +270,14 @@ pub fn truncate_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(t)
 }
 
+/// An order id that is no UUID (a 400 on the `orderId` field).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a UUID such as 019a1b2c-3d4e-7f00-8123-456789abcdef")]
+pub struct InvalidOrderId;
+
 /// Parses an order id from a path or query parameter.
-pub fn parse_order_id(raw: &str) -> Result<Uuid, OrdersError> {
-    Uuid::try_parse(raw).map_err(|_| {
-        OrdersError::invalid(
-            "orderId",
-            "must be a UUID such as 019a1b2c-3d4e-7f00-8123-456789abcdef",
-        )
-    })
+pub fn parse_order_id(raw: &str) -> Result<Uuid, InvalidOrderId> {
+    Uuid::try_parse(raw).map_err(|_| InvalidOrderId)
 }
 
 /// RFC 3339, UTC, exactly three fractional digits: `2026-11-22T02:01:33.123Z`.

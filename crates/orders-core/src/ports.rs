@@ -1,10 +1,19 @@
-//! The ports: one small trait per thing the use cases need from a store.
-//! `orders-dynamodb` and `orders-sqlite` implement them; the contract suite
-//! in `tests/contract` holds both to the same semantics.
+//! The ports: one small trait per thing the use cases need from the
+//! outside (stores, the payment provider, the notifier, the workflow, the
+//! metrics sink). `orders-dynamodb` and `orders-sqlite` implement the store
+//! ports; the contract suite in `tests/contract` holds both to the same
+//! semantics.
 
 use crate::error::{DeliveryError, StoreError};
 use crate::idempotency::IdempotencyRecord;
+use crate::inventory::{Reservation, ReservationLine, ReserveOutcome, StockLevel};
+use crate::metrics::Metric;
 use crate::model::{Order, OrderStatus};
+use crate::notification::{Channel, Notification};
+use crate::payments::{
+    ChargeRequest, ChargeStart, Payment, PaymentError, ProviderCharge, Refund, RefundRequest,
+    VoidOutcome,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -177,51 +186,12 @@ pub trait WorkflowStarter: Send + Sync {
     async fn start_saga(&self, order_id: Uuid) -> Result<StartOutcome, DeliveryError>;
 }
 
-/// Where a notification went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Email,
-    Sms,
-    /// Neither is enabled (or the order has no address): the rendered
-    /// message was logged, address masked.
-    Log,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Log => "log",
-        }
-    }
-}
-
-/// An e-mail ready to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EmailMessage {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// A text message ready to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SmsMessage {
-    /// E.164.
-    pub to: String,
-    pub text: String,
-}
-
-/// What the customer is told about one status of one order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    pub order_id: Uuid,
-    pub status: OrderStatus,
-    pub email: Option<EmailMessage>,
-    pub sms: Option<SmsMessage>,
+/// Writes what the customer is told about a status of an order (the
+/// templates are an adapter's: `orders-notifications`).
+pub trait NotificationRenderer: Send + Sync {
+    /// The messages for `order` entering `status`, addressed to the contacts
+    /// the order carries; `None` for a status that is not notified.
+    fn render(&self, order: &Order, status: OrderStatus) -> Option<Notification>;
 }
 
 /// Sends notifications: SES e-mail and SNS SMS where a stage enables them,
@@ -282,4 +252,123 @@ pub trait NotificationLedger: Send + Sync {
         now: DateTime<Utc>,
         code: &str,
     ) -> Result<(), StoreError>;
+}
+
+/// Reserves and releases stock, per order.
+#[async_trait]
+pub trait Inventory: Send + Sync {
+    /// Reserves every line or none, atomically and conditionally: no
+    /// SKU's `available` goes below zero. Of concurrent reservations of the
+    /// last units exactly one succeeds. A second call for the same order
+    /// changes nothing and returns the stored reservation. A new
+    /// reservation is written only while the order is PROCESSING with its
+    /// compensation not begun, in the same transaction
+    /// ([`ReserveOutcome::Fenced`] otherwise).
+    async fn reserve(
+        &self,
+        order_id: Uuid,
+        lines: &[ReservationLine],
+        at: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError>;
+
+    /// Gives a RESERVED reservation's units back, once; returns the
+    /// reservation as stored after the call, `None` if the order reserved
+    /// nothing.
+    async fn release(
+        &self,
+        order_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Reservation>, StoreError>;
+
+    async fn get_reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError>;
+}
+
+/// Reads and sets stock records (the admin command, the local host's seed).
+#[async_trait]
+pub trait StockAdmin: Send + Sync {
+    /// Stock records by SKU, ascending, strictly after `after`, at most `limit`.
+    async fn list_stock(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StockLevel>, StoreError>;
+
+    async fn get_stock(&self, sku: &str) -> Result<Option<StockLevel>, StoreError>;
+
+    /// Sets a SKU's available quantity (creating its record); what is
+    /// reserved stays reserved. Returns the record after the write.
+    async fn set_stock(
+        &self,
+        sku: &str,
+        available: u32,
+        at: DateTime<Utc>,
+    ) -> Result<StockLevel, StoreError>;
+
+    /// Creates the record with `available` only if the SKU has none; true
+    /// if it was created. What seeding uses, so it never overwrites stock.
+    async fn seed_stock(
+        &self,
+        sku: &str,
+        available: u32,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// A payment provider.
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    async fn charge(&self, request: &ChargeRequest) -> Result<ProviderCharge, PaymentError>;
+    /// Refunds the charge; returns the provider's refund reference.
+    async fn refund(&self, request: &RefundRequest) -> Result<String, PaymentError>;
+    /// Cancels whatever the request's idempotency key charged, refunding it,
+    /// and refuses any later charge with the key (a provider's cancel by
+    /// reference, for a charge whose answer was lost). Repeatable.
+    async fn void(&self, request: &ChargeRequest) -> Result<VoidOutcome, PaymentError>;
+}
+
+/// The simulated provider's durable memory per idempotency key: calls
+/// counted (what lets it fail `tok_transient_N` exactly N times across
+/// processes), and whether the key was voided.
+#[async_trait]
+pub trait AttemptCounter: Send + Sync {
+    /// Adds one to the key's count and returns the new count (1 the first
+    /// time); `None`, and nothing counted, once the key is voided.
+    async fn count_attempt(&self, key: &str) -> Result<Option<u32>, StoreError>;
+
+    /// Voids the key (for good) and returns its count at that moment. A
+    /// count and a void of one key are atomic with respect to each other.
+    async fn void_key(&self, key: &str) -> Result<u32, StoreError>;
+}
+
+/// The payment records, one per order.
+#[async_trait]
+pub trait PaymentLedger: Send + Sync {
+    async fn get_payment(&self, order_id: Uuid) -> Result<Option<Payment>, StoreError>;
+
+    /// Records the intent to charge (`intent`, status CHARGING) before the
+    /// provider is asked, atomically with the fence: only if the order has
+    /// no payment, is PROCESSING and its compensation has not begun.
+    async fn begin_charge(&self, intent: &Payment) -> Result<ChargeStart, StoreError>;
+
+    /// Records the provider's answer: moves the order's CHARGING payment to
+    /// `payment` (status CHARGED or DECLINED, with its reference or decline
+    /// code). Returns the stored payment: this one, or whatever another
+    /// call recorded first (the first answer wins).
+    async fn record_charge(&self, payment: &Payment) -> Result<Payment, StoreError>;
+
+    /// Records the refund of the order's CHARGED payment (status becomes
+    /// REFUNDED) unless it is refunded already; returns the stored payment.
+    /// `None` if the order has no payment; a DECLINED payment is returned
+    /// unchanged.
+    async fn record_refund(
+        &self,
+        order_id: Uuid,
+        refund: &Refund,
+    ) -> Result<Option<Payment>, StoreError>;
+}
+
+/// Where metrics go. Recording must not fail a request, nor block it for
+/// long: a sink writes a line, or drops the metric.
+pub trait MetricsSink: Send + Sync {
+    fn record(&self, metric: &Metric<'_>);
 }

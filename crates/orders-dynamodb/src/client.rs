@@ -1,9 +1,9 @@
 //! The DynamoDB client a function builds once at cold start, from the
-//! Lambda environment through `orders-aws` (no `aws-config`;
+//! Lambda environment through `orders-aws-runtime` (no `aws-config`;
 //! a rustls-on-`ring` HTTP client; see that crate for why).
 
 use aws_sdk_dynamodb::Client;
-use orders_aws::{AwsEnv, Deferred};
+use orders_aws_runtime::{AwsEnv, Deferred};
 use orders_core::error::StoreError;
 
 /// A client for the region, credentials and (optional) endpoint in the

@@ -4,14 +4,14 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use orders_core::error::StoreError;
 
-/// Maps an SDK error ([`orders_aws::classify`]): load, service faults,
+/// Maps an SDK error ([`orders_aws_runtime::classify`]): load, service faults,
 /// timeouts and unreachable endpoints become [`StoreError::Unavailable`]
 /// (503, the client may retry), the rest `Other`.
 pub(crate) fn classify<E>(op: &'static str, err: &SdkError<E>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let failure = orders_aws::classify(op, err);
+    let failure = orders_aws_runtime::classify(op, err);
     let detail = format!("{}: {}", failure.op, failure.detail);
     if failure.retryable {
         StoreError::Unavailable(detail)

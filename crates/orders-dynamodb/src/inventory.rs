@@ -28,10 +28,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
-use orders_core::inventory::{
-    Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome,
-};
+use orders_core::inventory::{Reservation, ReservationLine, ReservationStatus, ReserveOutcome};
 use orders_core::model::{format_timestamp, OrderStatus};
+use orders_core::ports::Inventory;
 use uuid::Uuid;
 
 /// Most lines one reservation takes: `TransactWriteItems` holds at most 100
@@ -240,7 +239,7 @@ impl Inventory for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orders_aws::AwsEnv;
+    use orders_aws_runtime::AwsEnv;
 
     /// What a create request may hold: `items` of the create-order schema.
     fn schema_max_items() -> usize {

@@ -28,7 +28,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::model::{format_timestamp, OrderStatus};
-use orders_core::ports::{Channel, Claim, NotificationLedger};
+use orders_core::notification::Channel;
+use orders_core::ports::{Claim, NotificationLedger};
 use std::time::Duration;
 use uuid::Uuid;
 

@@ -47,7 +47,7 @@ pub use client::{client, client_from_env, client_from_env_in_background};
 pub use inventory::MAX_RESERVATION_LINES;
 pub use item::{notification_key, order_key, record_key};
 pub use list::{BY_CREATED_AT_INDEX, BY_STATUS_INDEX};
-pub use orders_aws::AwsEnv;
+pub use orders_aws_runtime::AwsEnv;
 pub use payments::{attempt_key, payment_key};
 pub use stock::{reservation_key, stock_key};
 pub use store::{DynamoStore, TABLE_ENV};

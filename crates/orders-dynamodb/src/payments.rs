@@ -48,9 +48,8 @@ use aws_sdk_dynamodb::types::{
 };
 use orders_core::error::StoreError;
 use orders_core::model::{format_timestamp, OrderStatus};
-use orders_core::payments::{
-    AttemptCounter, ChargeStart, Payment, PaymentLedger, PaymentStatus, Refund,
-};
+use orders_core::payments::{ChargeStart, Payment, PaymentStatus, Refund};
+use orders_core::ports::{AttemptCounter, PaymentLedger};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;

@@ -17,8 +17,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
-use orders_core::inventory::{Reservation, ReservationLine, StockAdmin, StockLevel};
+use orders_core::inventory::{Reservation, ReservationLine, StockLevel};
 use orders_core::model::format_timestamp;
+use orders_core::ports::StockAdmin;
 use std::collections::HashMap;
 use uuid::Uuid;
 

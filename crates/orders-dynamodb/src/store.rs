@@ -1,7 +1,7 @@
 //! The store itself: the SDK client and the table it works on.
 
 use aws_sdk_dynamodb::Client;
-use orders_aws::Deferred;
+use orders_aws_runtime::Deferred;
 use orders_core::error::StoreError;
 
 /// Environment variable holding the table name (contracts/functions.json).

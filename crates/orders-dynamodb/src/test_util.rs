@@ -2,7 +2,7 @@
 //! (`aws-smithy-http-client`'s `test-util`: [`StaticReplayClient`],
 //! [`NeverClient`], [`infallible_client_fn`]): a [`DynamoStore`] whose
 //! client is built exactly as the functions build theirs
-//! ([`orders_aws::AwsEnv::sdk_config`]: standard retries, 3 attempts), with
+//! ([`orders_aws_runtime::AwsEnv::sdk_config`]: standard retries, 3 attempts), with
 //! only the HTTP client swapped and the retry backoff shortened so tests
 //! stay fast. Feature `test-util`; never in a function's build.
 
@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Builder, HttpClient, SharedHttpClient};
 use aws_smithy_types::body::SdkBody;
-use orders_aws::AwsEnv;
+use orders_aws_runtime::AwsEnv;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

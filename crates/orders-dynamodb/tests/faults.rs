@@ -7,11 +7,11 @@
 
 use chrono::Utc;
 use orders_core::error::{OrdersError, StoreError};
-use orders_core::usecases::create_order;
 use orders_dynamodb::test_util::{
     answer, error, hung_store, operations, replay, retryable_faults, store_on, throughput_exceeded,
     LostAnswers,
 };
+use orders_validation::create_order;
 use serde_json::json;
 
 const BODY: &[u8] =
@@ -115,7 +115,8 @@ async fn a_transaction_whose_answer_was_lost_is_written_once() {
 
 #[tokio::test]
 async fn a_charge_intent_whose_answer_was_lost_is_written_once() {
-    use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentLedger, PaymentStatus};
+    use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentStatus};
+    use orders_core::ports::PaymentLedger;
     let table = LostAnswers::new(1);
     let store = store_on(table.client(), None);
     let order_id = uuid::Uuid::now_v7();

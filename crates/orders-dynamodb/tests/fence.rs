@@ -6,15 +6,15 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use orders_core::error::StoreError;
-use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin};
+use orders_core::inventory::{ReservationLine, ReserveOutcome};
 use orders_core::model::{parse_timestamp, Order, OrderItem, OrderStatus};
-use orders_core::payments::{
-    payment_id, AttemptCounter, ChargeStart, DeclineCode, Payment, PaymentLedger, PaymentStatus,
-};
+use orders_core::payments::{payment_id, ChargeStart, DeclineCode, Payment, PaymentStatus};
+use orders_core::ports::{AttemptCounter, PaymentLedger};
 use orders_core::ports::{
     CompensationStart, OrderReader, OrderStatusUpdater, OrderWriter, SagaFence, StatusChange,
     TransitionOutcome,
 };
+use orders_core::ports::{Inventory, StockAdmin};
 use orders_dynamodb::test_util::{
     answer, condition_failed, operations, replay, request_bodies, store_on, transaction_cancelled,
 };

@@ -12,9 +12,10 @@
 //! the outbox written with each order, the send ledger) and owns the file:
 //! its connections, which these stand-ins borrow
 //! ([`SqliteStore::with_writer`](orders_sqlite::SqliteStore::with_writer) /
-//! [`with_reader`](orders_sqlite::SqliteStore::with_reader)), and its one
-//! versioned schema, which creates their tables too (`queue_messages`,
-//! `sent_notifications`; docs/data-model.md says why). Every state change is
+//! [`with_reader`](orders_sqlite::SqliteStore::with_reader)). These
+//! stand-ins own their tables (`queue_messages`, `sent_notifications`):
+//! [`MIGRATION`] creates them, run by whoever opens the file
+//! ([`SqliteStore::open_with`](orders_sqlite::SqliteStore::open_with)). Every state change is
 //! a committed SQLite transaction, so a crash of the local host loses or
 //! duplicates nothing.
 //!
@@ -24,3 +25,6 @@
 pub mod dispatcher;
 pub mod notifier;
 pub mod queue;
+mod schema;
+
+pub use schema::MIGRATION;

@@ -29,8 +29,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use orders_core::error::{DeliveryError, StoreError};
 use orders_core::model::OrderStatus;
-use orders_core::notifications::log_notification;
-use orders_core::ports::{Channel, EmailMessage, Notification, Notifier, SmsMessage};
+use orders_core::notification::{Channel, EmailMessage, Notification, SmsMessage};
+use orders_core::ports::Notifier;
+use orders_notifications::log_notification;
 use orders_sqlite::ledger::{channels_text, parse_channels};
 use orders_sqlite::{now_epoch_millis, SqliteStore};
 use rusqlite::{params, OptionalExtension};

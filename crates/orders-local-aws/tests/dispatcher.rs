@@ -47,7 +47,7 @@ async fn drain(q: &Queue) -> Vec<orders_local_aws::queue::Message> {
 
 #[tokio::test]
 async fn dispatch_moves_each_row_once_into_the_queue() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let r = route(&s);
     let q = r.events.clone();
     let mut ids = Vec::new();
@@ -76,7 +76,7 @@ async fn dispatch_moves_each_row_once_into_the_queue() {
     let order_ids: Vec<String> = got
         .iter()
         .map(|m| {
-            OrderEvent::from_json(&m.body)
+            orders_validation::events::parse_event(&m.body)
                 .unwrap()
                 .order_id()
                 .to_string()
@@ -120,7 +120,9 @@ async fn dispatch_concurrently(a: SqliteStore, b: SqliteStore, n: usize) {
             break;
         }
         for m in batch {
-            let order_id = OrderEvent::from_json(&m.body).unwrap().order_id();
+            let order_id = orders_validation::events::parse_event(&m.body)
+                .unwrap()
+                .order_id();
             assert!(seen.insert(order_id.to_string()), "duplicate {order_id}");
         }
     }
@@ -129,7 +131,7 @@ async fn dispatch_concurrently(a: SqliteStore, b: SqliteStore, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_dispatchers_on_one_store_move_each_row_once() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     dispatch_concurrently(s.clone(), s, 40).await;
 }
 
@@ -137,15 +139,15 @@ async fn two_dispatchers_on_one_store_move_each_row_once() {
 async fn two_dispatchers_on_two_connections_move_each_row_once() {
     // Two stores on one file: two writer connections, as two processes.
     let db = TempDb::new();
-    let a = SqliteStore::open(&db.path).unwrap();
-    let b = SqliteStore::open(&db.path).unwrap();
+    let a = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
+    let b = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     dispatch_concurrently(a, b, 40).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
     let db = TempDb::new();
-    let s = SqliteStore::open(&db.path).unwrap();
+    let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let r = route(&s);
     let q = r.events.clone();
     let before = create(&s, false).await;
@@ -156,7 +158,7 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
     // another store on the file (found by polling).
     let here = create(&s, false).await;
     let here_id = here.order_id;
-    let other = SqliteStore::open(&db.path).unwrap();
+    let other = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let there = create(&other, false).await;
     let mut want: HashSet<String> = [before, here, there]
         .iter()
@@ -169,7 +171,9 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
             .unwrap();
         assert!(!batch.is_empty(), "still waiting for {want:?}");
         for m in batch {
-            let id = OrderEvent::from_json(&m.body).unwrap().order_id();
+            let id = orders_validation::events::parse_event(&m.body)
+                .unwrap()
+                .order_id();
             assert!(want.remove(&id.to_string()), "unexpected or twice: {id}");
         }
     }
@@ -193,7 +197,7 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
         .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(
-        OrderEvent::from_json(&got[0].body).unwrap(),
+        orders_validation::events::parse_event(&got[0].body).unwrap(),
         OrderEvent::from(change.event().unwrap())
     );
 
@@ -206,7 +210,7 @@ async fn the_loop_moves_what_this_process_and_another_write_then_stops() {
 
 #[tokio::test]
 async fn each_event_type_goes_to_its_queue_in_outbox_order() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let r = route(&s);
     let a = create(&s, false).await;
     let b = create(&s, false).await;
@@ -244,7 +248,7 @@ async fn each_event_type_goes_to_its_queue_in_outbox_order() {
     let created: Vec<_> = drain(&r.events)
         .await
         .iter()
-        .map(|m| OrderEvent::from_json(&m.body).unwrap())
+        .map(|m| orders_validation::events::parse_event(&m.body).unwrap())
         .collect();
     assert_eq!(
         created.iter().map(|e| e.order_id()).collect::<Vec<_>>(),
@@ -255,7 +259,7 @@ async fn each_event_type_goes_to_its_queue_in_outbox_order() {
     assert_eq!(
         notified
             .iter()
-            .map(|m| OrderEvent::from_json(&m.body).unwrap())
+            .map(|m| orders_validation::events::parse_event(&m.body).unwrap())
             .collect::<Vec<_>>(),
         status_events
     );
@@ -266,7 +270,7 @@ async fn each_event_type_goes_to_its_queue_in_outbox_order() {
 
 #[tokio::test]
 async fn a_redelivered_order_created_is_exactly_two_messages_and_a_status_event_one() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let r = route(&s).with_redelivery(Redelivery::new(|_| true));
     let order = create(&s, false).await;
     let change = StatusChange {
@@ -299,21 +303,23 @@ async fn a_redelivered_order_created_is_exactly_two_messages_and_a_status_event_
     // The same event twice.
     assert_eq!(events[0].body, events[1].body);
     assert_eq!(
-        OrderEvent::from_json(&events[0].body).unwrap().order_id(),
+        orders_validation::events::parse_event(&events[0].body)
+            .unwrap()
+            .order_id(),
         order.order_id
     );
 
     let notified = drain(&r.notifications).await;
     assert_eq!(notified.len(), 1);
     assert_eq!(
-        OrderEvent::from_json(&notified[0].body).unwrap(),
+        orders_validation::events::parse_event(&notified[0].body).unwrap(),
         OrderEvent::from(change.event().unwrap())
     );
 }
 
 #[tokio::test]
 async fn redelivery_follows_its_decision_per_event_id() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let mut orders = Vec::new();
     for _ in 0..6 {
         orders.push(create(&s, false).await);
@@ -341,7 +347,7 @@ async fn redelivery_follows_its_decision_per_event_id() {
     assert_eq!(got.len(), 9);
 
     // Without a decision: one message per event, as always.
-    let plain = SqliteStore::in_memory().unwrap();
+    let plain = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     create(&plain, false).await;
     let r = route(&plain);
     assert_eq!(dispatcher::dispatch(&r, 10).await.unwrap(), 1);
@@ -351,8 +357,8 @@ async fn redelivery_follows_its_decision_per_event_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_redelivering_dispatchers_still_make_two_messages_per_order_created() {
     let db = TempDb::new();
-    let a = SqliteStore::open(&db.path).unwrap();
-    let b = SqliteStore::open(&db.path).unwrap();
+    let a = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
+    let b = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let mut want = HashSet::new();
     for _ in 0..20 {
         create(&a, false).await;

@@ -8,18 +8,19 @@ use chrono::Utc;
 use common::{create, TempDb};
 use orders_core::events::OrderStatusChanged;
 use orders_core::model::OrderStatus;
-use orders_core::notifications::render;
-use orders_core::ports::{Channel, Claim, NotificationLedger, Notifier};
+use orders_core::notification::Channel;
+use orders_core::ports::{Claim, NotificationLedger, Notifier};
 use orders_core::usecases::{notify_status_changed, NotifyOutcome, NOTIFICATION_LEASE};
 use orders_core::DeliveryError;
 use orders_local_aws::notifier::{
     channels_of, list_sent_notifications, RecordingNotifier, REFUSAL_CODE,
 };
+use orders_notifications::{render, Templates};
 use orders_sqlite::SqliteStore;
 
 #[tokio::test]
 async fn the_recording_notifier_records_what_was_sent() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
 
     let both = create(&s, true).await;
@@ -79,7 +80,7 @@ async fn the_recording_notifier_records_what_was_sent() {
 
 #[tokio::test]
 async fn a_status_is_recorded_once_however_often_it_is_sent() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let o = create(&s, true).await;
     let n = render(&o, OrderStatus::Processing).unwrap();
@@ -108,7 +109,7 @@ async fn a_status_is_recorded_once_however_often_it_is_sent() {
 async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
     let db = TempDb::new();
     let o = {
-        let s = SqliteStore::open(&db.path).unwrap();
+        let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
         let o = create(&s, false).await;
         // The dead sender: claimed a minute ago, sent, never completed.
         let then = Utc::now() - chrono::Duration::seconds(60);
@@ -128,7 +129,7 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
         o
     };
     // A restarted host redelivers the event.
-    let s = SqliteStore::open(&db.path).unwrap();
+    let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let event = OrderStatusChanged::new(
         o.order_id,
@@ -139,13 +140,13 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
     )
     .unwrap();
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, Utc::now())
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, Utc::now())
             .await
             .unwrap(),
         NotifyOutcome::Sent(vec![Channel::Email])
     );
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, Utc::now())
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, Utc::now())
             .await
             .unwrap(),
         NotifyOutcome::Duplicate
@@ -168,7 +169,7 @@ async fn a_sender_dying_before_the_ledger_write_sends_nothing_twice() {
 /// SMS still goes out and is what is recorded.
 #[tokio::test]
 async fn an_address_on_invalid_is_refused_for_good() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
 
     let mut alone = create(&s, false).await;
@@ -205,10 +206,10 @@ async fn an_address_on_invalid_is_refused_for_good() {
 /// error; the next delivery is a duplicate.
 #[tokio::test]
 async fn the_use_case_records_a_local_refusal_once() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let notifier = RecordingNotifier::new(s.clone());
     let body = r#"{"customerId":"c-1","customerEmail":"ada@shop.invalid","items":[{"sku":"A","quantity":1,"price":"1.50"}]}"#;
-    let order = orders_core::usecases::create_order(&s, body.as_bytes(), None, Utc::now())
+    let order = orders_validation::create_order(&s, body.as_bytes(), None, Utc::now())
         .await
         .unwrap();
     let event = OrderStatusChanged::new(
@@ -221,7 +222,7 @@ async fn the_use_case_records_a_local_refusal_once() {
     .unwrap();
     let now = Utc::now();
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, now)
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, now)
             .await
             .unwrap(),
         NotifyOutcome::Refused {
@@ -240,7 +241,7 @@ async fn the_use_case_records_a_local_refusal_once() {
         Claim::Refused
     );
     assert_eq!(
-        notify_status_changed(&s, &s, &notifier, &event, now)
+        notify_status_changed(&s, &s, &Templates, &notifier, &event, now)
             .await
             .unwrap(),
         NotifyOutcome::Duplicate

@@ -34,7 +34,7 @@ async fn receive_one(q: &Queue, visibility: Duration) -> orders_local_aws::queue
 
 #[tokio::test]
 async fn send_receive_delete() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     let id = q.send("hello").await.unwrap();
     let m = receive_one(&q, LONG).await;
@@ -60,7 +60,7 @@ async fn send_receive_delete() {
 
 #[tokio::test]
 async fn delete_batch_deletes_current_receipts_and_skips_stale_ones() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     for i in 0..4 {
         q.send(format!("m{i}")).await.unwrap();
@@ -85,7 +85,7 @@ async fn delete_batch_deletes_current_receipts_and_skips_stale_ones() {
 
 #[tokio::test]
 async fn a_receive_dead_letters_past_more_than_a_batch_of_exhausted_messages() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = Queue::new(s.clone(), QueueConfig::new("orders").with_max_receives(1)).unwrap();
     for i in 0..25 {
         q.send(format!("poison-{i}")).await.unwrap();
@@ -106,7 +106,7 @@ async fn a_receive_dead_letters_past_more_than_a_batch_of_exhausted_messages() {
 
 #[tokio::test]
 async fn queues_are_separate() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let a = queue(&s);
     let b = Queue::new(s.clone(), QueueConfig::new("other")).unwrap();
     a.send("for a").await.unwrap();
@@ -119,7 +119,7 @@ async fn queues_are_separate() {
 
 #[tokio::test]
 async fn visibility_timeout_redelivers_with_a_higher_receive_count() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     q.send("m").await.unwrap();
     let first = receive_one(&q, SHORT).await;
@@ -134,7 +134,7 @@ async fn visibility_timeout_redelivers_with_a_higher_receive_count() {
 
 #[tokio::test]
 async fn a_stale_receipt_cannot_touch_a_re_received_message() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     q.send("m").await.unwrap();
     let slow = receive_one(&q, SHORT).await;
@@ -153,7 +153,7 @@ async fn a_stale_receipt_cannot_touch_a_re_received_message() {
 
 #[tokio::test]
 async fn an_expired_receipt_still_deletes_until_re_received() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     q.send("m").await.unwrap();
     let m = receive_one(&q, Duration::from_millis(1)).await;
@@ -166,7 +166,7 @@ async fn an_expired_receipt_still_deletes_until_re_received() {
 
 #[tokio::test]
 async fn change_visibility_hides_longer_or_releases_at_once() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     q.send("m").await.unwrap();
     let m = receive_one(&q, SHORT).await;
@@ -188,7 +188,7 @@ async fn change_visibility_hides_longer_or_releases_at_once() {
 
 #[tokio::test]
 async fn batches_hold_at_most_ten_in_send_order() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     let mut sent = Vec::new();
     for i in 0..25 {
@@ -213,7 +213,7 @@ async fn batches_hold_at_most_ten_in_send_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_poll_returns_as_soon_as_a_message_arrives() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     let sender = q.clone();
     let start = Instant::now();
@@ -234,7 +234,7 @@ async fn long_poll_returns_as_soon_as_a_message_arrives() {
 
 #[tokio::test]
 async fn long_poll_gives_up_empty_after_the_wait() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     let start = Instant::now();
     let got = q
@@ -257,8 +257,8 @@ async fn long_poll_gives_up_empty_after_the_wait() {
 async fn long_poll_sees_a_send_from_another_connection() {
     // Another process's send wakes nobody here; the poll finds it anyway.
     let db = TempDb::new();
-    let a = SqliteStore::open(&db.path).unwrap();
-    let b = SqliteStore::open(&db.path).unwrap();
+    let a = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
+    let b = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let qa = queue(&a);
     let qb = queue(&b);
     let send = tokio::spawn(async move {
@@ -272,7 +272,7 @@ async fn long_poll_sees_a_send_from_another_connection() {
 
 #[tokio::test]
 async fn dead_letter_after_three_receives_and_redrive() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = queue(&s);
     let poison = q.send("poison").await.unwrap();
     for n in 1..=3 {
@@ -334,7 +334,7 @@ async fn dead_letter_after_three_receives_and_redrive() {
 
 #[tokio::test]
 async fn max_receives_is_configurable_and_redrive_all() {
-    let s = SqliteStore::in_memory().unwrap();
+    let s = SqliteStore::in_memory_with(&[orders_local_aws::MIGRATION]).unwrap();
     let q = Queue::new(
         s.clone(),
         QueueConfig::new("work")
@@ -362,7 +362,7 @@ async fn the_queue_survives_reopen() {
     let db = TempDb::new();
     let (waiting, in_flight, dead, receipt);
     {
-        let s = SqliteStore::open(&db.path).unwrap();
+        let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
         let q = Queue::new(s, QueueConfig::new("orders").with_max_receives(1)).unwrap();
         dead = q.send("dead").await.unwrap();
         let m = receive_one(&q, Duration::from_millis(1)).await;
@@ -375,7 +375,7 @@ async fn the_queue_survives_reopen() {
         assert_eq!(m[0].message_id, in_flight);
         receipt = m[0].receipt_handle.clone();
     }
-    let s = SqliteStore::open(&db.path).unwrap();
+    let s = SqliteStore::open_with(&db.path, &[orders_local_aws::MIGRATION]).unwrap();
     let q = Queue::new(s, QueueConfig::new("orders").with_max_receives(1)).unwrap();
     assert_eq!(
         q.stats().await.unwrap(),

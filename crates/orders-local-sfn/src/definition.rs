@@ -3,12 +3,10 @@
 //! cannot drift past the executor: a definition that loads runs as Step
 //! Functions would run it.
 
-use crate::choice::Rule;
 use crate::error::DefinitionError;
-use crate::path::ReferencePath;
-use crate::retry::{Catcher, Retrier};
-use crate::states::{parse_state, positive};
-use crate::template::Template;
+use crate::fields::positive;
+use crate::model::State;
+use crate::states::parse_state;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -20,61 +18,6 @@ pub struct Definition {
     pub(crate) start_at: String,
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) states: HashMap<String, State>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct State {
-    pub(crate) input_path: Option<ReferencePath>,
-    pub(crate) output_path: Option<ReferencePath>,
-    pub(crate) kind: Kind,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Kind {
-    Task(Box<Task>),
-    Pass {
-        parameters: Option<Template>,
-        result: Option<Value>,
-        result_path: Option<ReferencePath>,
-        next: Next,
-    },
-    Choice {
-        choices: Vec<(Rule, String)>,
-        default: Option<String>,
-    },
-    Succeed,
-    Fail {
-        error: Option<String>,
-        cause: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Next {
-    State(String),
-    End,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Resource {
-    /// `arn:aws:states:::lambda:invoke`: Parameters carry `FunctionName`
-    /// and `Payload`; the result is `{"Payload": ..., "StatusCode": 200}`.
-    LambdaInvoke,
-    /// A function ARN or name: the effective input is the payload and the
-    /// function's output is the result.
-    Function(String),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Task {
-    pub(crate) resource: Resource,
-    pub(crate) parameters: Option<Template>,
-    pub(crate) result_selector: Option<Template>,
-    pub(crate) result_path: Option<ReferencePath>,
-    pub(crate) retry: Vec<Retrier>,
-    pub(crate) catch: Vec<Catcher>,
-    pub(crate) timeout_seconds: Option<u64>,
-    pub(crate) next: Next,
 }
 
 const TOP: &[&str] = &[
@@ -223,29 +166,5 @@ impl Definition {
             ))),
             None => Ok(()),
         }
-    }
-}
-
-impl State {
-    fn transitions(&self) -> Vec<(&'static str, &str)> {
-        let mut out = Vec::new();
-        match &self.kind {
-            Kind::Task(t) => {
-                if let Next::State(n) = &t.next {
-                    out.push(("Next", n.as_str()));
-                }
-                out.extend(t.catch.iter().map(|c| ("Catch.Next", c.next.as_str())));
-            }
-            Kind::Pass {
-                next: Next::State(n),
-                ..
-            } => out.push(("Next", n.as_str())),
-            Kind::Choice { choices, default } => {
-                out.extend(choices.iter().map(|(_, n)| ("Choices.Next", n.as_str())));
-                out.extend(default.iter().map(|d| ("Default", d.as_str())));
-            }
-            _ => {}
-        }
-        out
     }
 }

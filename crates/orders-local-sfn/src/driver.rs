@@ -2,12 +2,12 @@
 //! task, and commit what it led to, step after step until the end or the
 //! stop signal.
 
-use crate::definition::{Kind, Next, State, Task};
 use crate::engine::{
     advance, caught, run_inline, task_call, task_output, Event, EventType, Landing,
 };
 use crate::error::{names, ExecutorError, TaskError};
 use crate::executor::{conclude, pause, Executor, TaskContext};
+use crate::model::{Kind, Next, State, Task};
 use crate::retry::{handle, Handling};
 use crate::store::{self, ExecutionStatus, Progress, Update};
 use orders_sqlite::now_epoch_millis;

@@ -4,8 +4,9 @@
 //! ([`crate::executor`]) invokes tasks, waits, and commits what this
 //! computes.
 
-use crate::definition::{Definition, Kind, Next, Resource, State, Task};
+use crate::definition::Definition;
 use crate::error::{names, TaskError};
+use crate::model::{Kind, Next, Resource, State, Task};
 use crate::path::ReferencePath;
 use crate::template::Template;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! The local stand-in for Step Functions: an Amazon States Language
-//! executor that runs `contracts/workflows/order-saga.asl.json` as it is,
+//! executor that runs a state machine's document as it is (the local host
+//! gives it `contracts/workflows/order-saga.asl.json`, `orders-local`),
 //! durable in the embedded store's SQLite file.
 //!
 //! - [`Definition`] parses the document (after `DefinitionSubstitutions`)
@@ -21,7 +22,7 @@
 //! - [`faults`] produces what AWS does now and then, on demand and
 //!   repeatably from a seed: a task that commits and still fails
 //!   ([`FaultyInvoker`]), a second execution of one input
-//!   ([`SagaStarter::with_duplicates`]).
+//!   (the local host's saga starter, `orders_local::saga_workflow`).
 //!
 //! `tests/asl-scenarios` runs the saga's paths through this executor and
 //! through the npm `aws-local-stepfunctions` interpreter
@@ -35,10 +36,12 @@ mod engine;
 pub mod error;
 pub mod executor;
 pub mod faults;
+mod fields;
+mod model;
 pub mod path;
 mod records;
 mod retry;
-pub mod saga;
+mod schema;
 mod states;
 pub mod store;
 mod template;
@@ -48,5 +51,5 @@ pub use engine::EventType;
 pub use error::{DefinitionError, ExecutorError, TaskError};
 pub use executor::{Executor, ExecutorOptions, ListFilter, TaskContext, TaskInvoker};
 pub use faults::{FaultPoint, FaultSpecError, FaultyInvoker, TaskFault, TaskFaults};
-pub use saga::SagaStarter;
+pub use schema::MIGRATION;
 pub use store::{ExecutionDetail, ExecutionStatus, ExecutionSummary, HistoryEvent};

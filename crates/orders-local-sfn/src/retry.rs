@@ -2,8 +2,8 @@
 //! long a retry waits.
 
 use crate::error::{names, DefinitionError, TaskError};
+use crate::fields::{optional_path, Fields};
 use crate::path::ReferencePath;
-use crate::states::{optional_path, Fields};
 use serde_json::Value;
 use std::time::Duration;
 

@@ -2,22 +2,16 @@
 //! what the executor runs for its type.
 
 use crate::choice::Rule;
-use crate::definition::{Kind, Next, Resource, State, Task};
 use crate::error::DefinitionError;
-use crate::path::ReferencePath;
+use crate::fields::{optional_path, positive, Fields};
+use crate::model::{Kind, Next, Resource, State, Task};
 use crate::retry::{catcher, check_retry_order, retrier};
 use crate::template::Template;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 const COMMON: &[&str] = &["Type", "Comment"];
 const PATHS: &[&str] = &["InputPath", "OutputPath"];
-
-pub(crate) fn positive(v: &Value) -> Option<u64> {
-    v.as_u64().filter(|n| *n > 0)
-}
-
-pub(crate) type Fields<'a> = &'a Map<String, Value>;
 
 pub(crate) fn parse_state(name: &str, body: Fields) -> Result<State, DefinitionError> {
     let err = |field: &str, problem: &str| DefinitionError::state(name, field, problem);
@@ -100,26 +94,6 @@ pub(crate) fn parse_state(name: &str, body: Fields) -> Result<State, DefinitionE
         output_path: path("OutputPath")?,
         kind,
     })
-}
-
-/// `null` is `None`; absent is `$`.
-pub(crate) fn optional_path(
-    state: &str,
-    body: Fields,
-    field: &str,
-) -> Result<Option<ReferencePath>, DefinitionError> {
-    match body.get(field) {
-        None => Ok(Some(ReferencePath::root())),
-        Some(Value::Null) => Ok(None),
-        Some(Value::String(p)) => ReferencePath::parse(p)
-            .map(Some)
-            .map_err(|e| DefinitionError::state(state, field, e)),
-        Some(_) => Err(DefinitionError::state(
-            state,
-            field,
-            "must be a path or null",
-        )),
-    }
 }
 
 fn string_field(state: &str, body: Fields, field: &str) -> Result<Option<String>, DefinitionError> {

@@ -1,6 +1,6 @@
 //! What the executor refuses when a definition is loaded, and the saga file.
 
-use orders_local_sfn::saga::{
+use orders_local::saga_workflow::{
     local_substitutions, saga_definition, INVENTORY_FUNCTION, PAYMENTS_FUNCTION, SAGA_ASL,
     SETTLE_ORDER_FUNCTION,
 };

@@ -8,11 +8,10 @@ mod common;
 use async_trait::async_trait;
 use common::{definition, executor, finished, Running, Scripted, TestDb};
 use orders_core::ports::{StartOutcome, WorkflowStarter};
+use orders_local::saga_workflow::{duplicate_name, saga_definition, SagaStarter};
 use orders_local_sfn::faults::{FaultPoint, FaultyInvoker, TaskFaults};
-use orders_local_sfn::saga::{duplicate_name, saga_definition};
 use orders_local_sfn::{
-    EventType, ExecutionDetail, ExecutionStatus, ListFilter, SagaStarter, TaskContext, TaskError,
-    TaskInvoker,
+    EventType, ExecutionDetail, ExecutionStatus, ListFilter, TaskContext, TaskError, TaskInvoker,
 };
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};

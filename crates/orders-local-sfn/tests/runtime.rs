@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use common::{definition, executor, finished, Answer, Running, Scripted, TestDb};
 use orders_core::ports::{StartOutcome, WorkflowStarter};
 use orders_local_sfn::{
-    EventType, ExecutionStatus, Executor, ExecutorOptions, ListFilter, SagaStarter, TaskError,
-    TaskInvoker,
+    EventType, ExecutionStatus, Executor, ExecutorOptions, ListFilter, TaskError, TaskInvoker,
 };
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -277,9 +276,9 @@ async fn the_read_api_lists_newest_first_filters_and_serializes_camel_case() {
 #[tokio::test]
 async fn the_saga_starter_names_the_execution_after_the_order() {
     let db = TestDb::new();
-    let def = orders_local_sfn::saga::saga_definition().unwrap();
+    let def = orders_local::saga_workflow::saga_definition().unwrap();
     let exec = executor(db.open(), def, Scripted::new([]), 0.001);
-    let starter = SagaStarter::new(exec.clone());
+    let starter = orders_local::saga_workflow::SagaStarter::new(exec.clone());
     let order_id = uuid::Uuid::now_v7();
     assert_eq!(
         starter.start_saga(order_id).await.unwrap(),

@@ -1,6 +1,7 @@
 //! What the host needs to start, and the API-key file next to the database.
 
 use crate::pipeline::PipelineConfig;
+use orders_core::inventory::StockFile;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -8,6 +9,15 @@ use std::time::Duration;
 pub const STAGE: &str = "local";
 /// Default allowed browser origins.
 pub const DEFAULT_ALLOWED_ORIGINS: &str = "http://localhost:3000,http://127.0.0.1:3000";
+/// The stock the local host starts with when no stock file is given: the
+/// repository's seed, built in so the binary runs from anywhere.
+pub const SEED_STOCK: &str = include_str!("../../../contracts/stock/seed.json");
+
+/// [`SEED_STOCK`], parsed.
+pub fn seed_stock() -> StockFile {
+    StockFile::parse(SEED_STOCK).expect("contracts/stock/seed.json is a stock file")
+}
+
 /// File next to the database that keeps a generated API key.
 pub const API_KEY_FILE: &str = "api-key";
 
@@ -100,6 +110,11 @@ pub fn load_or_create_api_key(db: &Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_seed_is_a_stock_file() {
+        assert!(!seed_stock().items.is_empty());
+    }
 
     #[test]
     fn api_key_file_is_stable() {

@@ -41,6 +41,7 @@ pub mod pipeline;
 mod proxy;
 mod routes;
 pub mod saga;
+pub mod saga_workflow;
 mod server;
 mod state;
 mod ui;
@@ -51,3 +52,17 @@ pub use config::{
 };
 pub use server::{serve, Server, MAX_HEAD_BYTES};
 pub use state::AppState;
+
+/// The tables of the local stand-ins that share the store's file (queues
+/// and sent notifications, saga executions), created on open with the
+/// store's own.
+pub const STAND_IN_TABLES: [orders_sqlite::Migration; 2] =
+    [orders_local_aws::MIGRATION, orders_local_sfn::MIGRATION];
+
+/// Opens (creating if needed) the host's database file: the store's schema
+/// and the stand-ins' tables.
+pub fn open_store(
+    path: impl AsRef<std::path::Path>,
+) -> Result<orders_sqlite::SqliteStore, orders_core::StoreError> {
+    orders_sqlite::SqliteStore::open_with(path, &STAND_IN_TABLES)
+}

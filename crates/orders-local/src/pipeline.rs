@@ -26,6 +26,7 @@
 //! duplicate saga execution (`<orderId>~dup`), a redelivered
 //! `OrderCreated` (`<eventId>~redelivery`), all repeatable from a seed.
 
+use crate::saga_workflow::SagaStarter;
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{TimeZone, Utc};
@@ -36,7 +37,7 @@ use orders_local_aws::dispatcher::{self, Redelivery};
 use orders_local_aws::notifier::RecordingNotifier;
 use orders_local_aws::queue::{Message, Queue, QueueConfig};
 use orders_local_sfn::faults::{fires, kinds};
-use orders_local_sfn::{Executor, ExecutorOptions, SagaStarter, TaskFaults};
+use orders_local_sfn::{Executor, ExecutorOptions, TaskFaults};
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -375,7 +376,7 @@ pub fn sqs_event(queue: &str, batch: &[Message]) -> Value {
 /// message attributes the publisher sets (`eventType`, `status`).
 pub fn sns_event(topic: &str, m: &Message) -> Value {
     let mut attributes = serde_json::Map::new();
-    if let Ok(event) = OrderEvent::from_json(&m.body) {
+    if let Ok(event) = orders_validation::events::parse_event(&m.body) {
         attributes.insert(
             "eventType".into(),
             json!({"Type": "String", "Value": event.event_type()}),
@@ -414,59 +415,4 @@ pub fn sns_event(topic: &str, m: &Message) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_banner_line_is_there_only_when_faults_are_on() {
-        assert_eq!(Faults::default().banner(), None);
-        let off = Faults {
-            seed: 7,
-            ..Faults::default()
-        };
-        assert_eq!(off.banner(), None);
-        let on = Faults {
-            saga: "payments:after-commit:Sandbox.Timedout:0.2,inventory:before-commit:Lambda.Unknown:0.1"
-                .parse()
-                .unwrap(),
-            duplicates: 0.5,
-            redeliver: 0.3,
-            seed: 7,
-        };
-        assert_eq!(
-            on.banner().unwrap(),
-            "Faults ON: saga faults payments:after-commit:Sandbox.Timedout:0.2,inventory:before-commit:Lambda.Unknown:0.1; duplicates 0.5; redeliver 0.3; seed 7"
-        );
-        let redeliver_only = Faults {
-            redeliver: 1.0,
-            ..Faults::default()
-        };
-        assert_eq!(
-            redeliver_only.banner().unwrap(),
-            "Faults ON: saga faults none; duplicates 0; redeliver 1; seed 0"
-        );
-    }
-
-    #[test]
-    fn redelivery_is_decided_by_seed_and_event_id() {
-        assert!(Faults::default().redelivery().is_none());
-        let faults = |seed| Faults {
-            redeliver: 0.5,
-            seed,
-            ..Faults::default()
-        };
-        let picks = |seed| {
-            let r = faults(seed).redelivery().unwrap();
-            (0..200)
-                .map(|i| r.applies_to(&format!("event-{i}")))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(picks(3), picks(3));
-        assert_ne!(picks(3), picks(4));
-        let all = Faults {
-            redeliver: 1.0,
-            ..Faults::default()
-        };
-        assert!(all.redelivery().unwrap().applies_to("any"));
-    }
-}
+mod tests;

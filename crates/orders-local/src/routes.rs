@@ -190,7 +190,7 @@ pub(crate) fn model_problems(
     value: &Value,
 ) -> Option<Vec<orders_core::error::FieldError>> {
     match schema {
-        "schemas/create-order.schema.json" => Some(orders_core::validation::schema_problems(value)),
+        "schemas/create-order.schema.json" => Some(orders_validation::schema_problems(value)),
         _ => None,
     }
 }

@@ -4,10 +4,10 @@
 //! the embedded store.
 
 use crate::pipeline::Faults;
+use crate::saga_workflow::saga_definition;
 use async_trait::async_trait;
-use orders_core::payments::SimulatedGateway;
-use orders_local_sfn::saga::saga_definition;
 use orders_local_sfn::{Executor, ExecutorOptions, FaultyInvoker, TaskError, TaskInvoker};
+use orders_payment_simulator::SimulatedGateway;
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::sync::Arc;
@@ -125,7 +125,7 @@ mod tests {
             .collect();
         let dispatched: BTreeSet<&str> = SagaFunction::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(dispatched, contract);
-        let substituted: BTreeSet<String> = orders_local_sfn::saga::local_substitutions()
+        let substituted: BTreeSet<String> = crate::saga_workflow::local_substitutions()
             .into_values()
             .collect();
         assert_eq!(

@@ -4,7 +4,8 @@
 use crate::config::{load_or_create_api_key, Config, Timeouts};
 use crate::pipeline::saga_options;
 use crate::saga::saga_executor_with_faults;
-use orders_core::inventory::{StockAdmin, StockFile};
+use orders_core::inventory::StockFile;
+use orders_core::ports::StockAdmin;
 use orders_http::Cors;
 use orders_local_sfn::Executor;
 use orders_sqlite::SqliteStore;
@@ -28,7 +29,7 @@ impl AppState {
         if let Some(dir) = config.db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let store = SqliteStore::open(&config.db)?;
+        let store = crate::open_store(&config.db)?;
         let api_key = match &config.api_key {
             Some(k) if !k.trim().is_empty() => k.trim().to_string(),
             _ => load_or_create_api_key(&config.db)?,
@@ -36,7 +37,7 @@ impl AppState {
         let stock = match &config.stock_file {
             Some(path) => StockFile::parse(&std::fs::read_to_string(path)?)
                 .map_err(|e| format!("{}: {e}", path.display()))?,
-            None => StockFile::seed(),
+            None => crate::config::seed_stock(),
         };
         seed_stock_once(&store, &stock).await?;
         // Faults belong to the pipeline: without it the executor runs nothing.

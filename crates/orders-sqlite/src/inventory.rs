@@ -17,8 +17,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
 use orders_core::inventory::{
-    Inventory, Reservation, ReservationLine, ReservationStatus, ReserveOutcome, StockLevel,
+    Reservation, ReservationLine, ReservationStatus, ReserveOutcome, StockLevel,
 };
+use orders_core::ports::Inventory;
 use rusqlite::{params, Connection, OptionalExtension, Savepoint};
 use uuid::Uuid;
 

@@ -22,9 +22,11 @@
 //! The local stand-ins for the AWS services (the embedded SQS queue, the
 //! outbox-to-queue dispatcher, the SNS topic, the SES/SMS notifier) live in
 //! `orders-local-aws`, on this store's file and connections
-//! ([`SqliteStore::with_writer`], [`SqliteStore::with_reader`]). The file's
-//! schema, theirs included, is this crate's one versioned migration
-//! (docs/data-model.md, "The embedded store").
+//! ([`SqliteStore::with_writer`], [`SqliteStore::with_reader`]). The
+//! store's tables are this crate's one versioned migration; each stand-in
+//! creates its own tables with a [`Migration`] of its own, which whoever
+//! opens the file passes to [`SqliteStore::open_with`] (docs/data-model.md,
+//! "The embedded store").
 //!
 //! # Durability: `synchronous = NORMAL`
 //!
@@ -70,7 +72,7 @@ mod writer;
 
 pub use outbox::{OutboxEntry, OutboxWaker};
 pub use rusqlite;
-pub use schema::SCHEMA_VERSION;
+pub use schema::{Migration, SCHEMA_VERSION};
 
 /// How long a connection waits for a lock held by another connection or
 /// process before the call fails with [`StoreError::Unavailable`].
@@ -117,12 +119,19 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, migrates the
-    /// schema, and sets WAL mode.
+    /// store's schema, and sets WAL mode.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, &[])
+    }
+
+    /// [`SqliteStore::open`], also running the schema steps of the crates
+    /// that keep their own tables in this file (the local stand-ins), in
+    /// the same transaction as the store's.
+    pub fn open_with(path: impl AsRef<Path>, others: &[Migration]) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = Connection::open(&path).map_err(map_err)?;
         configure(&writer, true)?;
-        schema::migrate(&mut writer)?;
+        schema::migrate(&mut writer, others)?;
         // The checkpointer thread copies the WAL; the writer's commits don't.
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
@@ -147,9 +156,15 @@ impl SqliteStore {
 
     /// A private, empty in-memory database on one connection (for tests).
     pub fn in_memory() -> Result<Self, StoreError> {
+        Self::in_memory_with(&[])
+    }
+
+    /// [`SqliteStore::in_memory`] with other crates' tables too, as
+    /// [`SqliteStore::open_with`].
+    pub fn in_memory_with(others: &[Migration]) -> Result<Self, StoreError> {
         let mut conn = Connection::open_in_memory().map_err(map_err)?;
         configure(&conn, false)?;
-        schema::migrate(&mut conn)?;
+        schema::migrate(&mut conn, others)?;
         Ok(Self::from_parts(
             None,
             Write::Inline(Arc::new(Mutex::new(conn))),

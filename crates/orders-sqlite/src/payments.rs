@@ -11,9 +11,8 @@ use crate::orders::accepts_saga_progress;
 use crate::{blocking, map_err, SqliteStore};
 use async_trait::async_trait;
 use orders_core::error::StoreError;
-use orders_core::payments::{
-    AttemptCounter, ChargeStart, Payment, PaymentLedger, PaymentStatus, Refund,
-};
+use orders_core::payments::{ChargeStart, Payment, PaymentStatus, Refund};
+use orders_core::ports::{AttemptCounter, PaymentLedger};
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 

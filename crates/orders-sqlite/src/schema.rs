@@ -1,21 +1,24 @@
-//! The file's schema, one versioned migration (`PRAGMA user_version`),
-//! run forward on open in one transaction. It creates the store's tables and
-//! those of the local stand-ins for AWS services (`orders-local-aws`:
-//! `queue_messages`, `sent_notifications`) that share the file, so a file has
-//! one version and one upgrade path (docs/data-model.md, "The embedded
-//! store").
+//! The store's schema, one versioned migration (`PRAGMA user_version`),
+//! run forward on open in one transaction. The local stand-ins for AWS
+//! services that share the file own their tables (`orders-local-aws`:
+//! `queue_messages`, `sent_notifications`; `orders-local-sfn`:
+//! `sfn_executions`, `sfn_history`) and their schema steps ([`Migration`]):
+//! whoever opens the file passes them, and they run in the same
+//! transaction, after the store's, each versioned on its own
+//! (`schema_versions`) so a stand-in can change its tables without a step
+//! of the store's (docs/data-model.md, "The embedded store").
 
 use crate::orders::{decode_order, Contacts};
 use crate::{map_err, outbox};
 use orders_core::error::StoreError;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// The schema version this crate creates and reads (`PRAGMA user_version`).
 /// 1: orders and idempotency records. 2: the event outbox and the queues.
 /// 3: the customer's phone, the notification ledger and the local record of
 /// sent notifications. 4: payments, payment attempts, stock and
-/// reservations (the saga's stores). 5: the local ASL executor's executions
-/// and their history (`orders-local-sfn`). 6: the saga's fence on the order,
+/// reservations (the saga's stores). 5: nothing of the store's (it created
+/// the local executor's tables, which `orders-local-sfn` now creates). 6: the saga's fence on the order,
 /// charge intents and voided payments, voided provider keys. 7: the
 /// ledger's `REFUSED` state (a notification the delivery service refused for
 /// good) with its time and error code.
@@ -41,9 +44,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 ";
 
-/// Version 2: the transactional outbox and the embedded queues. Times are
-/// epoch milliseconds. A dead-lettered message keeps its row: `queue` becomes
-/// the dead-letter queue and `source_queue` remembers where it came from.
+/// Version 2: the transactional outbox (the embedded queues, created by this
+/// version before, are `orders-local-aws`'s). Times are epoch milliseconds.
 const SCHEMA_V2: &str = "
 CREATE TABLE IF NOT EXISTS event_outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,26 +55,11 @@ CREATE TABLE IF NOT EXISTS event_outbox (
     body       TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS queue_messages (
-    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
-    queue             TEXT NOT NULL,
-    message_id        TEXT NOT NULL UNIQUE,
-    body              TEXT NOT NULL,
-    sent_at           INTEGER NOT NULL,
-    visible_at        INTEGER NOT NULL,
-    receive_count     INTEGER NOT NULL DEFAULT 0,
-    receipt           TEXT UNIQUE,
-    first_received_at INTEGER,
-    source_queue      TEXT,
-    dead_lettered_at  INTEGER
-);
-CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
 ";
 
 /// Version 3: the order's `customer_phone` (its own column, like the e-mail:
-/// neither is in the JSON document), the notifier's send ledger (one row per
-/// (order, status); `SENDING` with a lease, then `SENT`) and the notifications
-/// the local host "sent" (recorded instead by `orders-local-aws`). Times are epoch
+/// neither is in the JSON document) and the notifier's send ledger (one row
+/// per (order, status); `SENDING` with a lease, then `SENT`). Times are epoch
 /// milliseconds; `channels` is a comma-separated list (`email,sms`).
 const SCHEMA_V3: &str = "
 ALTER TABLE orders ADD COLUMN customer_phone TEXT;
@@ -85,19 +72,6 @@ CREATE TABLE IF NOT EXISTS notification_ledger (
     channels    TEXT,
     PRIMARY KEY (order_id, status)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sent_notifications (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id      TEXT NOT NULL,
-    status        TEXT NOT NULL,
-    channels      TEXT NOT NULL,
-    email_to      TEXT,
-    email_subject TEXT,
-    email_body    TEXT,
-    sms_to        TEXT,
-    sms_text      TEXT,
-    sent_at       INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sent_notifications_by_order ON sent_notifications (order_id, seq);
 ";
 
 /// Version 4: the saga's records. `payments`: one row per order, the
@@ -133,50 +107,6 @@ CREATE TABLE IF NOT EXISTS reservations (
     reserved_at INTEGER NOT NULL,
     released_at INTEGER
 );
-";
-
-/// Version 5: the local ASL executor (`orders-local-sfn`). One row per
-/// execution (unique per state machine and name, like Standard workflows):
-/// while RUNNING, the state it stands in (`current_state`, entered and not
-/// finished), that state's raw input, the retries each of its retriers made
-/// (`retry_counts`, a JSON array) and when its next attempt is due
-/// (`retry_due_at`); `version` counts committed steps so two drivers can
-/// never both move one execution. `sfn_history` holds one row per event.
-/// Times are epoch milliseconds; inputs and outputs are JSON text.
-const SCHEMA_V5: &str = "
-CREATE TABLE IF NOT EXISTS sfn_executions (
-    state_machine TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT')),
-    input         TEXT NOT NULL,
-    output        TEXT,
-    error         TEXT,
-    cause         TEXT,
-    current_state TEXT,
-    state_input   TEXT,
-    retry_counts  TEXT NOT NULL DEFAULT '[]',
-    retry_due_at  INTEGER,
-    version       INTEGER NOT NULL DEFAULT 0,
-    started_at    INTEGER NOT NULL,
-    stopped_at    INTEGER,
-    PRIMARY KEY (state_machine, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sfn_executions_by_start ON sfn_executions (state_machine, started_at);
-CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (state_machine, status, started_at);
-CREATE TABLE IF NOT EXISTS sfn_history (
-    state_machine TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    event_id      INTEGER NOT NULL,
-    event_type    TEXT NOT NULL,
-    state         TEXT,
-    at            INTEGER NOT NULL,
-    input         TEXT,
-    output        TEXT,
-    error         TEXT,
-    cause         TEXT,
-    due_at        INTEGER,
-    PRIMARY KEY (state_machine, name, event_id)
-) WITHOUT ROWID;
 ";
 
 /// Version 6: the saga's fence (`orders.compensation_started_at`, epoch
@@ -229,7 +159,64 @@ DROP TABLE notification_ledger;
 ALTER TABLE notification_ledger_v7 RENAME TO notification_ledger;
 ";
 
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// The schema of a crate that keeps its own tables in the store's file (a
+/// local stand-in): its steps, run forward on open inside the store's
+/// migration transaction, after the store's steps. The version a file's
+/// tables are at is a row of `schema_versions` per component, not the
+/// store's `user_version`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The owner of the tables, the key of its row in `schema_versions`.
+    pub component: &'static str,
+    /// Step n takes the tables from version n to n + 1. A released step is
+    /// never edited, only followed by new ones. Files made before the
+    /// stand-ins owned their tables have them without a row, at version 0:
+    /// a first step of `CREATE ... IF NOT EXISTS` serves both those and new
+    /// files.
+    pub steps: &'static [&'static str],
+}
+
+/// One row per component with tables of its own in the file.
+const SCHEMA_VERSIONS: &str = "
+CREATE TABLE IF NOT EXISTS schema_versions (
+    component TEXT PRIMARY KEY NOT NULL,
+    version   INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Runs the steps of `m` the file has not had yet.
+fn migrate_component(tx: &Connection, m: &Migration) -> Result<(), StoreError> {
+    let done: i64 = tx
+        .query_row(
+            "SELECT version FROM schema_versions WHERE component = ?1",
+            [m.component],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_err)?
+        .unwrap_or(0);
+    let target = m.steps.len() as i64;
+    if done > target {
+        return Err(StoreError::Other(format!(
+            "the {} tables are at version {done}, newer than this build ({target})",
+            m.component
+        )));
+    }
+    for step in &m.steps[done as usize..] {
+        tx.execute_batch(step).map_err(map_err)?;
+    }
+    if done < target {
+        tx.execute(
+            "INSERT INTO schema_versions (component, version) VALUES (?1, ?2) \
+             ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            params![m.component, target],
+        )
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn migrate(conn: &mut Connection, others: &[Migration]) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
@@ -256,14 +243,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if version < 4 {
         tx.execute_batch(SCHEMA_V4).map_err(map_err)?;
     }
-    if version < 5 {
-        tx.execute_batch(SCHEMA_V5).map_err(map_err)?;
-    }
     if version < 6 {
         tx.execute_batch(SCHEMA_V6).map_err(map_err)?;
     }
     if version < 7 {
         tx.execute_batch(SCHEMA_V7).map_err(map_err)?;
+    }
+    if !others.is_empty() {
+        tx.execute_batch(SCHEMA_VERSIONS).map_err(map_err)?;
+        for m in others {
+            migrate_component(&tx, m)?;
+        }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(map_err)?;
@@ -305,321 +295,4 @@ fn backfill_outbox(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SqliteStore;
-    use orders_core::model::Order;
-    use orders_core::ports::{OrderReader, OrderWriter};
-    use rusqlite::params;
-    use std::path::{Path, PathBuf};
-    use std::time::Duration;
-    use uuid::Uuid;
-
-    fn sample(id: Uuid) -> Order {
-        serde_json::from_value(serde_json::json!({
-            "orderId": id, "customerId": "c1",
-            "items": [{"sku": "A", "quantity": 1, "price": "1.00", "lineTotal": "1.00"}],
-            "total": "1.00", "currency": "USD", "status": "PENDING",
-            "createdAt": "2026-11-22T02:01:33.123Z", "updatedAt": "2026-11-22T02:01:33.123Z"
-        }))
-        .unwrap()
-    }
-
-    /// A database written by schema version 1 (orders and idempotency only).
-    fn v1_database(path: &Path, orders: &[Order]) {
-        old_database(path, 1, orders);
-    }
-
-    /// A database written by schema version `version` (1 to 3): before 3 no
-    /// phone column, no ledger, no sent notifications; before 4 none of the
-    /// saga's tables.
-    fn old_database(path: &Path, version: i64, orders: &[Order]) {
-        let conn = Connection::open(path).unwrap();
-        conn.execute_batch(SCHEMA_V1).unwrap();
-        if version >= 2 {
-            conn.execute_batch(SCHEMA_V2).unwrap();
-        }
-        if version >= 3 {
-            conn.execute_batch(SCHEMA_V3).unwrap();
-        }
-        for o in orders {
-            conn.execute(
-                "INSERT INTO orders (order_id, status, sort_key, customer_email, doc) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    o.order_id.to_string(),
-                    o.status.as_str(),
-                    o.sort_key(),
-                    o.customer_email,
-                    serde_json::to_string(o).unwrap()
-                ],
-            )
-            .unwrap();
-        }
-        conn.pragma_update(None, "user_version", version).unwrap();
-    }
-
-    struct TempFile(PathBuf);
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = self.0.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn a_v1_database_migrates_forward_keeping_its_orders() {
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v1-{}.db", Uuid::now_v7())));
-        let pending = sample(Uuid::now_v7());
-        let mut done = sample(Uuid::now_v7());
-        done.status = orders_core::OrderStatus::Completed;
-        v1_database(&db.0, &[pending.clone(), done.clone()]);
-
-        let s = SqliteStore::open(&db.0).unwrap();
-        let v: i64 = s
-            .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(v, SCHEMA_VERSION);
-        assert_eq!(
-            s.get_order(pending.order_id).await.unwrap(),
-            Some(pending.clone())
-        );
-        assert_eq!(
-            s.get_order(done.order_id).await.unwrap(),
-            Some(done.clone())
-        );
-        // The pending order gets the event it never had; the finished one none.
-        let outbox = s.outbox_pending(10).await.unwrap();
-        assert_eq!(outbox.len(), 1);
-        assert_eq!(outbox[0].order_id, pending.order_id.to_string());
-        let doc: serde_json::Value = serde_json::from_str(&outbox[0].body).unwrap();
-        orders_core::events::validate_event(&doc).unwrap();
-        // New orders work as on a fresh database; reopening migrates nothing twice.
-        s.create_order(&sample(Uuid::now_v7()), None).await.unwrap();
-        drop(s);
-        let s = SqliteStore::open(&db.0).unwrap();
-        assert_eq!(s.outbox_pending(10).await.unwrap().len(), 2);
-    }
-
-    #[tokio::test]
-    async fn a_v2_database_migrates_to_v3_keeping_orders_and_events() {
-        use orders_core::ports::{Channel, Claim, NotificationLedger};
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v2-{}.db", Uuid::now_v7())));
-        let mut old = sample(Uuid::now_v7());
-        old.customer_email = Some("ada@example.com".into());
-        old_database(&db.0, 2, std::slice::from_ref(&old));
-
-        let s = SqliteStore::open(&db.0).unwrap();
-        let v: i64 = s
-            .with_reader(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(v, SCHEMA_VERSION);
-        // The old order reads back as it was, with no phone; v2 had an
-        // outbox already, so nothing is backfilled.
-        assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old.clone()));
-        assert!(s.outbox_pending(10).await.unwrap().is_empty());
-        // The v3 parts work: a phone round-trips, the ledger and the record
-        // of sent notifications exist.
-        let mut new = sample(Uuid::now_v7());
-        new.customer_phone = Some("+14155550100".into());
-        s.create_order(&new, None).await.unwrap();
-        assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new.clone()));
-        let now = chrono::Utc::now();
-        let status = orders_core::OrderStatus::Processing;
-        let lease = Duration::from_secs(30);
-        assert_eq!(
-            s.claim(old.order_id, status, now, lease).await.unwrap(),
-            Claim::Claimed
-        );
-        s.complete(old.order_id, status, now, &[Channel::Email])
-            .await
-            .unwrap();
-        // The local stand-ins' v3 table exists (empty).
-        let sent: i64 = s
-            .with_reader(|c| {
-                c.query_row("SELECT COUNT(*) FROM sent_notifications", [], |r| r.get(0))
-            })
-            .await
-            .unwrap();
-        assert_eq!(sent, 0);
-        drop(s);
-        // Reopening migrates nothing twice and keeps the ledger.
-        let s = SqliteStore::open(&db.0).unwrap();
-        assert_eq!(
-            s.claim(old.order_id, status, now, lease).await.unwrap(),
-            Claim::AlreadySent
-        );
-        assert_eq!(s.get_order(new.order_id).await.unwrap(), Some(new));
-    }
-
-    #[tokio::test]
-    async fn a_v3_database_gains_the_executor_tables() {
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
-        let kept = sample(Uuid::now_v7());
-        old_database(&db.0, 2, std::slice::from_ref(&kept));
-        {
-            let conn = Connection::open(&db.0).unwrap();
-            conn.execute_batch(SCHEMA_V3).unwrap();
-            conn.pragma_update(None, "user_version", 3).unwrap();
-        }
-        let s = SqliteStore::open(&db.0).unwrap();
-        let (executions, history): (i64, i64) = s
-            .with_reader(|c| {
-                c.query_row(
-                    "SELECT (SELECT COUNT(*) FROM sfn_executions), (SELECT COUNT(*) FROM sfn_history)",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-            })
-            .await
-            .unwrap();
-        assert_eq!((executions, history), (0, 0));
-        assert_eq!(s.get_order(kept.order_id).await.unwrap(), Some(kept));
-    }
-
-    #[tokio::test]
-    async fn a_v3_database_migrates_to_v4_with_the_sagas_tables() {
-        use orders_core::inventory::{Inventory, ReservationLine, ReserveOutcome, StockAdmin};
-        use orders_core::payments::AttemptCounter;
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v3-{}.db", Uuid::now_v7())));
-        let mut old = sample(Uuid::now_v7());
-        // A reservation needs a PROCESSING order (the saga's fence).
-        old.status = orders_core::model::OrderStatus::Processing;
-        old_database(&db.0, 3, std::slice::from_ref(&old));
-
-        let s = SqliteStore::open(&db.0).unwrap();
-        assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old.clone()));
-        let at = chrono::Utc::now();
-        assert!(s.seed_stock("A", 2, at).await.unwrap());
-        let lines = [ReservationLine {
-            sku: "A".into(),
-            quantity: 2,
-        }];
-        assert!(matches!(
-            s.reserve(old.order_id, &lines, at).await.unwrap(),
-            ReserveOutcome::Reserved(_)
-        ));
-        assert_eq!(s.count_attempt("k").await.unwrap(), Some(1));
-        drop(s);
-        // Reopening migrates nothing twice and keeps the new tables' rows.
-        let s = SqliteStore::open(&db.0).unwrap();
-        assert_eq!(s.count_attempt("k").await.unwrap(), Some(2));
-        let level = s.get_stock("A").await.unwrap().unwrap();
-        assert_eq!((level.available, level.reserved), (0, 2));
-        assert!(s.get_reservation(old.order_id).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn a_v5_database_migrates_to_v6_keeping_payments_and_attempts() {
-        use orders_core::payments::{AttemptCounter, PaymentLedger};
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v5-{}.db", Uuid::now_v7())));
-        let old = sample(Uuid::now_v7());
-        old_database(&db.0, 3, std::slice::from_ref(&old));
-        {
-            let conn = Connection::open(&db.0).unwrap();
-            conn.execute_batch(SCHEMA_V4).unwrap();
-            conn.execute_batch(SCHEMA_V5).unwrap();
-            let doc = serde_json::json!({
-                "paymentId": "pay_1", "orderId": old.order_id, "amount": "1.00",
-                "currency": "USD", "status": "CHARGED", "providerRef": "ch_1",
-                "createdAt": "2026-11-22T02:01:33.123Z"
-            });
-            conn.execute(
-                "INSERT INTO payments (order_id, status, created_at, doc) VALUES (?1, 'CHARGED', 1, ?2)",
-                params![old.order_id.to_string(), doc.to_string()],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO payment_attempts (key, attempts) VALUES ('k', 2)",
-                [],
-            )
-            .unwrap();
-            conn.pragma_update(None, "user_version", 5).unwrap();
-        }
-        let s = SqliteStore::open(&db.0).unwrap();
-        let kept = s.get_payment(old.order_id).await.unwrap().unwrap();
-        assert_eq!(kept.provider_ref.as_deref(), Some("ch_1"));
-        assert_eq!(s.get_order(old.order_id).await.unwrap(), Some(old));
-        assert_eq!(s.count_attempt("k").await.unwrap(), Some(3));
-        assert_eq!(s.void_key("k").await.unwrap(), 3);
-        assert_eq!(s.count_attempt("k").await.unwrap(), None);
-        assert_eq!(s.void_key("never-counted").await.unwrap(), 0);
-    }
-
-    #[tokio::test]
-    async fn a_v6_ledger_keeps_its_entries_and_gains_refusals() {
-        use crate::ledger::{REFUSED, SENT};
-        use orders_core::ports::{Claim, NotificationLedger};
-        use orders_core::OrderStatus;
-        let db = TempFile(std::env::temp_dir().join(format!("orders-v6-{}.db", Uuid::now_v7())));
-        let (sent, sending) = (Uuid::now_v7(), Uuid::now_v7());
-        old_database(&db.0, 3, &[]);
-        {
-            let conn = Connection::open(&db.0).unwrap();
-            for v in [SCHEMA_V4, SCHEMA_V5, SCHEMA_V6] {
-                conn.execute_batch(v).unwrap();
-            }
-            conn.execute(
-                "INSERT INTO notification_ledger (order_id, status, state, sent_at, channels) \
-                 VALUES (?1, 'PROCESSING', 'SENT', 1, 'email')",
-                params![sent.to_string()],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO notification_ledger (order_id, status, state, lease_until) \
-                 VALUES (?1, 'PROCESSING', 'SENDING', 1)",
-                params![sending.to_string()],
-            )
-            .unwrap();
-            conn.pragma_update(None, "user_version", 6).unwrap();
-        }
-        let s = SqliteStore::open(&db.0).unwrap();
-        let p = OrderStatus::Processing;
-        let entry = s.ledger_entry(sent, p).await.unwrap().unwrap();
-        assert_eq!((entry.state.as_str(), entry.sent_at_ms), (SENT, Some(1)));
-        let now = chrono::Utc::now();
-        // The old lease ended long ago: taken over, then refused.
-        let lease = Duration::from_secs(30);
-        assert_eq!(
-            s.claim(sending, p, now, lease).await.unwrap(),
-            Claim::Claimed
-        );
-        s.refuse(sending, p, now, "MessageRejected").await.unwrap();
-        let entry = s.ledger_entry(sending, p).await.unwrap().unwrap();
-        assert_eq!(entry.state, REFUSED);
-        assert_eq!(entry.error_code.as_deref(), Some("MessageRejected"));
-        assert_eq!(
-            s.claim(sending, p, now, lease).await.unwrap(),
-            Claim::Refused
-        );
-        // A refusal after the send leaves it sent.
-        s.refuse(sent, p, now, "MessageRejected").await.unwrap();
-        assert_eq!(
-            s.claim(sent, p, now, lease).await.unwrap(),
-            Claim::AlreadySent
-        );
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .unwrap();
-        assert!(migrate(&mut conn).is_err());
-    }
-
-    #[tokio::test]
-    async fn schema_is_versioned() {
-        let s = SqliteStore::in_memory().unwrap();
-        let v: i64 = s
-            .with_writer(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(v, SCHEMA_VERSION);
-    }
-}
+mod tests;

@@ -6,7 +6,8 @@ use crate::{blocking, map_err, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orders_core::error::StoreError;
-use orders_core::inventory::{StockAdmin, StockLevel};
+use orders_core::inventory::StockLevel;
+use orders_core::ports::StockAdmin;
 use rusqlite::params;
 
 #[async_trait]

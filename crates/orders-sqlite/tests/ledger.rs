@@ -7,9 +7,9 @@ mod common;
 use chrono::Utc;
 use common::{order, TempDb};
 use orders_core::model::OrderStatus;
+use orders_core::notification::Channel;
 use orders_core::ports::{
-    Channel, Claim, NotificationLedger, OrderStatusUpdater, OrderWriter, StatusChange,
-    TransitionOutcome,
+    Claim, NotificationLedger, OrderStatusUpdater, OrderWriter, StatusChange, TransitionOutcome,
 };
 use orders_sqlite::SqliteStore;
 use std::time::Duration;

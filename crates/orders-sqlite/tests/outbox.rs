@@ -7,9 +7,10 @@ mod common;
 
 use common::{now_secs, order, record, TempDb};
 use orders_core::error::StoreError;
-use orders_core::events::{validate_event, OrderCreated, OrderEvent};
+use orders_core::events::{OrderCreated, OrderEvent};
 use orders_core::ports::{CreateOutcome, OrderReader, OrderWriter};
 use orders_sqlite::{OutboxWaker, SqliteStore};
+use orders_validation::events::validate_event;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ async fn a_new_order_writes_one_valid_order_created() {
     assert_eq!(doc["total"], "3.10");
     assert_eq!(doc["itemCount"], 3);
     assert!(!row.body.contains("ada@example.com") && !row.body.contains("Ada"));
-    match OrderEvent::from_json(&row.body).unwrap() {
+    match orders_validation::events::parse_event(&row.body).unwrap() {
         OrderEvent::OrderCreated(e) => assert_eq!(e.order_id, o.order_id),
         other => panic!("unexpected {other:?}"),
     }
@@ -262,7 +263,7 @@ async fn a_status_move_writes_its_event_in_its_transaction_and_wakes() {
     let doc: serde_json::Value = serde_json::from_str(&row.body).unwrap();
     validate_event(&doc).unwrap();
     assert_eq!(
-        OrderEvent::from_json(&row.body).unwrap(),
+        orders_validation::events::parse_event(&row.body).unwrap(),
         OrderEvent::from(change.event().unwrap())
     );
     assert!(!row.body.contains("ada@example.com"));

@@ -3,9 +3,11 @@
 //! table's own guard that stock never goes below zero.
 
 use chrono::{DateTime, Utc};
-use orders_core::inventory::{Inventory, ReservationLine, StockAdmin};
+use orders_core::inventory::ReservationLine;
 use orders_core::model::Order;
-use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentLedger, PaymentStatus};
+use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentStatus};
+use orders_core::ports::PaymentLedger;
+use orders_core::ports::{Inventory, StockAdmin};
 use orders_core::OrderWriter;
 use orders_sqlite::SqliteStore;
 use rust_decimal::Decimal;

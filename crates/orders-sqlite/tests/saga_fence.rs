@@ -4,18 +4,18 @@
 //! whose answer was lost. The order's fence decides each time.
 
 use chrono::Utc;
-use orders_core::inventory::{Inventory, ReservationStatus, StockAdmin};
+use orders_core::inventory::ReservationStatus;
 use orders_core::model::{Order, OrderStatus};
-use orders_core::payments::{
-    payment_id, AttemptCounter, ChargeStart, Payment, PaymentLedger, PaymentStatus,
-    SimulatedGateway,
-};
+use orders_core::payments::{payment_id, ChargeStart, Payment, PaymentStatus};
+use orders_core::ports::{AttemptCounter, PaymentLedger};
+use orders_core::ports::{Inventory, StockAdmin};
 use orders_core::usecases::saga::{
     error_names, run_inventory_task, run_payment_task, run_settle_task, InventoryTask, PaymentDeps,
     PaymentTask, SettleTask,
 };
 use orders_core::usecases::SagaError;
 use orders_core::{OrderReader, OrderWriter};
+use orders_payment_simulator::SimulatedGateway;
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use uuid::Uuid;
@@ -159,7 +159,7 @@ async fn once_compensation_began_the_order_cannot_complete() {
         &saga.store,
         SettleTask::Fail {
             order_id: id,
-            reason: orders_core::usecases::FailureReason::ProcessingError,
+            reason: orders_core::model::FailureReason::ProcessingError,
             decline_code: None,
             skus: None,
         },
@@ -177,7 +177,7 @@ async fn once_compensation_began_the_order_cannot_complete() {
         &saga.store,
         SettleTask::Fail {
             order_id: id,
-            reason: orders_core::usecases::FailureReason::OutOfStock,
+            reason: orders_core::model::FailureReason::OutOfStock,
             decline_code: None,
             skus: Some(vec!["A".into()]),
         },

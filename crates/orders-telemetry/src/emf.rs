@@ -7,7 +7,8 @@
 //! stage from `STAGE` (default `local`).
 
 use orders_core::contract::env;
-use orders_core::metrics::{Metric, MetricsSink};
+use orders_core::metrics::Metric;
+use orders_core::ports::MetricsSink;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{json, Map, Value};
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! What every binary (the six functions, the local host) sets up once at
 //! start: JSON logs through `tracing` on stderr, and the business metrics
 //! as CloudWatch Embedded Metric Format lines on stdout ([`emf`]), installed
-//! as the process's [`orders_core::metrics::MetricsSink`].
+//! as the process's [`orders_core::ports::MetricsSink`].
 //!
 //! The HTTP crate is not needed for this: the queue and topic functions
 //! depend on this crate alone.

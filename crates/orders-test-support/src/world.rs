@@ -5,13 +5,11 @@ use crate::orders::base_time;
 use chrono::{DateTime, Duration, Utc};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
-use orders_core::usecases::{create_order, CreateResponse};
+use orders_core::usecases::CreateResponse;
 use orders_core::OrderReader;
+use orders_local::saga_workflow::{saga_definition, SagaStarter};
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier, SentNotification};
-use orders_local_sfn::saga::saga_definition;
-use orders_local_sfn::{
-    Executor, ExecutorOptions, ListFilter, SagaStarter, TaskError, TaskInvoker,
-};
+use orders_local_sfn::{Executor, ExecutorOptions, ListFilter, TaskError, TaskInvoker};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -52,7 +50,8 @@ impl Default for World {
 
 impl World {
     pub fn new() -> Self {
-        let store = SqliteStore::in_memory().expect("an in-memory store");
+        let store = SqliteStore::in_memory_with(&orders_local::STAND_IN_TABLES)
+            .expect("an in-memory store");
         let executor = Executor::new(
             store.clone(),
             saga_definition().expect("the saga's definition"),
@@ -77,7 +76,7 @@ impl World {
     /// Creates an order from a request body through the use case, at
     /// [`now`](Self::now).
     pub async fn create(&self, body: &str) -> CreateResponse {
-        create_order(&self.store, body.as_bytes(), None, self.now())
+        orders_validation::create_order(&self.store, body.as_bytes(), None, self.now())
             .await
             .unwrap_or_else(|e| panic!("{e}: {body}"))
     }
@@ -110,12 +109,12 @@ impl World {
             .await
             .expect("the outbox")
             .into_iter()
-            .filter_map(
-                |row| match OrderEvent::from_json(&row.body).expect("a valid event") {
+            .filter_map(|row| {
+                match orders_validation::events::parse_event(&row.body).expect("a valid event") {
                     OrderEvent::OrderStatusChanged(e) => Some(e),
                     OrderEvent::OrderCreated(_) => None,
-                },
-            )
+                }
+            })
             .collect()
     }
 

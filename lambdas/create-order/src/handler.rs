@@ -1,11 +1,11 @@
-//! Maps an API Gateway proxy event to [`orders_core::usecases::create_order`]
+//! Maps an API Gateway proxy event to [`orders_validation::create_order`]
 //! and its result to a response. No business rule lives here.
 
 use chrono::Utc;
 use lambda_http::http::header::{HeaderValue, LOCATION};
 use lambda_http::http::HeaderName;
 use lambda_http::{Body, Error, Request, Response};
-use orders_core::{usecases, OrderWriter, OrdersError};
+use orders_core::{OrderWriter, OrdersError};
 use orders_http::gateway::media_type_refusal;
 use orders_http::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use orders_http::{json_response, request_context_path, request_id, respond};
@@ -36,7 +36,7 @@ async fn create<W: OrderWriter + ?Sized>(
     let key = idempotency_key(event)?;
     // lambda_http has already decoded a base64 body; bytes that are not
     // UTF-8 are reported by the validation as malformed JSON.
-    let created = usecases::create_order(store, body, key, Utc::now()).await?;
+    let created = orders_validation::create_order(store, body, key, Utc::now()).await?;
     let mut resp = json_response(created.status_code, created.body);
     let location = format!("{}/{}", collection_path(event), created.order_id);
     if let Ok(v) = HeaderValue::from_str(&location) {

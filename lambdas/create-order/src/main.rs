@@ -9,7 +9,7 @@ use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_core::validation::warm_up_in_background();
+    orders_validation::warm_up_in_background();
     let client = orders_dynamodb::client_from_env_in_background()?;
     orders_telemetry::init();
     let store = DynamoStore::from_env(client)?;

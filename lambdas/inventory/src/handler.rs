@@ -4,7 +4,7 @@
 //! an error, so it is never retried.
 
 use chrono::Utc;
-use orders_core::inventory::Inventory;
+use orders_core::ports::Inventory;
 use orders_core::usecases::saga::{parse_task, run_inventory_task, InventoryTask};
 use orders_core::usecases::SagaError;
 use orders_core::{OrderReader, SagaFence};

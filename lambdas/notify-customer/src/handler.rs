@@ -16,6 +16,7 @@ use chrono::Utc;
 use orders_core::events::OrderEvent;
 use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
 use orders_core::{NotificationLedger, Notifier, OrderReader};
+use orders_notifications::Templates;
 use tracing::Instrument;
 
 /// Why one record was not handled.
@@ -72,11 +73,12 @@ where
     L: NotificationLedger + ?Sized,
     N: Notifier + ?Sized,
 {
-    let event = OrderEvent::from_json(body).map_err(|e| RecordError::Invalid(e.join("; ")))?;
+    let event = orders_validation::events::parse_event(body)
+        .map_err(|e| RecordError::Invalid(e.join("; ")))?;
     tracing::Span::current().record("order_id", tracing::field::display(event.order_id()));
     let OrderEvent::OrderStatusChanged(changed) = event else {
         return Err(RecordError::UnexpectedType(event.event_type()));
     };
     let (orders, ledger, notifier) = (deps.orders, deps.ledger, deps.notifier);
-    Ok(notify_status_changed(orders, ledger, notifier, &changed, Utc::now()).await?)
+    Ok(notify_status_changed(orders, ledger, &Templates, notifier, &changed, Utc::now()).await?)
 }

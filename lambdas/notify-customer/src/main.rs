@@ -8,15 +8,15 @@
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use notify_customer::handler::{self, Deps};
+use orders_aws_messaging::AwsNotifier;
 use orders_dynamodb::DynamoStore;
-use orders_messaging::AwsNotifier;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
     let notifier = AwsNotifier::from_env()?;
-    orders_core::notifications::warm_up();
+    orders_notifications::warm_up();
     let deps = Deps {
         orders: &store,
         ledger: &store,

@@ -11,7 +11,8 @@ use common::{ledger_state, order_with, processing, sns_event};
 use notify_customer::handler::{handle, Deps, RecordError};
 use orders_core::events::{OrderEvent, OrderStatusChanged};
 use orders_core::model::OrderStatus;
-use orders_core::ports::{Channel, Notification, Notifier};
+use orders_core::notification::{Channel, Notification};
+use orders_core::ports::Notifier;
 use orders_core::usecases::{notify_status_changed, NotifyError, NotifyOutcome};
 use orders_core::DeliveryError;
 use orders_local_aws::notifier::{list_sent_notifications, RecordingNotifier};
@@ -304,14 +305,21 @@ async fn a_transient_failure_fails_the_invocation_and_a_retry_sends() {
     assert_eq!(ledger_state(&w, id).await, sending);
 
     // Lambda retries a minute later: past the lease, the retry sends.
-    let changed = match OrderEvent::from_json(&event).unwrap() {
+    let changed = match orders_validation::events::parse_event(&event).unwrap() {
         OrderEvent::OrderStatusChanged(c) => c,
         other => panic!("{other:?}"),
     };
     let retry_at = Utc::now() + chrono::Duration::seconds(61);
-    let sent = notify_status_changed(&w.store, &w.store, &w.notifier, &changed, retry_at)
-        .await
-        .unwrap();
+    let sent = notify_status_changed(
+        &w.store,
+        &w.store,
+        &orders_notifications::Templates,
+        &w.notifier,
+        &changed,
+        retry_at,
+    )
+    .await
+    .unwrap();
     assert_eq!(sent, NotifyOutcome::Sent(vec![Channel::Email]));
     assert_eq!(w.sent(id).await.len(), 1);
 }

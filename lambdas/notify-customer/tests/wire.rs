@@ -7,10 +7,10 @@ mod common;
 
 use common::{ledger_state, order_with, processing, sns_event};
 use notify_customer::handler::{handle, Deps, RecordError};
+use orders_aws_messaging::{ses_client, sns_client, AwsEnv, AwsNotifier};
 use orders_core::model::OrderStatus;
 use orders_core::usecases::{NotifyError, NotifyOutcome};
 use orders_core::DeliveryError;
-use orders_messaging::{ses_client, sns_client, AwsEnv, AwsNotifier};
 use orders_sqlite::ledger::{REFUSED, SENDING};
 use orders_test_support::World;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -201,7 +201,7 @@ async fn ses_message_rejected_is_handled_once_and_keeps_the_address_out() {
     assert_eq!(ep.calls(), (1, 0), "nor sent again on redelivery");
 
     // What the adapter reports never holds the address.
-    let n = orders_core::notifications::render(
+    let n = orders_notifications::render(
         &orders_core::ports::OrderReader::get_order(&w.store, id)
             .await
             .unwrap()

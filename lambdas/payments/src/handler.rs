@@ -4,7 +4,7 @@
 //! match: `TransientError` is retried.
 
 use chrono::Utc;
-use orders_core::payments::{PaymentGateway, PaymentLedger};
+use orders_core::ports::{PaymentGateway, PaymentLedger};
 use orders_core::usecases::saga::{parse_task, run_payment_task, PaymentDeps, PaymentTask};
 use orders_core::usecases::SagaError;
 use orders_core::{OrderReader, SagaFence};

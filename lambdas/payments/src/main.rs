@@ -3,8 +3,8 @@
 //! built once, at cold start.
 
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
-use orders_core::payments::SimulatedGateway;
 use orders_dynamodb::DynamoStore;
+use orders_payment_simulator::SimulatedGateway;
 use payments::handler::{self, Deps};
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! each message on its own, and reports the messages that failed
 //! (`ReportBatchItemFailures`): only those return to the queue, and each
 //! reaches the dead-letter queue after its receives run out. The batch
-//! plumbing is [`orders_batch::run_sqs_batch`]; this is the parse and the
+//! plumbing is [`orders_sqs_batch::run_sqs_batch`]; this is the parse and the
 //! use case.
 //!
 //! A message fails alone when it has no body, is not JSON, does not
@@ -12,13 +12,13 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use orders_batch::{record_order_id, run_sqs_batch};
 use orders_core::events::{OrderCreated, OrderEvent};
 use orders_core::usecases::process_order_created;
 use orders_core::{OrderStatusUpdater, WorkflowStarter};
+use orders_sqs_batch::{record_order_id, run_sqs_batch};
 
 /// Why one message was not processed (a message without a body is
-/// reported by [`orders_batch`]).
+/// reported by [`orders_sqs_batch`]).
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
     #[error("the message is not a valid event: {0}")]
@@ -45,7 +45,8 @@ where
 
 /// The body as an `OrderCreated`, checked against its schema.
 pub fn parse(body: &str) -> Result<OrderCreated, MessageError> {
-    let event = OrderEvent::from_json(body).map_err(|e| MessageError::Invalid(e.join("; ")))?;
+    let event = orders_validation::events::parse_event(body)
+        .map_err(|e| MessageError::Invalid(e.join("; ")))?;
     record_order_id(event.order_id());
     match event {
         OrderEvent::OrderCreated(created) => Ok(created),

@@ -5,7 +5,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use orders_dynamodb::DynamoStore;
-use orders_messaging::SfnStarter;
+use orders_sfn::SfnStarter;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

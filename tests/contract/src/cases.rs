@@ -12,8 +12,9 @@ use crate::fixtures::*;
 use crate::Store;
 use orders_core::error::StoreError;
 use orders_core::model::{Order, OrderStatus, STATUS_SHARDS};
+use orders_core::notification::Channel;
 use orders_core::ports::{
-    Channel, Claim, CreateOutcome, ListQuery, SortOrder, StatusChange, TransitionOutcome,
+    Claim, CreateOutcome, ListQuery, SortOrder, StatusChange, TransitionOutcome,
 };
 use std::collections::HashSet;
 use std::time::Duration;

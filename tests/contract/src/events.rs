@@ -63,9 +63,10 @@ pub mod cases {
     use crate::cases::{change, moved, pending_full_order};
     use crate::fixtures::*;
     use crate::Store;
-    use orders_core::events::{validate_event, OrderEvent, OrderStatusChanged};
+    use orders_core::events::{OrderEvent, OrderStatusChanged};
     use orders_core::model::OrderStatus;
     use orders_core::ports::{StatusChange, TransitionOutcome};
+    use orders_validation::events::validate_event;
     use serde_json::Value;
 
     /// The events `store` shows for the order now and did not before.

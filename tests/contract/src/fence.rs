@@ -12,9 +12,9 @@
 //!
 //! [`SagaFence`]: orders_core::ports::SagaFence
 //! [`OrderStatusUpdater`]: orders_core::ports::OrderStatusUpdater
-//! [`PaymentLedger::begin_charge`]: orders_core::payments::PaymentLedger::begin_charge
-//! [`Inventory::reserve`]: orders_core::inventory::Inventory::reserve
-//! [`AttemptCounter`]: orders_core::payments::AttemptCounter
+//! [`PaymentLedger::begin_charge`]: orders_core::ports::PaymentLedger::begin_charge
+//! [`Inventory::reserve`]: orders_core::ports::Inventory::reserve
+//! [`AttemptCounter`]: orders_core::ports::AttemptCounter
 
 use crate::cases::{
     change, collect_pages, create_all, create_processing, moved, pending_full_order,

@@ -22,8 +22,8 @@ pub mod payments;
 pub mod stock;
 
 use events::StatusEventLog;
-use orders_core::inventory::{Inventory, StockAdmin};
-use orders_core::payments::{AttemptCounter, PaymentLedger};
+use orders_core::ports::{AttemptCounter, PaymentLedger};
+use orders_core::ports::{Inventory, StockAdmin};
 use orders_core::ports::{
     NotificationLedger, OrderLister, OrderReader, OrderStatusUpdater, OrderWriter, SagaFence,
 };

@@ -6,8 +6,8 @@
 //! DECLINED or VOIDED; the first answer wins). The fence itself is proved
 //! in [`crate::fence`].
 //!
-//! [`PaymentLedger`]: orders_core::payments::PaymentLedger
-//! [`AttemptCounter`]: orders_core::payments::AttemptCounter
+//! [`PaymentLedger`]: orders_core::ports::PaymentLedger
+//! [`AttemptCounter`]: orders_core::ports::AttemptCounter
 
 use crate::cases::create_processing;
 use crate::fixtures::*;

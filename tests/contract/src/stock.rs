@@ -5,8 +5,8 @@
 //! [`crate::fence`]), so every case reserves for an order it created
 //! PROCESSING first.
 //!
-//! [`Inventory`]: orders_core::inventory::Inventory
-//! [`StockAdmin`]: orders_core::inventory::StockAdmin
+//! [`Inventory`]: orders_core::ports::Inventory
+//! [`StockAdmin`]: orders_core::ports::StockAdmin
 
 use crate::cases::create_processing;
 use crate::fixtures::*;
@@ -271,7 +271,7 @@ pub async fn twenty_reservations_over_five_units<S: Store>(store: S) {
 /// create-order schema (the API refuses more).
 pub fn api_max_lines() -> usize {
     let schema: serde_json::Value =
-        serde_json::from_str(orders_core::validation::CREATE_ORDER_SCHEMA).expect("schema JSON");
+        serde_json::from_str(orders_validation::CREATE_ORDER_SCHEMA).expect("schema JSON");
     schema["properties"]["items"]["maxItems"]
         .as_u64()
         .expect("items has maxItems") as usize

@@ -218,7 +218,8 @@ async fn dynamodb_item_layout_matches_the_data_model() {
 #[tokio::test]
 async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
     use aws_sdk_dynamodb::types::AttributeValue as A;
-    use orders_core::ports::{Channel, NotificationLedger, OrderStatusUpdater, OrderWriter};
+    use orders_core::notification::Channel;
+    use orders_core::ports::{NotificationLedger, OrderStatusUpdater, OrderWriter};
     use orders_core::OrderStatus;
     let Some(store) =
         backends::dynamodb("dynamodb_transition_and_ledger_layout_match_the_data_model").await
@@ -262,7 +263,7 @@ async fn dynamodb_transition_and_ledger_layout_match_the_data_model() {
         panic!("no statusEvent: {item:?}")
     };
     assert_eq!(
-        orders_core::events::OrderEvent::from_json(event).unwrap(),
+        orders_validation::events::parse_event(event).unwrap(),
         orders_core::events::OrderEvent::from(change.event().unwrap())
     );
     // Everything else is as it was.

@@ -16,12 +16,13 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use orders_contract_tests::backends::{dynamodb_client, dynamodb_endpoint};
 use orders_contract_tests::fixtures::base_time;
-use orders_core::events::{validate_event, OrderCreated, OrderEvent};
+use orders_core::events::{OrderCreated, OrderEvent};
 use orders_core::model::OrderStatus;
 use orders_core::ports::{OrderStatusUpdater, StatusChange, TransitionOutcome};
-use orders_core::{usecases, OrderReader};
+use orders_core::OrderReader;
 use orders_dynamodb::{create_table, order_key, DynamoStore};
 use orders_sqlite::SqliteStore;
+use orders_validation::events::validate_event;
 use serde_json::{json, Map, Value};
 
 const TEMPLATE: &str =
@@ -95,7 +96,7 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
     create_table(&client, &table).await.unwrap();
     let store = DynamoStore::new(client.clone(), &table);
 
-    let created = usecases::create_order(&store, BODY, None, base_time())
+    let created = orders_validation::create_order(&store, BODY, None, base_time())
         .await
         .unwrap();
     let item = client
@@ -130,7 +131,7 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
     let mut from_pipe = None;
     for quote in [false, true] {
         let text = render(TEMPLATE, &record, quote);
-        let event = OrderEvent::from_json(&text)
+        let event = orders_validation::events::parse_event(&text)
             .unwrap_or_else(|e| panic!("pipe output fails its schema: {e:?}\n{text}"));
         assert_eq!(event, OrderEvent::from(OrderCreated::from_order(&order)));
         assert!(!text.contains("ada@example.com") && !text.contains("Ada"));
@@ -145,12 +146,12 @@ async fn pipe_template_and_local_outbox_produce_the_same_valid_event() {
 
     // The local producer: the outbox row committed with the order.
     let local = SqliteStore::in_memory().unwrap();
-    let created = usecases::create_order(&local, BODY, None, base_time())
+    let created = orders_validation::create_order(&local, BODY, None, base_time())
         .await
         .unwrap();
     let outbox = local.outbox_pending(10).await.unwrap();
     assert_eq!(outbox.len(), 1);
-    let from_outbox = OrderEvent::from_json(&outbox[0].body).unwrap();
+    let from_outbox = orders_validation::events::parse_event(&outbox[0].body).unwrap();
     let order = local.get_order(created.order_id).await.unwrap().unwrap();
     assert_eq!(
         from_outbox,
@@ -197,7 +198,7 @@ async fn status_pipe_template_and_local_outbox_produce_the_same_valid_event() {
     let store = DynamoStore::new(client.clone(), &table);
     let local = SqliteStore::in_memory().unwrap();
 
-    let created = usecases::create_order(&store, BODY, None, base_time())
+    let created = orders_validation::create_order(&store, BODY, None, base_time())
         .await
         .unwrap();
     let id = created.order_id;
@@ -262,7 +263,7 @@ async fn status_pipe_template_and_local_outbox_produce_the_same_valid_event() {
             .unwrap_or_else(|e| panic!("pipe output is not JSON: {e}\n{text}"));
         validate_event(&doc)
             .unwrap_or_else(|e| panic!("pipe output fails its schema: {e:?}\n{text}"));
-        let from_pipe = OrderEvent::from_json(&text).unwrap();
+        let from_pipe = orders_validation::events::parse_event(&text).unwrap();
         assert_eq!(from_pipe, OrderEvent::from(change.event().unwrap()));
         assert!(!text.contains("ada@example.com") && !text.contains("Ada"));
 
@@ -273,6 +274,9 @@ async fn status_pipe_template_and_local_outbox_produce_the_same_valid_event() {
         let rows = local.outbox_pending(100).await.unwrap();
         let row = rows.last().expect("an outbox row");
         assert_eq!(row.event_type, "OrderStatusChanged");
-        assert_eq!(OrderEvent::from_json(&row.body).unwrap(), from_pipe);
+        assert_eq!(
+            orders_validation::events::parse_event(&row.body).unwrap(),
+            from_pipe
+        );
     }
 }

@@ -16,10 +16,10 @@ mod saga;
 
 use meter::{round3, Meter};
 use orders_core::events::{OrderCreated, OrderEvent};
-use orders_core::inventory::StockAdmin;
+use orders_core::ports::StockAdmin;
 use orders_core::OrderReader;
 use orders_dynamodb::{AwsEnv, DynamoStore};
-use orders_local_sfn::SagaStarter;
+use orders_local::saga_workflow::SagaStarter;
 use orders_test_support::events::{
     fixture, request, sns_event, sqs_event, with_header, without_header,
 };

@@ -4,12 +4,13 @@
 
 use crate::meter::Meter;
 use async_trait::async_trait;
-use orders_core::payments::SimulatedGateway;
-use orders_core::ports::{Channel, Notification, Notifier};
+use orders_core::notification::{Channel, Notification};
+use orders_core::ports::Notifier;
 use orders_core::DeliveryError;
 use orders_dynamodb::DynamoStore;
-use orders_local_sfn::saga::saga_definition;
+use orders_local::saga_workflow::saga_definition;
 use orders_local_sfn::{ExecutionStatus, Executor, ExecutorOptions, TaskError, TaskInvoker};
+use orders_payment_simulator::SimulatedGateway;
 use orders_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -92,7 +93,8 @@ impl Context {
             meter: meter.clone(),
         };
         let executor = Executor::new(
-            SqliteStore::in_memory().expect("the executor's store"),
+            SqliteStore::in_memory_with(&[orders_local_sfn::MIGRATION])
+                .expect("the executor's store"),
             saga_definition().expect("the saga's definition"),
             Arc::new(functions),
             ExecutorOptions {

@@ -6,7 +6,6 @@
 use crate::client::Client;
 use crate::Host;
 use orders_local::pipeline::PipelineConfig;
-use orders_sqlite::SqliteStore;
 use std::time::Duration;
 
 /// The order that is dead-lettered: one of a seeded SKU, so it completes
@@ -25,7 +24,7 @@ pub async fn host_with_a_dead_letter(pipeline: PipelineConfig) -> (Host, String)
         .expect("201");
     let db = host.db();
     host.server.stop().await.unwrap();
-    let side = SqliteStore::open(&db).unwrap();
+    let side = orders_local::open_store(&db).unwrap();
     let (queue, notifications) = orders_local::pipeline::queues(&side).unwrap();
     let route = orders_local_aws::dispatcher::Route::new(queue.clone(), notifications);
     assert_eq!(

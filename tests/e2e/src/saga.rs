@@ -3,7 +3,7 @@
 //! both assert once every order has settled.
 
 use crate::client::Client;
-use orders_core::inventory::StockAdmin;
+use orders_core::ports::StockAdmin;
 use orders_load::invariants::{check_under, execution_order, Snapshot, StockBefore};
 use orders_sqlite::SqliteStore;
 use serde_json::Value;
@@ -172,7 +172,7 @@ pub async fn rerun_sagas(db: &std::path::Path, orders: &[String]) {
     if orders.is_empty() {
         return;
     }
-    let store = SqliteStore::open(db).unwrap();
+    let store = orders_local::open_store(db).unwrap();
     let executor =
         orders_local::saga::saga_executor(&store, orders_local::pipeline::saga_options(None))
             .unwrap();

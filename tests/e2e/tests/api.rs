@@ -5,7 +5,6 @@ use chrono::{TimeZone, Utc};
 use http::{Method, StatusCode};
 use orders_core::{OrderStatus, OrderWriter};
 use orders_e2e_tests::{order_body, send, Host, ORIGIN};
-use orders_sqlite::SqliteStore;
 use orders_test_support::orders::orders_over_time;
 use serde_json::Value;
 
@@ -257,7 +256,7 @@ async fn unknown_routes_and_methods() {
 /// only creates PENDING ones), one second apart; returns (id, status) oldest
 /// first.
 async fn seed(db: &std::path::Path, n: usize) -> Vec<(String, OrderStatus)> {
-    let store = SqliteStore::open(db).unwrap();
+    let store = orders_local::open_store(db).unwrap();
     let start = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
     let mut out = Vec::new();
     for order in orders_over_time(start, n, |i| OrderStatus::ALL[(i * 7 + i / 3) % 5]) {

@@ -10,7 +10,6 @@ use orders_e2e_tests::saga::{all_settled, assert_invariants, stock_up};
 use orders_e2e_tests::{order_body, workspace_binary, Host};
 use orders_local::pipeline::{PipelineConfig, ORDER_EVENTS_QUEUE};
 use orders_local_aws::queue::{Queue, QueueConfig};
-use orders_sqlite::SqliteStore;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -136,7 +135,7 @@ async fn a_refused_notification_is_recorded_and_acknowledged_not_dead_lettered()
         .await
         .expect("201");
     // SKU-1 is not stocked: both end FAILED, told of PROCESSING and FAILED.
-    let store = SqliteStore::open(host.db()).unwrap();
+    let store = orders_local::open_store(host.db()).unwrap();
     let id = uuid::Uuid::parse_str(&refused).unwrap();
     wait_for("both statuses refused", Duration::from_secs(30), || {
         let store = store.clone();
@@ -203,7 +202,7 @@ async fn poison_messages_dead_letter_after_three_receives_and_the_rest_flows() {
     let host = Host::start_with_pipeline(pipeline(1)).await;
     let c = Client::of(&host);
     // Two messages no order event could be: not JSON, and an unknown type.
-    let side = SqliteStore::open(host.db()).unwrap();
+    let side = orders_local::open_store(host.db()).unwrap();
     let queue = Queue::new(side, QueueConfig::new(ORDER_EVENTS_QUEUE)).unwrap();
     queue.send("this is not json").await.unwrap();
     queue
@@ -280,7 +279,7 @@ async fn a_dead_lettered_order_event_redriven_by_orders_admin_is_processed() {
 async fn kill_9_twice_while_sagas_run_loses_nothing_and_moves_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     // Stock before the host's first start (so it seeds nothing else).
-    let initial = stock_up(&SqliteStore::open(dir.path().join("orders.db")).unwrap()).await;
+    let initial = stock_up(&orders_local::open_store(dir.path().join("orders.db")).unwrap()).await;
     // Two crashes while orders are created and their sagas run.
     let accepted = load_and_kill(dir.path(), 2, &[]).await;
     let mut child = spawn_host(dir.path(), 2, &[]).await;

@@ -8,7 +8,6 @@ use orders_e2e_tests::client::{wait_for, Client};
 use orders_e2e_tests::saga::{assert_invariants, mixed_order, stock_up};
 use orders_e2e_tests::Host;
 use orders_local::pipeline::PipelineConfig;
-use orders_sqlite::SqliteStore;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use std::time::Duration;
 async fn a_thousand_orders_with_every_token_settle_and_keep_the_invariants() {
     // Stock first, with the API only; then the pipeline and the saga.
     let host = Host::start().await;
-    let initial = stock_up(&SqliteStore::open(host.db()).unwrap()).await;
+    let initial = stock_up(&orders_local::open_store(host.db()).unwrap()).await;
     let host = host
         .restart_with(Some(PipelineConfig {
             visibility_timeout: Duration::from_secs(10),

@@ -22,7 +22,6 @@ use orders_e2e_tests::saga::{
 };
 use orders_e2e_tests::Host;
 use orders_local::pipeline::{Faults, PipelineConfig};
-use orders_sqlite::SqliteStore;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -62,7 +61,7 @@ fn pipeline(faults: Faults) -> PipelineConfig {
 /// One seed's run; the outcomes and how many orders needed an operator.
 async fn run(seed: u64, orders: usize) -> (BTreeMap<String, usize>, usize) {
     let host = Host::start().await;
-    let initial = stock_up(&SqliteStore::open(host.db()).unwrap()).await;
+    let initial = stock_up(&orders_local::open_store(host.db()).unwrap()).await;
     let host = host.restart_with(Some(pipeline(faults(seed)))).await;
     let c = Client::of(&host);
     let mut tasks = Vec::new();
@@ -174,7 +173,7 @@ async fn the_host_run_with_fault_flags_and_killed_twice_keeps_every_invariant() 
     ];
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("orders.db");
-    let initial = stock_up(&SqliteStore::open(&db).unwrap()).await;
+    let initial = stock_up(&orders_local::open_store(&db).unwrap()).await;
     let accepted: HashSet<String> = load_and_kill(dir.path(), 2, &flags)
         .await
         .into_iter()

@@ -36,11 +36,11 @@ pub mod process;
 pub mod saga;
 
 pub use cancel::cancel_order;
-pub use create::{create_order, CreateResponse};
+pub use create::{create_order, CreateOrderRequest, CreateResponse, NewItem};
 pub use get::get_order;
 pub use list::{list_orders, parse_list_request, ListRequest, OrdersPage};
 pub use notify::{
     notify_status_changed, NotifyError, NotifyOutcome, NOTIFICATION_LEASE, REFUSED_OUTCOME,
 };
 pub use process::{process_order_created, ProcessOutcome};
-pub use saga::{FailureReason, SagaError};
+pub use saga::SagaError;

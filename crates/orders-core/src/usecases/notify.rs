@@ -3,8 +3,8 @@
 
 use crate::events::OrderStatusChanged;
 use crate::metrics;
-use crate::notifications;
-use crate::ports::{Channel, Claim, NotificationLedger, Notifier, OrderReader};
+use crate::notification::Channel;
+use crate::ports::{Claim, NotificationLedger, NotificationRenderer, Notifier, OrderReader};
 use crate::DeliveryError;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -51,11 +51,12 @@ pub enum NotifyError {
 }
 
 /// The notifier's step: render the customer's messages for the new status
-/// and send them once per (order, status). `now` starts the ledger claim's
-/// lease and is the time the send is recorded at.
-pub async fn notify_status_changed<R, L, N>(
+/// (`renderer`) and send them once per (order, status). `now` starts the
+/// ledger claim's lease and is the time the send is recorded at.
+pub async fn notify_status_changed<R, L, T, N>(
     reader: &R,
     ledger: &L,
+    renderer: &T,
     notifier: &N,
     event: &OrderStatusChanged,
     now: DateTime<Utc>,
@@ -63,9 +64,10 @@ pub async fn notify_status_changed<R, L, N>(
 where
     R: OrderReader + ?Sized,
     L: NotificationLedger + ?Sized,
+    T: NotificationRenderer + ?Sized,
     N: Notifier + ?Sized,
 {
-    if !notifications::is_notified(event.status) {
+    if !event.status.is_notified() {
         return Ok(NotifyOutcome::NotNotified);
     }
     let mut order = reader
@@ -90,7 +92,9 @@ where
         Claim::InFlight => return Err(NotifyError::InFlight),
         Claim::Claimed => {}
     }
-    let notification = notifications::render(&order, event.status).expect("notified status");
+    let notification = renderer
+        .render(&order, event.status)
+        .expect("notified status");
     let channels = match notifier.send(&notification).await {
         Ok(channels) => channels,
         // Retrying would get the same answer: failing here would only make

@@ -34,9 +34,8 @@ pub async fn create(store: &SqliteStore, phone: bool) -> Order {
     let body = format!(
         r#"{{"customerId":"c-1","customerName":"Ada Lovelace","customerEmail":"ada@example.com"{phone},"items":[{{"sku":"A","quantity":2,"price":"1.50"}},{{"sku":"B","quantity":1,"price":"0.10"}}]}}"#
     );
-    let created =
-        orders_core::usecases::create_order(store, body.as_bytes(), None, chrono::Utc::now())
-            .await
-            .unwrap();
+    let created = orders_validation::create_order(store, body.as_bytes(), None, chrono::Utc::now())
+        .await
+        .unwrap();
     store.get_order(created.order_id).await.unwrap().unwrap()
 }

@@ -141,7 +141,11 @@ impl TestDb {
     }
 
     pub fn open(&self) -> SqliteStore {
-        SqliteStore::open(self.dir.path().join("orders.db")).unwrap()
+        SqliteStore::open_with(
+            self.dir.path().join("orders.db"),
+            &[orders_local_sfn::MIGRATION],
+        )
+        .unwrap()
     }
 }
 

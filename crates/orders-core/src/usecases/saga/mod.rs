@@ -22,70 +22,13 @@
 //! is retried, anything else goes straight to compensation.
 
 use crate::error::StoreError;
-use crate::model::{Order, OrderStatus};
+use crate::model::{FailureReason, Order, OrderStatus};
 use crate::payments::PaymentError;
 use crate::ports::{CompensationStart, OrderReader, SagaFence};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
-
-/// Why an order FAILED: the order's `statusReason` and the event's `reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum FailureReason {
-    PaymentDeclined,
-    OutOfStock,
-    ProcessingError,
-}
-
-impl FailureReason {
-    pub const ALL: [FailureReason; 3] = [
-        Self::PaymentDeclined,
-        Self::OutOfStock,
-        Self::ProcessingError,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PaymentDeclined => "PAYMENT_DECLINED",
-            Self::OutOfStock => "OUT_OF_STOCK",
-            Self::ProcessingError => "PROCESSING_ERROR",
-        }
-    }
-
-    /// The reason in words, as the customer reads it.
-    pub fn words(self) -> &'static str {
-        match self {
-            Self::PaymentDeclined => "your payment was declined",
-            Self::OutOfStock => "some items are out of stock",
-            Self::ProcessingError => "a technical problem stopped us from processing it",
-        }
-    }
-
-    /// The words for a stored reason code; the code itself if unknown.
-    pub fn words_for(code: &str) -> &str {
-        match code.parse::<Self>() {
-            Ok(reason) => reason.words(),
-            Err(()) => code,
-        }
-    }
-}
-
-impl fmt::Display for FailureReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for FailureReason {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
-    }
-}
 
 /// Why a step did not finish.
 #[derive(Debug, thiserror::Error)]

@@ -10,10 +10,9 @@ use crate::error::StoreError;
 use crate::model::Order;
 use crate::payments::{
     payment_id, refund_id, to_minor_units, ChargeRequest, ChargeStart, Payment, PaymentError,
-    PaymentGateway, PaymentLedger, PaymentStatus, PaymentToken, ProviderCharge, Refund,
-    RefundRequest,
+    PaymentStatus, PaymentToken, ProviderCharge, Refund, RefundRequest,
 };
-use crate::ports::{OrderReader, SagaFence};
+use crate::ports::{OrderReader, PaymentGateway, PaymentLedger, SagaFence};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;

@@ -1,6 +1,7 @@
 //! The settle steps: PROCESSING to COMPLETED or FAILED.
 
-use super::{FailureReason, SagaError, SettleTask};
+use super::{SagaError, SettleTask};
+use crate::model::FailureReason;
 use crate::model::OrderStatus;
 use crate::ports::{OrderStatusUpdater, StatusChange, TransitionOutcome};
 use chrono::{DateTime, Utc};

@@ -3,8 +3,8 @@
 
 use super::{begin_compensation, forward_gate, order_going_forward, InventoryTask, SagaError};
 use crate::error::StoreError;
-use crate::inventory::{reservation_lines, Inventory, ReservationStatus, ReserveOutcome};
-use crate::ports::{OrderReader, SagaFence};
+use crate::inventory::{reservation_lines, ReservationStatus, ReserveOutcome};
+use crate::ports::{Inventory, OrderReader, SagaFence};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
