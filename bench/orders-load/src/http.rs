@@ -1,15 +1,13 @@
-//! A small HTTP/1.1 client for a host on loopback: one kept-alive
-//! connection per worker, reopened when the host closes it.
+//! The host's API as the load tool calls it: one kept-alive loopback
+//! connection per worker (`orders_test_support::loopback::Conn`, reopened when
+//! the host closes it), every request with the API key.
 
-use bytes::Bytes;
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use http::{Method, StatusCode};
+use orders_test_support::loopback;
 use serde_json::Value;
 use std::net::SocketAddr;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use orders_test_support::loopback::BoxError;
 
 /// A host's answer: status, `Retry-After` (if any) and body.
 pub struct Answer {
@@ -26,31 +24,16 @@ impl Answer {
 
 /// One connection to the host at `addr`, sending `x-api-key: key`.
 pub struct Conn {
-    addr: SocketAddr,
     key: String,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    conn: loopback::Conn,
 }
 
 impl Conn {
     pub fn new(addr: SocketAddr, key: &str) -> Self {
         Self {
-            addr,
             key: key.to_string(),
-            sender: None,
+            conn: loopback::Conn::new(addr),
         }
-    }
-
-    async fn sender(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, BoxError> {
-        if !self.sender.as_ref().is_some_and(|s| s.is_ready()) {
-            let stream = tokio::net::TcpStream::connect(self.addr).await?;
-            let (sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            self.sender = Some(sender);
-        }
-        Ok(self.sender.as_mut().expect("just set"))
     }
 
     pub async fn send(
@@ -60,37 +43,22 @@ impl Conn {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Result<Answer, BoxError> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", self.addr.to_string())
-            .header("x-api-key", &self.key);
+        let mut all = vec![("x-api-key", self.key.as_str())];
         if body.is_some() {
-            req = req.header("content-type", "application/json");
+            all.push(("content-type", "application/json"));
         }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = req.body(Full::new(Bytes::from(body.unwrap_or_default().to_string())))?;
-        let sender = self.sender().await?;
-        let resp = match sender.send_request(req).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.sender = None;
-                return Err(e.into());
-            }
-        };
-        let status = resp.status();
+        all.extend_from_slice(headers);
+        let body = body.unwrap_or_default().as_bytes().to_vec();
+        let resp = self.conn.send(method, path, &all, body).await?;
         let retry_after = resp
-            .headers()
+            .headers
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let body = resp.into_body().collect().await?.to_bytes().to_vec();
         Ok(Answer {
-            status,
+            status: resp.status,
             retry_after,
-            body,
+            body: resp.body.to_vec(),
         })
     }
 

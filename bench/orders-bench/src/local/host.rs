@@ -1,35 +1,29 @@
 //! The local host process (`orders-local`) as the benchmarks run it: on a
 //! loopback port and a database file of their own, with the bench API key;
-//! up when `/health` answers, stopped gracefully.
+//! up when `/health` answers, stopped gracefully (the tests' spawner,
+//! `orders_test_support::host`).
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::api;
 use crate::events::API_KEY;
 use crate::Result;
 
+pub use orders_test_support::host::terminate;
+
 /// How long a host may take to answer `/health`.
 const HEALTH_DEADLINE: Duration = Duration::from_secs(60);
-/// How long a host may take to exit after SIGTERM.
-const GRACEFUL_STOP: Duration = Duration::from_secs(10);
+/// How often `/health` is asked.
+const HEALTH_POLL: Duration = Duration::from_millis(100);
 
 /// `<bin> --port <port> --db <db> --api-key <bench key>`, stdin closed,
 /// killed if dropped; callers add flags, environment and output.
 pub fn command(bin: &Path, port: u16, db: &Path) -> Command {
-    let mut cmd = Command::new(bin);
-    cmd.arg("--port")
-        .arg(port.to_string())
-        .arg("--db")
-        .arg(db)
-        .arg("--api-key")
-        .arg(API_KEY)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = Command::from(orders_test_support::host::command(bin, port, db, API_KEY));
+    cmd.kill_on_drop(true);
     cmd
 }
 
@@ -41,40 +35,10 @@ pub fn spawn(cmd: &mut Command, bin: &Path) -> Result<Child> {
 /// Polls `GET /health` every 100 ms until it is 200, the host exits or a
 /// minute has passed.
 pub async fn wait_healthy(addr: SocketAddr, host: &mut Child) -> Result<()> {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = host.try_wait()? {
-            return Err(format!("local host exited before /health answered: {status}").into());
-        }
-        if let Ok(r) = api::get(addr, "/health", Duration::from_secs(2)).await {
-            if r.status == 200 {
-                return Ok(());
-            }
-        }
-        if started.elapsed() > HEALTH_DEADLINE {
-            return Err("local host: /health not 200 within 60 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// SIGTERM (graceful), then SIGKILL after 10 s.
-pub async fn terminate(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()
-            .await;
-        if tokio::time::timeout(GRACEFUL_STOP, child.wait())
-            .await
-            .is_ok()
-        {
-            return;
-        }
-    }
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    orders_test_support::host::wait_healthy(addr, API_KEY, HEALTH_POLL, HEALTH_DEADLINE, || {
+        host.try_wait()
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -105,24 +69,5 @@ mod tests {
             ]
         );
         assert_eq!(cmd.as_std().get_program(), "/b/orders-local");
-    }
-
-    #[tokio::test]
-    async fn a_host_that_exits_is_not_waited_for() {
-        let mut child = Command::new("true").spawn().unwrap();
-        let addr = crate::http_client::free_loopback_addr().unwrap();
-        let err = wait_healthy(addr, &mut child).await.unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("local host exited before /health answered"));
-    }
-
-    #[tokio::test]
-    async fn terminate_stops_a_process_on_sigterm() {
-        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        let started = Instant::now();
-        terminate(&mut child).await;
-        assert!(child.try_wait().unwrap().is_some());
-        assert!(started.elapsed() < GRACEFUL_STOP);
     }
 }
