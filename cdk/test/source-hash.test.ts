@@ -178,7 +178,7 @@ describe('per function: exactly what goes into its binary', () => {
   test('a bench, local-host or other function edit changes no other function; a shared crate changes both', () => {
     const get = hashOf('get-order');
     const notify = hashOf('notify-customer');
-    for (const p of ['bench/orders-bench/src/main.rs', 'crates/orders-sqlite/src/lib.rs', 'lambdas/notify-customer/src/main.rs', 'crates/orders-messaging/src/lib.rs']) {
+    for (const p of ['bench/orders-bench/src/main.rs', 'bench/orders-bench/Cargo.toml', 'crates/orders-sqlite/src/lib.rs', 'lambdas/notify-customer/src/main.rs', 'crates/orders-messaging/src/lib.rs']) {
       write(root, p, `changed ${p}`);
       expect([p, hashOf('get-order')]).toEqual([p, get]);
     }
