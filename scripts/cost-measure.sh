@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Counts what one order costs (docs/cost.md): runs orders-cost-measure
-# (tests/cost) against DynamoDB Local behind the recording proxy
+# (bench/cost-measure) against DynamoDB Local behind the recording proxy
 # scripts/cost/ddb_proxy.py, all inside a private network namespace (DynamoDB
 # Local binds every interface; see scripts/dynamodb-local-test.sh), and writes
 # docs/cost/measured.json. The functions' log lines go to files whose growth

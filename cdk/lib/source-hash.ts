@@ -156,12 +156,14 @@ function rustcVersion(): string {
  * (Cargo.toml, Cargo.lock, `.cargo/config*`, toolchain files), the files of
  * its crate and of every workspace crate it depends on (not their tests,
  * benches or examples), and `contracts/` (embedded with include_str!). A
- * bench or local-host edit changes no function's files. Sorted.
+ * bench or local-host edit changes no function's files: the other crates'
+ * manifests, under `crates/` or the measurement's `bench/`, are left out too.
+ * Sorted.
  */
 export function functionSourceFiles(repoRoot: string, binaryName: string): string[] {
   const crates = functionCrates(repoRoot, binaryName);
   return rustSourceFiles(repoRoot).filter((p) => {
-    const crate = /^((?:lambdas|crates)\/[^/]+)\//.exec(p);
+    const crate = /^((?:lambdas|crates|bench)\/[^/]+)\//.exec(p);
     return crate === null || crates.includes(crate[1]!);
   });
 }

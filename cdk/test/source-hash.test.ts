@@ -141,8 +141,8 @@ describe('per function: exactly what goes into its binary', () => {
       'crates/orders-messaging/src/lib.rs': 'msg',
       'crates/orders-sqlite/Cargo.toml': '[package]\n[dependencies]\norders-core.workspace = true\n',
       'crates/orders-sqlite/src/lib.rs': 'sqlite',
-      'crates/orders-bench/Cargo.toml': '[package]\n[dependencies]\norders-core = { path = "../orders-core" }\n',
-      'crates/orders-bench/src/main.rs': 'bench',
+      'bench/orders-bench/Cargo.toml': '[package]\n[dependencies]\norders-core = { path = "../../crates/orders-core" }\n',
+      'bench/orders-bench/src/main.rs': 'bench',
       'lambdas/get-order/Cargo.toml': '[package]\n[dependencies]\norders-dynamodb.workspace = true\n[dev-dependencies]\norders-sqlite.workspace = true\n',
       'lambdas/get-order/src/main.rs': 'get',
       'lambdas/notify-customer/Cargo.toml':
@@ -178,7 +178,7 @@ describe('per function: exactly what goes into its binary', () => {
   test('a bench, local-host or other function edit changes no other function; a shared crate changes both', () => {
     const get = hashOf('get-order');
     const notify = hashOf('notify-customer');
-    for (const p of ['crates/orders-bench/src/main.rs', 'crates/orders-sqlite/src/lib.rs', 'lambdas/notify-customer/src/main.rs', 'crates/orders-messaging/src/lib.rs']) {
+    for (const p of ['bench/orders-bench/src/main.rs', 'bench/orders-bench/Cargo.toml', 'crates/orders-sqlite/src/lib.rs', 'lambdas/notify-customer/src/main.rs', 'crates/orders-messaging/src/lib.rs']) {
       write(root, p, `changed ${p}`);
       expect([p, hashOf('get-order')]).toEqual([p, get]);
     }

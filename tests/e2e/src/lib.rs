@@ -1,18 +1,16 @@
 //! Helpers of the end-to-end suite: a local host on an ephemeral port with a
-//! temporary database, and a minimal HTTP/1.1 client (hyper, already in the
-//! build through lambda_http) that speaks to it over real TCP.
+//! temporary database, and the workspace's loopback HTTP/1.1 client
+//! (`orders_test_support::loopback`) that speaks to it over real TCP.
 
 pub mod client;
 pub mod dlq;
 pub mod process;
 pub mod saga;
 
-use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http::{HeaderMap, Method, StatusCode};
 use orders_local::pipeline::PipelineConfig;
 use orders_local::{Config, Server};
+use orders_test_support::loopback;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -193,27 +191,12 @@ pub async fn try_send(
     headers: &[(&str, String)],
     body: Option<Vec<u8>>,
 ) -> Result<Answer, BoxError> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string());
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let req = req.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
-    let resp = sender.send_request(req).await?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await?.to_bytes().to_vec();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let resp = loopback::send(addr, method, path, &headers, body.unwrap_or_default()).await?;
     Ok(Answer {
-        status,
-        headers,
-        body,
+        status: resp.status,
+        headers: resp.headers,
+        body: resp.body.to_vec(),
     })
 }
 

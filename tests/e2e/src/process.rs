@@ -1,11 +1,11 @@
 //! `orders-local` as a separate process, to be killed with SIGKILL, and the
 //! load that runs against it meanwhile: what the kill -9 runs share.
 
-use crate::client::{wait_for, Client};
+use crate::client::Client;
 use crate::local_host_binary;
 use crate::saga::mixed_order;
-use http::Method;
-use std::net::SocketAddr;
+use orders_test_support::host;
+use orders_test_support::loopback::free_loopback_addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,42 +35,37 @@ impl Drop for Child {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts the host on `dir/orders.db` (its log in `dir/host-<run>.log`),
 /// with `extra` arguments after the common ones, and waits for it to listen.
 pub async fn spawn_host(dir: &Path, run: usize, extra: &[&str]) -> Child {
-    let port = free_port();
+    let addr = free_loopback_addr().unwrap();
     let log = std::fs::File::create(dir.join(format!("host-{run}.log"))).unwrap();
-    let proc = std::process::Command::new(local_host_binary())
-        .args(["--port", &port.to_string()])
-        .arg("--db")
-        .arg(dir.join("orders.db"))
-        .args(["--api-key", API_KEY, "--visibility-timeout", "2"])
-        .args(["--retry-wait-scale", "0.05"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let client = Client {
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        key: API_KEY.into(),
-    };
-    let child = Child { proc, client };
-    let c = child.client.clone();
-    wait_for("the host to listen", Duration::from_secs(20), || {
-        let c = c.clone();
-        async move { c.try_call(Method::GET, "/health", None).await.is_ok() }
+    let mut proc = host::command(
+        &local_host_binary(),
+        addr.port(),
+        &dir.join("orders.db"),
+        API_KEY,
+    )
+    .args(["--visibility-timeout", "2"])
+    .args(["--retry-wait-scale", "0.05"])
+    .args(extra)
+    .env("RUST_LOG", "warn")
+    .stdout(std::process::Stdio::null())
+    .stderr(log)
+    .spawn()
+    .unwrap();
+    let every = Duration::from_millis(50);
+    let listening = host::wait_healthy(addr, API_KEY, every, Duration::from_secs(20), || {
+        proc.try_wait()
     })
     .await;
+    let client = Client {
+        addr,
+        key: API_KEY.into(),
+    };
+    // Dropped on a failure, so the host does not outlive the test.
+    let child = Child { proc, client };
+    listening.unwrap_or_else(|e| panic!("the host to listen: {e}"));
     child
 }
 

@@ -24,6 +24,8 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use orders_core::contract::env;
+
 pub use results::{ColdStarts, PeersResults, ProfileResult};
 pub use subjects::{named, FLOOR, FLOOR_HTTPS, NODE_PEER};
 pub use summary::{CPU, FIRST_RESPONSE, INIT};
@@ -130,8 +132,8 @@ pub async fn run(args: Args) -> Result<()> {
     };
     let extra_env = vec![
         ("AWS_ENDPOINT_URL".to_string(), format!("http://{moto}")),
-        ("STATE_MACHINE_ARN".into(), state_machine),
-        ("SMS_ENABLED".into(), "false".into()),
+        (env::STATE_MACHINE_ARN.into(), state_machine),
+        (env::SMS_ENABLED.into(), "false".into()),
         ("ORDERS_TABLE".into(), setup::PEERS_TABLE.into()),
     ];
     let mut functions = Vec::new();

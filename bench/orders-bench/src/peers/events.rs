@@ -2,8 +2,10 @@
 //! peers an API Gateway REST proxy event, process-orders an SQS batch,
 //! notify-customer an SNS notification, the saga steps the state machine's
 //! task payload (contracts/workflows/order-saga.asl.json), the floor any
-//! JSON. The SQS and SNS envelopes are the handlers' own test fixtures.
+//! JSON. The SQS and SNS envelopes are the handlers' own test fixtures,
+//! filled in as their tests fill them (`orders_test_support::events`).
 
+use orders_test_support::events::{sns_records, sqs_records};
 use serde_json::{json, Value};
 
 use crate::events::{self, CREATE_BODY};
@@ -83,9 +85,8 @@ pub fn order_created(order: &Value) -> Value {
 
 /// One SQS record carrying `body` (process-orders' batch).
 pub fn sqs(body: &Value) -> Value {
-    let mut event: Value = serde_json::from_str(SQS_FIXTURE).expect("fixture is JSON");
-    event["Records"][0]["body"] = Value::String(body.to_string());
-    event
+    let fixture: Value = serde_json::from_str(SQS_FIXTURE).expect("fixture is JSON");
+    sqs_records(&fixture, &[&body.to_string()])
 }
 
 /// The `OrderStatusChanged` event of `order` moving PROCESSING -> COMPLETED.
@@ -104,9 +105,8 @@ pub fn completed(order: &Value) -> Value {
 
 /// One SNS notification carrying `message` (notify-customer's event).
 pub fn sns(message: &Value) -> Value {
-    let mut event: Value = serde_json::from_str(SNS_FIXTURE).expect("fixture is JSON");
-    event["Records"][0]["Sns"]["Message"] = Value::String(message.to_string());
-    event
+    let fixture: Value = serde_json::from_str(SNS_FIXTURE).expect("fixture is JSON");
+    sns_records(&fixture, &[&message.to_string()])
 }
 
 /// A saga task payload: `{"action": ..., "orderId": ...}`.

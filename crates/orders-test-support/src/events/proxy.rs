@@ -1,26 +1,24 @@
-//! API Gateway REST API (v1) Lambda proxy events, built the way API Gateway
-//! sends them (the check of what the functions post back is in
-//! [`crate::proxy_response`]).
+//! API Gateway REST API (v1) Lambda proxy events built from scratch, in the
+//! exact shape API Gateway sends them, for callers without a fixture (the
+//! benchmarks feed them to the built functions).
 
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
-pub const API_ID: &str = "b3nch0rd3r";
-pub const STAGE: &str = "bench";
-pub const API_KEY: &str = "bench-api-key-0123456789abcdef";
+use super::{with_header, with_query};
 
-/// A valid `POST /orders` body (two lines, exact prices as strings).
-pub const CREATE_BODY: &str = r#"{"customerId":"bench-customer-1","customerName":"Bench Customer","customerEmail":"bench@example.com","currency":"EUR","items":[{"sku":"SKU-RED-MUG","quantity":2,"price":"12.50"},{"sku":"SKU-TEA-100G","quantity":1,"price":"7.99"}]}"#;
+/// Who the events come through: the API, its stage and the caller's key.
+#[derive(Debug, Clone, Copy)]
+pub struct Gateway<'a> {
+    pub api_id: &'a str,
+    pub stage: &'a str,
+    pub api_key: &'a str,
+    /// The caller's `User-Agent`.
+    pub user_agent: &'a str,
+}
 
-/// A request the validation must refuse (a price with three decimals).
-pub const INVALID_BODY: &str =
-    r#"{"customerId":"bench-customer-1","items":[{"sku":"SKU-1","quantity":1,"price":"1.999"}]}"#;
-
-/// A well-formed UUID v7 that no run ever creates.
-pub const UNKNOWN_ORDER_ID: &str = "01900000-0000-7000-8000-00000000beef";
-
+/// One request.
 pub struct EventSpec<'a> {
     pub method: &'a str,
     /// Resource template, e.g. `/orders/{orderId}`.
@@ -33,22 +31,22 @@ pub struct EventSpec<'a> {
     pub body: Option<&'a str>,
 }
 
-/// One API Gateway REST proxy event, in the exact shape API Gateway sends.
-pub fn rest_proxy_event(spec: &EventSpec<'_>, seq: u64) -> Value {
+/// One API Gateway REST proxy event through `gw`; `seq` makes its request
+/// ids unique.
+pub fn rest_proxy_event(gw: &Gateway<'_>, spec: &EventSpec<'_>, seq: u64) -> Value {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let request_id = format!("c6af9ac6-7b61-11e6-9a41-{seq:012x}");
-    let domain = format!("{API_ID}.execute-api.us-east-1.amazonaws.com");
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in [
+    let domain = format!("{}.execute-api.us-east-1.amazonaws.com", gw.api_id);
+    let mut headers: Vec<(&str, &str)> = vec![
         ("Accept", "application/json"),
         ("Accept-Encoding", "gzip, deflate, br"),
         ("CloudFront-Forwarded-Proto", "https"),
         ("CloudFront-Is-Desktop-Viewer", "true"),
         ("CloudFront-Viewer-Country", "DE"),
         ("Host", domain.as_str()),
-        ("User-Agent", "orders-bench/0.1"),
+        ("User-Agent", gw.user_agent),
         (
             "Via",
             "2.0 f4e8c1a2b3d4e5f6a7b8c9d0e1f2a3b4.cloudfront.net (CloudFront)",
@@ -64,41 +62,12 @@ pub fn rest_proxy_event(spec: &EventSpec<'_>, seq: u64) -> Value {
         ("X-Forwarded-For", "198.51.100.7, 130.176.0.1"),
         ("X-Forwarded-Port", "443"),
         ("X-Forwarded-Proto", "https"),
-        ("x-api-key", API_KEY),
-    ] {
-        headers.insert(k.to_string(), v.to_string());
-    }
+        ("x-api-key", gw.api_key),
+    ];
     if spec.body.is_some() {
-        headers.insert("Content-Type".into(), "application/json".into());
+        headers.push(("Content-Type", "application/json"));
     }
-    for (k, v) in spec.extra_headers {
-        headers.insert((*k).to_string(), (*v).to_string());
-    }
-    let multi_headers: Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| (k.clone(), json!([v])))
-        .collect();
-    let headers: Map<String, Value> = headers
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-
-    let (query, multi_query) = if spec.query.is_empty() {
-        (Value::Null, Value::Null)
-    } else {
-        let mut single = Map::new();
-        let mut multi: Map<String, Value> = Map::new();
-        for (k, v) in spec.query {
-            single.insert((*k).to_string(), json!(v));
-            match multi.get_mut(*k) {
-                Some(Value::Array(a)) => a.push(json!(v)),
-                _ => {
-                    multi.insert((*k).to_string(), json!([v]));
-                }
-            }
-        }
-        (Value::Object(single), Value::Object(multi))
-    };
+    headers.extend_from_slice(spec.extra_headers);
     let path_parameters = if spec.path_parameters.is_empty() {
         Value::Null
     } else {
@@ -110,14 +79,12 @@ pub fn rest_proxy_event(spec: &EventSpec<'_>, seq: u64) -> Value {
         )
     };
 
-    json!({
+    let event = json!({
         "resource": spec.resource,
         "path": spec.path,
         "httpMethod": spec.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
+        "headers": Map::new(),
+        "multiValueHeaders": Map::new(),
         "pathParameters": path_parameters,
         "stageVariables": null,
         "requestContext": {
@@ -126,11 +93,11 @@ pub fn rest_proxy_event(spec: &EventSpec<'_>, seq: u64) -> Value {
             "httpMethod": spec.method,
             "extendedRequestId": format!("Bench{seq:010}Id="),
             "requestTime": "22/Nov/2026:02:01:33 +0000",
-            "path": format!("/{STAGE}{}", spec.path),
+            "path": format!("/{}{}", gw.stage, spec.path),
             "accountId": "123456789012",
             "protocol": "HTTP/1.1",
-            "stage": STAGE,
-            "domainPrefix": API_ID,
+            "stage": gw.stage,
+            "domainPrefix": gw.api_id,
             "requestTimeEpoch": now.as_millis() as u64,
             "requestId": request_id,
             "identity": {
@@ -144,44 +111,82 @@ pub fn rest_proxy_event(spec: &EventSpec<'_>, seq: u64) -> Value {
                 "cognitoAuthenticationType": null,
                 "cognitoAuthenticationProvider": null,
                 "userArn": null,
-                "userAgent": "orders-bench/0.1",
+                "userAgent": gw.user_agent,
                 "user": null,
-                "apiKey": API_KEY,
+                "apiKey": gw.api_key,
                 "apiKeyId": "k3y1d00001"
             },
             "domainName": domain,
-            "apiId": API_ID
+            "apiId": gw.api_id
         },
         "body": spec.body,
         "isBase64Encoded": false
-    })
+    });
+    // A later header of the same name replaces an earlier one.
+    let event = headers
+        .into_iter()
+        .fold(event, |e, (name, value)| with_header(e, name, value));
+    with_query(event, spec.query)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const GW: Gateway<'static> = Gateway {
+        api_id: "t3st4p1",
+        stage: "bench",
+        api_key: "test-api-key",
+        user_agent: "orders-test/0.1",
+    };
+
+    fn spec<'a>(query: &'a [(&'a str, &'a str)], body: Option<&'a str>) -> EventSpec<'a> {
+        EventSpec {
+            method: "GET",
+            resource: "/orders",
+            path: "/orders",
+            path_parameters: &[],
+            query,
+            extra_headers: &[("x-api-key", "other-key")],
+            body,
+        }
+    }
+
     #[test]
     fn event_has_rest_proxy_shape() {
-        let e = rest_proxy_event(
-            &EventSpec {
-                method: "GET",
-                resource: "/orders",
-                path: "/orders",
-                path_parameters: &[],
-                query: &[("status", "PENDING")],
-                extra_headers: &[],
-                body: None,
-            },
-            7,
-        );
+        let e = rest_proxy_event(&GW, &spec(&[("status", "PENDING")], None), 7);
         assert_eq!(e["httpMethod"], "GET");
         assert_eq!(e["queryStringParameters"]["status"], "PENDING");
         assert_eq!(e["multiValueQueryStringParameters"]["status"][0], "PENDING");
         assert_eq!(e["requestContext"]["path"], "/bench/orders");
-        assert_eq!(e["requestContext"]["identity"]["apiKey"], API_KEY);
+        assert_eq!(e["requestContext"]["identity"]["apiKey"], GW.api_key);
+        assert_eq!(
+            e["headers"]["Host"],
+            "t3st4p1.execute-api.us-east-1.amazonaws.com"
+        );
+        assert_eq!(e["headers"]["x-api-key"], "other-key");
+        assert_eq!(e["multiValueHeaders"]["x-api-key"], json!(["other-key"]));
+        assert!(e["headers"].get("Content-Type").is_none());
         assert!(e["pathParameters"].is_null());
         assert!(e["body"].is_null());
         assert_eq!(e["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn a_body_brings_its_content_type_and_no_query_is_null() {
+        let e = rest_proxy_event(&GW, &spec(&[], Some("{}")), 1);
+        assert_eq!(e["headers"]["Content-Type"], "application/json");
+        assert_eq!(e["body"], "{}");
+        assert!(e["queryStringParameters"].is_null());
+        assert!(e["multiValueQueryStringParameters"].is_null());
+    }
+
+    /// What the Lambda runtime makes of it is a request like any other.
+    #[test]
+    fn the_runtime_reads_it() {
+        let e = rest_proxy_event(&GW, &spec(&[("a", "1"), ("a", "2")], None), 2);
+        let req = super::super::request(e);
+        assert_eq!(req.method(), "GET");
+        assert_eq!(req.headers()["x-api-key"], "other-key");
     }
 }

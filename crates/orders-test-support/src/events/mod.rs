@@ -1,6 +1,8 @@
 //! The events the functions get, built from the JSON fixtures each function
-//! crate keeps in `tests/fixtures/` (in the exact shape AWS sends), and the
-//! answers they give.
+//! crate keeps in `tests/fixtures/` (in the exact shape AWS sends), or, for
+//! API Gateway, from scratch ([`proxy`]); and the answers they give.
+
+pub mod proxy;
 
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -117,11 +119,7 @@ impl Answer {
 
 /// `{"Records": [...]}` with one copy of the fixture's first record per
 /// item, each filled in by `fill(record, index, item)`.
-fn records<T: serde::de::DeserializeOwned>(
-    fixture: &Value,
-    items: &[&str],
-    fill: impl Fn(&mut Value, usize, &str),
-) -> T {
+fn records(fixture: &Value, items: &[&str], fill: impl Fn(&mut Value, usize, &str)) -> Value {
     let template = &fixture["Records"][0];
     let records: Vec<Value> = items
         .iter()
@@ -132,12 +130,12 @@ fn records<T: serde::de::DeserializeOwned>(
             r
         })
         .collect();
-    serde_json::from_value(json!({ "Records": records })).expect("a Lambda event")
+    json!({ "Records": records })
 }
 
-/// An SQS event with one record per body, from the fixture's first record;
-/// message ids `m-0`, `m-1`, ...
-pub fn sqs_event(fixture: &Value, bodies: &[&str]) -> SqsEvent {
+/// An SQS event as JSON, one record per body, from the fixture's first
+/// record; message ids `m-0`, `m-1`, ...
+pub fn sqs_records(fixture: &Value, bodies: &[&str]) -> Value {
     records(fixture, bodies, |r, i, body| {
         r["messageId"] = json!(format!("m-{i}"));
         r["receiptHandle"] = json!(format!("receipt-{i}"));
@@ -145,11 +143,21 @@ pub fn sqs_event(fixture: &Value, bodies: &[&str]) -> SqsEvent {
     })
 }
 
-/// An SNS event with one record per message, from the fixture's first
+/// An SNS event as JSON, one record per message, from the fixture's first
 /// record; message ids `sns-0`, `sns-1`, ...
-pub fn sns_event(fixture: &Value, messages: &[&str]) -> SnsEvent {
+pub fn sns_records(fixture: &Value, messages: &[&str]) -> Value {
     records(fixture, messages, |r, i, message| {
         r["Sns"]["MessageId"] = json!(format!("sns-{i}"));
         r["Sns"]["Message"] = json!(message);
     })
+}
+
+/// [`sqs_records`], as the handlers take it.
+pub fn sqs_event(fixture: &Value, bodies: &[&str]) -> SqsEvent {
+    serde_json::from_value(sqs_records(fixture, bodies)).expect("an SQS event")
+}
+
+/// [`sns_records`], as the handlers take it.
+pub fn sns_event(fixture: &Value, messages: &[&str]) -> SnsEvent {
+    serde_json::from_value(sns_records(fixture, messages)).expect("an SNS event")
 }

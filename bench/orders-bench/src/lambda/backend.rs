@@ -48,9 +48,9 @@ impl Backend {
     }
 }
 
-/// Creates the orders table (keys and GSIs of docs/data-model.md) in moto.
+/// Creates the orders table (keys and GSIs of contracts/table-keys.json) in moto.
 async fn ensure_table(addr: SocketAddr) -> Result<()> {
-    create_table(addr, &create_table_request()).await
+    create_table(addr, &create_table_request()?).await
 }
 
 /// `CreateTable` with `body`; a table that exists already is fine.
@@ -95,26 +95,36 @@ pub(crate) async fn aws_json(
     }
 }
 
-/// The `CreateTable` body: `pk`/`sk` and the `byStatus` and `byCreatedAt`
-/// indexes, all string keys.
-fn create_table_request() -> Value {
+/// The `CreateTable` body: the keys and indexes of the orders table as
+/// `contracts/table-keys.json` defines them (`orders_dynamodb::table_definition`,
+/// which the deployed table and the tests' tables are made from), all string
+/// keys, projection ALL.
+fn create_table_request() -> Result<Value> {
+    let def = orders_dynamodb::table_definition()?;
     let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
-    let attributes: Vec<Value> = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"]
-        .iter()
+    let attributes: Vec<Value> = def
+        .key_attributes()
+        .into_iter()
         .map(|n| json!({"AttributeName": n, "AttributeType": "S"}))
         .collect();
-    json!({
+    let indexes: Vec<Value> = def
+        .indexes
+        .iter()
+        .map(|i| {
+            json!({
+                "IndexName": i.name,
+                "KeySchema": [key(&i.partition_key, "HASH"), key(&i.sort_key, "RANGE")],
+                "Projection": {"ProjectionType": "ALL"}
+            })
+        })
+        .collect();
+    Ok(json!({
         "TableName": TABLE_NAME,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": attributes,
-        "KeySchema": [key("pk", "HASH"), key("sk", "RANGE")],
-        "GlobalSecondaryIndexes": [
-            {"IndexName": "byStatus", "KeySchema": [key("gsi1pk", "HASH"), key("gsi1sk", "RANGE")],
-             "Projection": {"ProjectionType": "ALL"}},
-            {"IndexName": "byCreatedAt", "KeySchema": [key("gsi2pk", "HASH"), key("gsi2sk", "RANGE")],
-             "Projection": {"ProjectionType": "ALL"}}
-        ]
-    })
+        "KeySchema": [key(&def.partition_key, "HASH"), key(&def.sort_key, "RANGE")],
+        "GlobalSecondaryIndexes": indexes
+    }))
 }
 
 #[cfg(test)]
@@ -139,7 +149,7 @@ mod tests {
 
     #[test]
     fn table_has_every_key_attribute_declared() {
-        let t = create_table_request();
+        let t = create_table_request().unwrap();
         assert_eq!(t["TableName"], TABLE_NAME);
         let declared: Vec<&str> = t["AttributeDefinitions"]
             .as_array()
@@ -157,5 +167,13 @@ mod tests {
             }
         }
         assert_eq!(declared.len(), 6);
+        let mut names: Vec<&str> = t["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["IndexName"].as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["byCreatedAt", "byStatus"]);
     }
 }

@@ -10,6 +10,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use orders_core::contract::env;
 use serde_json::Value;
 
 use tokio::process::{Child, Command};
@@ -147,8 +148,8 @@ impl Runner {
             )
             .env("AWS_SESSION_TOKEN", "bench-session-token-not-real")
             .env("AWS_ENDPOINT_URL_DYNAMODB", &self.endpoint)
-            .env("ORDERS_TABLE_NAME", TABLE_NAME)
-            .env("STAGE", "bench")
+            .env(env::ORDERS_TABLE_NAME, TABLE_NAME)
+            .env(env::STAGE, "bench")
             .env("RUST_LOG", "info");
         for (k, v) in &self.extra_env {
             if k.starts_with("AWS_ENDPOINT_URL") {
@@ -243,7 +244,7 @@ mod tests {
             Some("http://127.0.0.1:9")
         );
         assert_eq!(
-            env_of(&cmd, "ORDERS_TABLE_NAME").as_deref(),
+            env_of(&cmd, env::ORDERS_TABLE_NAME).as_deref(),
             Some(TABLE_NAME)
         );
         assert_eq!(env_of(&cmd, "EXTRA").as_deref(), Some("1"));

@@ -2,12 +2,14 @@
 //! `orders-local` spawned on a fresh database in a temporary directory,
 //! killed when this is dropped.
 
-use crate::http::{BoxError, Conn};
+use crate::http::BoxError;
+use orders_test_support::host;
+use orders_test_support::loopback::{free_loopback_addr, loopback_addr};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::process::{Child, Command};
 
 pub struct Host {
@@ -15,20 +17,6 @@ pub struct Host {
     pub key: String,
     child: Option<Child>,
     _dir: Option<tempfile::TempDir>,
-}
-
-/// `http://127.0.0.1:3000` → its address, refused unless every address it
-/// names is loopback.
-pub fn loopback_addr(url: &str) -> Result<SocketAddr, BoxError> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("--url must be http://host:port")?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    let addrs: Vec<SocketAddr> = authority.to_socket_addrs()?.collect();
-    match addrs.iter().find(|a| !a.ip().is_loopback()) {
-        Some(a) => Err(format!("--url {url} is not loopback ({a}): refused").into()),
-        None => addrs.first().copied().ok_or_else(|| "no address".into()),
-    }
 }
 
 /// The orders-local binary next to this one (target/<profile>/), else in
@@ -66,14 +54,10 @@ impl Host {
         let dir = tempfile::tempdir()?;
         let stock_path = dir.path().join("stock.json");
         std::fs::write(&stock_path, orders_load::mix::stock_file(stock))?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let addr = free_loopback_addr()?;
         let key = format!("load-{}", std::process::id());
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--api-key", &key])
-            .arg("--db")
-            .arg(dir.path().join("orders.db"))
+        let db = dir.path().join("orders.db");
+        let mut child = Command::from(host::command(binary, addr.port(), &db, &key))
             .arg("--stock")
             .arg(&stock_path)
             .args(["--retry-wait-scale", "0.01", "--visibility-timeout", "10"])
@@ -83,28 +67,17 @@ impl Host {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
-        let host = Self {
-            addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port),
+        let every = Duration::from_millis(50);
+        host::wait_healthy(addr, &key, every, Duration::from_secs(30), || {
+            child.try_wait()
+        })
+        .await?;
+        Ok(Self {
+            addr,
             key,
             child: Some(child),
             _dir: Some(dir),
-        };
-        host.wait_healthy(Duration::from_secs(30)).await?;
-        Ok(host)
-    }
-
-    async fn wait_healthy(&self, bound: Duration) -> Result<(), BoxError> {
-        let start = Instant::now();
-        loop {
-            let mut c = Conn::new(self.addr, &self.key);
-            if c.get_json("/health").await.is_ok() {
-                return Ok(());
-            }
-            if start.elapsed() > bound {
-                return Err("the host did not come up".into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
     }
 
     pub async fn stop(mut self) {
