@@ -93,7 +93,7 @@ def our_function_durations(inp, outcome, mem_mb):
     """Per function of `outcome`: (invocations per order, duration ms per invocation).
 
     process-orders takes a batch per invocation and handles its records
-    concurrently (orders-batch: join_all): the batch's CPU adds up, its
+    concurrently (orders-sqs-batch: join_all): the batch's CPU adds up, its
     round trips overlap, so one invocation lasts batch x CPU + one record's
     round trips, and an order is 1/batch of an invocation."""
     full = inp.model["full_vcpu_mb"]["value"]

@@ -184,7 +184,7 @@ cargo_tests() {
   export AWS_REGION="${AWS_REGION:-us-east-1}"
   export ORDERS_TEST_DYNAMODB_ENDPOINT=$endpoint
   export ORDERS_REQUIRE_DYNAMODB=1
-  # The same moto serves SQS, SNS and SES for orders-messaging and orders-admin.
+  # The same moto serves SQS, SNS and SES for orders-aws-messaging and orders-admin.
   export ORDERS_TEST_MOTO_ENDPOINT=$endpoint
   export ORDERS_REQUIRE_MOTO=1
   # The saga scenarios also run through the npm aws-local-stepfunctions

@@ -176,7 +176,7 @@ describe('Lambda functions', () => {
     });
   });
 
-  test.each(STAGE_NAMES)('%s: every function gets the environment the README promises all of them', (stage) => {
+  test.each(STAGE_NAMES)('%s: every function gets the environment docs/cdk.md promises all of them', (stage) => {
     const fns = Object.values(resources(testApp.template(stage), 'AWS::Lambda::Function')).filter(
       (f) => f.Properties?.Runtime === 'provided.al2023',
     );

@@ -96,8 +96,8 @@ impl AppState {
 }
 
 /// Seeds `stock` when the store has no stock record at all (its first start),
-/// so the README's example orders complete; later starts, and stock set
-/// with `orders-admin stock`, are left alone.
+/// so the example orders (README's "Try it", docs/api-users.md) complete;
+/// later starts, and stock set with `orders-admin stock`, are left alone.
 async fn seed_stock_once(store: &SqliteStore, stock: &StockFile) -> Result<(), BoxError> {
     if !store.list_stock(None, 1).await?.is_empty() {
         return Ok(());
