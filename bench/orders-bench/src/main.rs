@@ -18,6 +18,7 @@
 //!
 //! Every address it talks to is on loopback; it refuses anything else.
 
+mod cgroup;
 mod drain;
 mod emulator;
 mod events;

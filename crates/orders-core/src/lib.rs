@@ -14,6 +14,8 @@
 pub mod contract;
 pub mod error;
 pub mod events;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod idempotency;
 pub mod inventory;
 pub mod metrics;

@@ -9,35 +9,10 @@
 //! `NotificationsRefused` (one per notification the delivery service
 //! refused for good).
 
+pub use crate::model::Metric;
 use crate::ports::MetricsSink;
 use rust_decimal::Decimal;
 use std::sync::OnceLock;
-
-/// One thing worth counting, with the ids that go with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric<'a> {
-    /// An order was created (not replayed): `OrdersCreated` 1, `OrderValue`.
-    OrderCreated {
-        order_id: &'a str,
-        total: Decimal,
-        currency: &'a str,
-    },
-    /// An order moved to PROCESSING, `lag_ms` after it was created.
-    ProcessingLag { order_id: &'a str, lag_ms: i64 },
-    /// A notification went out on `channels` (comma-separated).
-    NotificationSent {
-        order_id: &'a str,
-        status: &'a str,
-        channels: &'a str,
-    },
-    /// The delivery service refused a notification for good, with `code`
-    /// (its error code; comma-separated when several channels refused).
-    NotificationRefused {
-        order_id: &'a str,
-        status: &'a str,
-        code: &'a str,
-    },
-}
 
 static SINK: OnceLock<Box<dyn MetricsSink>> = OnceLock::new();
 

@@ -7,7 +7,7 @@
 use crate::error::{DeliveryError, StoreError};
 use crate::idempotency::IdempotencyRecord;
 use crate::inventory::{Reservation, ReservationLine, ReserveOutcome, StockLevel};
-use crate::metrics::Metric;
+use crate::model::Metric;
 use crate::model::{Order, OrderStatus};
 use crate::notification::{Channel, Notification};
 use crate::payments::{

@@ -162,7 +162,7 @@ impl Runner {
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
         if let Some(procs) = &self.cgroup_procs {
-            crate::peers::cgroup::join_before_exec(&mut cmd, procs.clone());
+            crate::cgroup::join_before_exec(&mut cmd, procs.clone());
         }
         Ok(cmd)
     }

@@ -7,11 +7,9 @@
 //! * [`subjects`] and [`events`]: who runs, with which event.
 //! * [`setup`]: the peers' table, a state machine, the orders the events name.
 //! * [`cold`]: one cold start, its first response and warm invocations.
-//! * [`cgroup`]: the CPU share of a 128 MB or 256 MB function.
 //! * [`summary`], [`results`] and [`table`]: ratios, peers.json and
 //!   cold-starts.json, the console table.
 
-pub mod cgroup;
 mod cold;
 mod events;
 mod results;
@@ -34,10 +32,10 @@ pub use table::{
     TLS_SHARE_HEADER,
 };
 
+use crate::cgroup::{self, CpuQuota};
 use crate::lambda::backend::Backend;
 use crate::lambda::binary::FunctionBinary;
 use crate::{http_client, Result};
-use cgroup::CpuQuota;
 use cold::Conditions;
 use results::SubjectResult;
 
