@@ -71,7 +71,7 @@ impl TaskInvoker for Functions {
             }
             other => panic!("the saga called an unknown function {other}"),
         };
-        result.map_err(|e| TaskError::of_handler(&e))
+        result.map_err(|e| TaskError::of_lambda(e.error_name(), &e.to_string()))
     }
 }
 

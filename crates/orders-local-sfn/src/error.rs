@@ -50,14 +50,13 @@ impl TaskError {
         }
     }
 
-    /// A saga handler's error as Lambda reports it to Step Functions: the
-    /// error name is the function's `errorType`, the cause its error
+    /// A Lambda function's error as Lambda reports it to Step Functions:
+    /// the error name is the function's `errorType`, the cause its error
     /// document.
-    pub fn of_handler(e: &orders_core::usecases::saga::SagaError) -> Self {
-        let error = e.error_name().to_string();
+    pub fn of_lambda(error_type: &str, message: &str) -> Self {
         let cause =
-            serde_json::json!({ "errorType": error, "errorMessage": e.to_string() }).to_string();
-        Self { error, cause }
+            serde_json::json!({ "errorType": error_type, "errorMessage": message }).to_string();
+        Self::new(error_type, cause)
     }
 
     pub(crate) fn runtime(cause: impl Into<String>) -> Self {

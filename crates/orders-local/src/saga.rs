@@ -105,7 +105,7 @@ impl TaskInvoker for LocalFunctions {
             SagaFunction::Inventory => inventory::handler::handle(store, store, payload).await,
             SagaFunction::SettleOrder => settle_order::handler::handle(store, payload).await,
         };
-        result.map_err(|e| TaskError::of_handler(&e))
+        result.map_err(|e| TaskError::of_lambda(e.error_name(), &e.to_string()))
     }
 }
 
