@@ -33,6 +33,7 @@
 //! runs in-process too: see [`pipeline`].
 
 pub mod config;
+mod envelopes;
 mod errors;
 mod gateway;
 mod local_api;

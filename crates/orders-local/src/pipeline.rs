@@ -26,20 +26,17 @@
 //! duplicate saga execution (`<orderId>~dup`), a redelivered
 //! `OrderCreated` (`<eventId>~redelivery`), all repeatable from a seed.
 
+pub use crate::envelopes::{sns_event, sqs_event};
 use crate::saga_workflow::SagaStarter;
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
-use chrono::{TimeZone, Utc};
 use notify_customer::handler::Deps;
-use orders_core::events::OrderEvent;
-use orders_core::model::format_timestamp;
 use orders_local_aws::dispatcher::{self, Redelivery};
 use orders_local_aws::notifier::RecordingNotifier;
 use orders_local_aws::queue::{Message, Queue, QueueConfig};
 use orders_local_sfn::faults::{fires, kinds};
 use orders_local_sfn::{Executor, ExecutorOptions, TaskFaults};
 use orders_sqlite::SqliteStore;
-use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,8 +47,6 @@ use tokio::task::JoinSet;
 pub const ORDER_EVENTS_QUEUE: &str = "order-events";
 /// The notifications "topic": a queue the notifier consumes.
 pub const NOTIFICATIONS_QUEUE: &str = "order-notifications";
-const REGION: &str = "local";
-const ACCOUNT: &str = "000000000000";
 
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
@@ -341,77 +336,6 @@ async fn notifier_loop(
         }
         delete_all(&queue, done.into_iter()).await;
     }
-}
-
-fn arn(service: &str, name: &str) -> String {
-    format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{name}")
-}
-
-/// The event Lambda's SQS event source mapping would pass for `batch`.
-pub fn sqs_event(queue: &str, batch: &[Message]) -> Value {
-    let records: Vec<Value> = batch
-        .iter()
-        .map(|m| {
-            json!({
-                "messageId": m.message_id,
-                "receiptHandle": m.receipt_handle,
-                "body": m.body,
-                "attributes": {
-                    "ApproximateReceiveCount": m.receive_count.to_string(),
-                    "SentTimestamp": m.sent_at_ms.to_string(),
-                    "ApproximateFirstReceiveTimestamp": m.first_received_at_ms.to_string(),
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn("sqs", queue),
-                "awsRegion": REGION,
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
-/// The event SNS would pass a subscribed function for message `m`, with the
-/// message attributes the publisher sets (`eventType`, `status`).
-pub fn sns_event(topic: &str, m: &Message) -> Value {
-    let mut attributes = serde_json::Map::new();
-    if let Ok(event) = orders_validation::events::parse_event(&m.body) {
-        attributes.insert(
-            "eventType".into(),
-            json!({"Type": "String", "Value": event.event_type()}),
-        );
-        if let OrderEvent::OrderStatusChanged(e) = &event {
-            attributes.insert(
-                "status".into(),
-                json!({"Type": "String", "Value": e.status.as_str()}),
-            );
-        }
-    }
-    let sent = Utc
-        .timestamp_millis_opt(m.sent_at_ms)
-        .single()
-        .unwrap_or_else(Utc::now);
-    json!({
-        "Records": [{
-            "EventSource": "aws:sns",
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": format!("{}:local", arn("sns", topic)),
-            "Sns": {
-                "Type": "Notification",
-                "MessageId": m.message_id,
-                "TopicArn": arn("sns", topic),
-                "Subject": null,
-                "Message": m.body,
-                "Timestamp": format_timestamp(sent),
-                "SignatureVersion": "1",
-                "Signature": "",
-                "SigningCertUrl": "",
-                "UnsubscribeUrl": "",
-                "MessageAttributes": attributes,
-            }
-        }]
-    })
 }
 
 #[cfg(test)]
