@@ -173,9 +173,9 @@ if (( BUILD )); then
     for f in "${ZIP_FUNCTIONS[@]}"; do fn_pkgs+=(-p "$f"); done
     nice -n 10 cargo build "${fn_pkgs[@]}" -p lambda-hello -p orders-bench
   elif step peers; then
-    release_pkgs=()
-    for f in "${ZIP_FUNCTIONS[@]}"; do release_pkgs+=(-p "$f"); done
-    nice -n 10 cargo build --release "${release_pkgs[@]}" -p lambda-hello
+    # One package per build, as `cdk synth` builds them (cargoLambdaFlags):
+    # no function gets another's features.
+    for f in "${ZIP_FUNCTIONS[@]}" lambda-hello; do nice -n 10 cargo build --release -p "$f"; done
   else
     nice -n 10 cargo build --release -p create-order -p get-order -p list-orders
   fi
@@ -305,10 +305,12 @@ if step zip; then
     fi
     rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
       || rustup target add aarch64-unknown-linux-gnu
-    bin_args=()
-    for f in "${ZIP_FUNCTIONS[@]}"; do bin_args+=(--bin "$f"); done
     wait_idle "arm64 build"
-    if PATH="$ROOT/.venv/bin:$PATH" nice -n 10 .venv/bin/cargo-lambda lambda build --release --arm64 "${bin_args[@]}"; then
+    built=1
+    for f in "${ZIP_FUNCTIONS[@]}"; do
+      PATH="$ROOT/.venv/bin:$PATH" nice -n 10 .venv/bin/cargo-lambda lambda build --release --arm64 --bin "$f" --package "$f" || built=0
+    done
+    if (( built )); then
       python3 -c 'import json,sys; json.dump({f: "target/lambda/%s/bootstrap" % f for f in sys.argv[2:]}, open(sys.argv[1], "w"))' \
         "$RESULTS/zip.json.paths" "${ZIP_FUNCTIONS[@]}"
       origin="cargo lambda build --release --arm64 (target/lambda/<fn>/bootstrap)"

@@ -50,9 +50,21 @@ export const DEFAULT_RUST_BUILD: RustLambdaBuild = {
   environment: {},
 };
 
-/** The flags cargo lambda gets for `build` (features first, then the extra flags). */
-export function cargoLambdaFlags(build: RustLambdaBuild): string[] {
-  return [...(build.features.length > 0 ? ['--features', build.features.join(',')] : []), ...build.cargoLambdaFlags];
+/**
+ * The flags cargo lambda gets for one function's `build`: its own package,
+ * then the features, then the extra flags. RustFunction selects the binary
+ * with `--bin`, which alone builds every workspace member's features into
+ * it (cargo unifies features over the selected packages, and `--bin` in a
+ * workspace selects them all); `--package` builds the function with only
+ * what its own dependency graph enables, as `cargo build -p` does.
+ */
+export function cargoLambdaFlags(binaryName: string, build: RustLambdaBuild): string[] {
+  return [
+    '--package',
+    binaryName,
+    ...(build.features.length > 0 ? ['--features', build.features.join(',')] : []),
+    ...build.cargoLambdaFlags,
+  ];
 }
 
 /** `build` as the asset hash sees it. */
@@ -121,7 +133,7 @@ export class RustLambda extends Construct {
       bundling: {
         architecture: this.build.architecture,
         profile: this.build.profile,
-        cargoLambdaFlags: cargoLambdaFlags(this.build),
+        cargoLambdaFlags: cargoLambdaFlags(props.binaryName, this.build),
         environment: { ...this.build.environment },
         assetHashType: AssetHashType.CUSTOM,
         assetHash: rustAssetHash(props.binaryName, sourceHash, buildSettings(this.build)),

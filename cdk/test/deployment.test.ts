@@ -2,7 +2,7 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { STAGE_NAMES, type StageName } from '../lib/config';
-import { RustLambda, type RustLambdaBuild, SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
+import { cargoLambdaFlags, DEFAULT_RUST_BUILD, RustLambda, type RustLambdaBuild, SOURCE_HASH_CONTEXT } from '../lib/rust-lambda';
 import { alarmMetrics, asArray, buildTestApp, onlyOne, resources, type Resources, testStageConfig, withoutTags } from './helpers';
 
 const testApp = buildTestApp({}, false);
@@ -261,6 +261,17 @@ describe('stable versions', () => {
       expect(c.version).not.toBe(base.version);
     }
     expect(new Set(changed.map((c) => c.s3Key)).size).toBe(changed.length);
+  });
+
+  test('each function is built as its own package (no other member\'s features in its binary), then its features and flags', () => {
+    expect(cargoLambdaFlags('create-order', DEFAULT_RUST_BUILD)).toEqual(['--package', 'create-order']);
+    expect(cargoLambdaFlags('payments', { ...DEFAULT_RUST_BUILD, features: ['a', 'b'], cargoLambdaFlags: ['--locked'] })).toEqual([
+      '--package',
+      'payments',
+      '--features',
+      'a,b',
+      '--locked',
+    ]);
   });
 
   test('the architecture of the function follows the build setting', () => {

@@ -2,10 +2,8 @@
 //! `contracts/events/`, draft-4 subset) before a consumer trusts them:
 //! process-orders and notify-customer refuse what the contract refuses.
 
-use jsonschema::Validator;
 use orders_core::events::{OrderEvent, ORDER_CREATED, ORDER_STATUS_CHANGED};
 use serde_json::Value;
-use std::sync::LazyLock;
 
 /// `contracts/events/order-created.v1.schema.json`.
 pub const ORDER_CREATED_V1_SCHEMA: &str =
@@ -14,14 +12,15 @@ pub const ORDER_CREATED_V1_SCHEMA: &str =
 pub const ORDER_STATUS_CHANGED_V1_SCHEMA: &str =
     include_str!("../../../contracts/events/order-status-changed.v1.schema.json");
 
-fn compile(schema: &str) -> Validator {
-    let schema: Value = serde_json::from_str(schema).expect("event schema is JSON");
-    jsonschema::draft4::new(&schema).expect("event schema compiles")
-}
+/// The validators are generated from the schema files when this crate is
+/// built (jsonschema's `validator` macro): nothing is compiled at run time,
+/// and a consumer links only the checks its contracts use, not a schema
+/// compiler.
+#[jsonschema::validator(path = "../../contracts/events/order-created.v1.schema.json", draft = Draft4)]
+struct OrderCreatedV1;
 
-static ORDER_CREATED_V1: LazyLock<Validator> = LazyLock::new(|| compile(ORDER_CREATED_V1_SCHEMA));
-static ORDER_STATUS_CHANGED_V1: LazyLock<Validator> =
-    LazyLock::new(|| compile(ORDER_STATUS_CHANGED_V1_SCHEMA));
+#[jsonschema::validator(path = "../../contracts/events/order-status-changed.v1.schema.json", draft = Draft4)]
+struct OrderStatusChangedV1;
 
 /// Parses an event document, checking it against its schema first.
 pub fn parse_event(text: &str) -> Result<OrderEvent, Vec<String>> {
@@ -33,20 +32,19 @@ pub fn parse_event(text: &str) -> Result<OrderEvent, Vec<String>> {
 /// Checks an event document against the schema its `eventType` and
 /// `eventVersion` name. Every problem is reported, each with its path.
 pub fn validate_event(doc: &Value) -> Result<(), Vec<String>> {
-    let validator = match (
+    let errors = match (
         doc.get("eventType").and_then(Value::as_str),
         doc.get("eventVersion").and_then(Value::as_u64),
     ) {
-        (Some(ORDER_CREATED), Some(1)) => &*ORDER_CREATED_V1,
-        (Some(ORDER_STATUS_CHANGED), Some(1)) => &*ORDER_STATUS_CHANGED_V1,
+        (Some(ORDER_CREATED), Some(1)) => OrderCreatedV1::iter_errors(doc),
+        (Some(ORDER_STATUS_CHANGED), Some(1)) => OrderStatusChangedV1::iter_errors(doc),
         (t, v) => {
             return Err(vec![format!(
                 "no schema for eventType {t:?}, eventVersion {v:?}"
             )])
         }
     };
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
+    let errors: Vec<String> = errors
         .map(|e| format!("{}: {}", e.instance_path(), e))
         .collect();
     if errors.is_empty() {

@@ -33,6 +33,7 @@ use serde_json::Value;
 use std::sync::LazyLock;
 
 mod email_shape;
+#[cfg(feature = "events")]
 pub mod events;
 
 pub use orders_core::usecases::create::{CreateOrderRequest, NewItem, DEFAULT_CURRENCY};
