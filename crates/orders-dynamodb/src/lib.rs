@@ -43,7 +43,7 @@ mod transitions;
 
 pub(crate) use errors::classify;
 
-pub use client::{client, client_from_env, client_from_env_in_background, open_connection};
+pub use client::{client, client_from_env, client_from_env_in_background};
 pub use inventory::MAX_RESERVATION_LINES;
 pub use item::{notification_key, order_key, record_key};
 pub use list::{BY_CREATED_AT_INDEX, BY_STATUS_INDEX};
