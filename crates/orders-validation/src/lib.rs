@@ -3,8 +3,8 @@
 //! [`CreateOrderRequest`] (create-order and the local host), and event
 //! documents ([`events`]: process-orders, notify-customer). Kept out of
 //! `orders-core` because it needs a JSON Schema engine, and because the
-//! create schema's compile is a cold-start cost only create-order pays
-//! (see [`warm_up_in_background`]).
+//! create schema's compile is a cold-start cost only create-order pays,
+//! at its first request (see [`warm_up`]).
 //!
 //! `POST /orders` bodies:
 //!
@@ -15,6 +15,8 @@
 //! rule a schema cannot state, that a price given as a JSON number has at
 //! most two decimal places, is checked here from the JSON text. Every
 //! problem is reported with its field.
+
+#![forbid(unsafe_code)]
 
 use chrono::{DateTime, Utc};
 use jsonschema::error::ValidationErrorKind;
@@ -53,43 +55,17 @@ static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
         .expect("schema compiles")
 });
 
-/// Compiles the schema now rather than on the first request.
+/// Compiles the schema now rather than on the first request (the local
+/// host, at its start).
+///
+/// A function does not: its first request compiles the schema (about
+/// 0.6 ms since the e-mail rule is code, [`email_shape`]). A thread that
+/// compiled it beside the init was measured slower to the first response
+/// than the compile inline, and much slower under a Lambda CPU share,
+/// where two threads spend the one quota at once (docs/benchmarks.md).
 pub fn warm_up() {
     LazyLock::force(&VALIDATOR);
 }
-
-/// Compiles the schema on a thread of its own and returns at once, so a
-/// cold start does not wait for it (about 0.6 ms cold since the e-mail
-/// rule is code, [`email_shape`]; 2.5 to 4 ms with its regex): it
-/// runs while the function asks the Runtime API for its first event, and
-/// the first request waits for it only if it comes before the compile is
-/// done (the [`LazyLock`] blocks until then). Where no thread can be made,
-/// the first request compiles it.
-///
-/// The thread runs at the lowest priority (nice 19, Linux): on a free core
-/// it runs beside the init as before; where the init shares its CPU (a
-/// Lambda share below one vCPU, a busy host) it yields to the init instead
-/// of lengthening it, and gets the CPU as soon as the function waits for
-/// its first event, or blocks on the compile at its first validation.
-pub fn warm_up_in_background() {
-    let _ = std::thread::Builder::new()
-        .name("schema-warm-up".into())
-        .spawn(|| {
-            lower_this_threads_priority();
-            warm_up();
-        });
-}
-
-/// Nice 19 for the calling thread only (on Linux a nice value is per
-/// thread); failure leaves it at the default, which is only slower.
-#[cfg(target_os = "linux")]
-fn lower_this_threads_priority() {
-    // SAFETY: setpriority reads no memory of ours; `who = 0` is the caller.
-    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lower_this_threads_priority() {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -1,7 +1,6 @@
-//! The `create-order` Lambda function: clients are built once, at cold start;
-//! the request schema and the DynamoDB client are built beside the init,
-//! not inside it, starting first so that both are done before the first
-//! event is.
+//! The `create-order` Lambda function: clients are built once, at cold start
+//! (the DynamoDB client beside the init, not inside it); the request schema
+//! compiles at the first request (`orders_validation::warm_up`).
 
 use create_order::handler;
 use lambda_http::{run, service_fn, Error, Request};
@@ -9,7 +8,6 @@ use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    orders_validation::warm_up_in_background();
     let client = orders_dynamodb::client_from_env_in_background()?;
     orders_telemetry::init();
     let store = DynamoStore::from_env(client)?;
