@@ -59,10 +59,10 @@ static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
 /// host, at its start).
 ///
 /// A function does not: its first request compiles the schema (about
-/// 0.6 ms since the e-mail rule is code, [`email_shape`]). A thread that
-/// compiled it beside the init was measured slower to the first response
-/// than the compile inline, and much slower under a Lambda CPU share,
-/// where two threads spend the one quota at once (docs/benchmarks.md).
+/// 0.6 ms since the e-mail rule is code, [`email_shape`]), neither in its
+/// init nor on a thread beside it. Under a Lambda CPU share a second busy
+/// thread spends the same quota at the same time, which delays the end of
+/// the init and the first response (docs/benchmarks.md).
 pub fn warm_up() {
     LazyLock::force(&VALIDATOR);
 }
