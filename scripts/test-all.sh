@@ -259,6 +259,9 @@ step "Postman collection current with contracts/openapi.yaml" postman_check
 step "cost per million orders (scripts/cost.py on docs/cost/*.json)" .venv/bin/python -m unittest discover -s scripts/cost
 step "emulator pipe runner rules (scripts/emulator/test_pipe_rules.py)" .venv/bin/python -m unittest discover -s scripts/emulator
 step "tsc --noEmit" typecheck
+# Each function is built as its own package; a dependency whose features
+# differ between functions would be compiled once per feature set.
+step "functions share one feature set per dependency" .venv/bin/python scripts/check-function-features.py
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 MOTO_STARTED=1 # from here on the EXIT trap stops it, whatever happens
 step "start moto (DynamoDB/SQS/SNS/SFN)" start_moto

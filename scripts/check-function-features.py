@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Fail when the Lambda functions link a shared dependency with different features.
+
+Each function is built as its own package, so a dependency whose features
+differ between two functions is compiled twice, with everything above it.
+crates/orders-workspace-hack asks for the union; this check keeps it whole.
+Only what is compiled for the target counts (build scripts and proc macros run
+on the build machine). Differences in ALLOWED are deliberate (see that
+crate's Cargo.toml).
+"""
+import collections
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TARGETS = ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"]
+ALLOWED = {
+    "jsonschema", "jsonschema-value", "orders-validation",
+    "regex-automata", "regex-syntax", "aws_lambda_events",
+}
+
+
+def features(function: str, target: str) -> dict[str, str]:
+    out = subprocess.run(
+        ["cargo", "tree", "--locked", "-p", function, "--target", target,
+         "-e", "normal,no-proc-macro", "--prefix", "none", "-f", "{p}|{f}"],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    result = {}
+    for line in out.splitlines():
+        if "|" not in line:
+            continue
+        package, feats = line.split("|", 1)
+        feats = feats.removesuffix(" (*)")
+        name, version = package.split()[:2]
+        result[f"{name} {version}"] = feats
+    return result
+
+
+def main() -> int:
+    functions = sorted(p.parent.name for p in ROOT.glob("lambdas/*/Cargo.toml"))
+    failed = False
+    for target in TARGETS:
+        seen: dict[str, dict[str, list[str]]] = collections.defaultdict(
+            lambda: collections.defaultdict(list))
+        for function in functions:
+            for package, feats in features(function, target).items():
+                seen[package][feats].append(function)
+        for package, sets in sorted(seen.items()):
+            if len(sets) < 2 or package.split()[0] in ALLOWED:
+                continue
+            failed = True
+            print(f"{target}: {package} is built with {len(sets)} feature sets:")
+            for feats, users in sets.items():
+                print(f"  [{feats or 'none'}] for {', '.join(users)}")
+    if failed:
+        print("Add the union to crates/orders-workspace-hack/Cargo.toml.")
+        return 1
+    print(f"{len(functions)} functions share one feature set per dependency "
+          f"({', '.join(TARGETS)}), apart from {', '.join(sorted(ALLOWED))}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
