@@ -208,78 +208,12 @@ fi
 arm64_from_cdk_out() {
   # Asset directories holding an aarch64 `bootstrap`, mapped to function names
   # through the synthesized templates (aws:asset:path of each Lambda function).
-  python3 - "$RESULTS/zip.json" "${ZIP_FUNCTIONS[@]}" <<'EOF'
-import json, os, re, sys, glob, zipfile, io
-out, names = sys.argv[1], sys.argv[2:]
-EM_AARCH64 = 183
-
-def machine(path):
-    with open(path, "rb") as f:
-        head = f.read(20)
-    if head[:4] != b"\x7fELF":
-        return None
-    return int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
-
-assets = {}
-for boot in glob.glob("cdk.out/**/asset.*/bootstrap", recursive=True):
-    if machine(boot) == EM_AARCH64:
-        assets[os.path.basename(os.path.dirname(boot))] = boot
-if not assets:
-    sys.exit(3)
-norm = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())
-found = {}
-for tpl in glob.glob("cdk.out/**/*.template.json", recursive=True):
-    try:
-        resources = json.load(open(tpl)).get("Resources", {})
-    except Exception:
-        continue
-    for logical, res in resources.items():
-        if res.get("Type") != "AWS::Lambda::Function":
-            continue
-        meta = res.get("Metadata", {})
-        asset = os.path.basename(str(meta.get("aws:asset:path", "")))
-        if asset not in assets:
-            continue
-        where = norm(str(meta.get("aws:cdk:path", "")) + logical)
-        for n in names:
-            if norm(n) in where:
-                found.setdefault(n, assets[asset])
-missing = [n for n in names if n not in found]
-if missing:
-    print("cdk.out: no aarch64 asset found for " + ", ".join(missing), file=sys.stderr)
-    sys.exit(3)
-json.dump({n: found[n] for n in names}, open(out + ".paths", "w"))
-EOF
+  python3 scripts/lib/bench_zip.py from-cdk-out "$RESULTS/zip.json" "${ZIP_FUNCTIONS[@]}"
 }
 
 zip_report() {
   # $1 = origin; reads name -> bootstrap path from $RESULTS/zip.json.paths
-  python3 - "$RESULTS/zip.json" "$1" <<'EOF'
-import json, io, os, sys, zipfile
-out, origin = sys.argv[1], sys.argv[2]
-paths = json.load(open(out + ".paths"))
-funcs = []
-for name, boot in paths.items():
-    with open(boot, "rb") as f:
-        data = f.read()
-    em = int.from_bytes(data[18:20], "little")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o100755 << 16
-        info.compress_type = zipfile.ZIP_DEFLATED
-        z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    funcs.append({
-        "name": name,
-        "bootstrap": boot,
-        "bootstrap_bytes": len(data),
-        "zip_bytes": len(buf.getvalue()),
-        "machine": {183: "aarch64", 62: "x86_64"}.get(em, f"e_machine {em}"),
-    })
-    print(f"{name:<14} bootstrap {len(data):>10} B  zip {len(buf.getvalue()):>10} B  ({len(buf.getvalue())/1e6:.2f} MB)  {boot}")
-json.dump({"origin": origin, "functions": funcs}, open(out, "w"), indent=2)
-os.remove(out + ".paths")
-EOF
+  python3 scripts/lib/bench_zip.py report "$RESULTS/zip.json" "$1"
 }
 
 zip_error() {

@@ -144,7 +144,7 @@ fn lambda(s: &mut String, l: &LambdaResults) {
 }
 
 fn zip(s: &mut String, z: &ZipResults) {
-    let _ = writeln!(s, "\n### arm64 deployment packages\n\nSource: {}. Zipped with maximum deflate (one `bootstrap` entry, as Lambda receives it).\n", z.origin);
+    let _ = writeln!(s, "\n### arm64 deployment packages\n\nSource: {}. Zipped as `cdk deploy` zips it (cdk-assets' packager: yazl on Node's zlib), the zip Lambda receives.\n", z.origin);
     if let Some(e) = &z.error {
         let _ = writeln!(s, "Not measured: {e}\n");
     }
