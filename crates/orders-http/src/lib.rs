@@ -19,6 +19,9 @@ pub use tracing;
 
 mod error;
 pub mod headers;
+mod run;
+
+pub use run::{run, Built};
 
 pub use error::{
     add_error_headers, error_body, retry_after_of, status_of, ErrorBody, ErrorInner,

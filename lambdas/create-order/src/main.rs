@@ -3,7 +3,7 @@
 //! compiles at the first request (`orders_validation::warm_up`).
 
 use create_order::handler;
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::{Error, Request};
 use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
@@ -12,8 +12,5 @@ async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(client)?;
     let store = &store;
-    run(service_fn(move |event: Request| async move {
-        handler::handle(store, event).await
-    }))
-    .await
+    orders_http::run(move |event: Request| handler::handle(store, event)).await
 }

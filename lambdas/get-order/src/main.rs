@@ -1,7 +1,7 @@
 //! The `get-order` Lambda function: clients are built once, at cold start.
 
 use get_order::handler;
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::{Error, Request};
 use orders_dynamodb::DynamoStore;
 
 #[tokio::main]
@@ -10,8 +10,5 @@ async fn main() -> Result<(), Error> {
     let client = orders_dynamodb::client_from_env_in_background()?;
     let store = DynamoStore::from_env(client)?;
     let store = &store;
-    run(service_fn(move |event: Request| async move {
-        handler::handle(store, event).await
-    }))
-    .await
+    orders_http::run(move |event: Request| handler::handle(store, event)).await
 }
