@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Fail when the Lambda functions link a shared dependency with different features.
 
+  check-function-features.py            the check (a .ci/run step)
+  check-function-features.py --groups TARGET
+      the functions in groups that one cargo invocation can build together
+      and still get each function's own build (scripts/synth.sh), one group
+      per line
+
 Each function is built as its own package, so a dependency whose features
 differ between two functions is compiled twice, with everything above it.
 crates/orders-workspace-hack asks for the union; this check keeps it whole.
@@ -21,24 +27,57 @@ ALLOWED = {
 }
 
 
-def features(function: str, target: str) -> dict[str, str]:
+def tree(function: str, target: str, edges: str) -> list[tuple[str, str]]:
+    """(`name version`, features) of every package `function` builds."""
     out = subprocess.run(
         ["cargo", "tree", "--locked", "-p", function, "--target", target,
-         "-e", "normal,no-proc-macro", "--prefix", "none", "-f", "{p}|{f}"],
+         "-e", edges, "--prefix", "none", "-f", "{p}|{f}"],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    result = {}
+    result = []
     for line in out.splitlines():
         if "|" not in line:
             continue
         package, feats = line.split("|", 1)
-        feats = feats.removesuffix(" (*)")
         name, version = package.split()[:2]
-        result[f"{name} {version}"] = feats
+        if name != function:
+            result.append((f"{name} {version}", feats.removesuffix(" (*)")))
     return result
+
+
+def features(function: str, target: str) -> dict[str, str]:
+    return dict(tree(function, target, "normal,no-proc-macro"))
+
+
+def groups(functions: list[str], target: str) -> list[list[str]]:
+    """Functions whose trees agree on every package they share, build
+    scripts and proc macros included (those are built for the host, so a
+    package can appear twice): built together, cargo resolves each shared
+    package's features as each function's own build does."""
+    packages = {}
+    for function in functions:
+        seen = collections.defaultdict(set)
+        for package, feats in tree(function, target, "normal,build"):
+            seen[package].add(feats)
+        packages[function] = seen
+    result: list[tuple[list[str], dict]] = []
+    for function in functions:
+        mine = packages[function]
+        for members, union in result:
+            if all(union[p] == f for p, f in mine.items() if p in union):
+                members.append(function)
+                union.update(mine)
+                break
+        else:
+            result.append(([function], dict(mine)))
+    return [members for members, _ in result]
 
 
 def main() -> int:
     functions = sorted(p.parent.name for p in ROOT.glob("lambdas/*/Cargo.toml"))
+    if sys.argv[1:2] == ["--groups"]:
+        for members in groups(functions, sys.argv[2]):
+            print(" ".join(members))
+        return 0
     failed = False
     for target in TARGETS:
         seen: dict[str, dict[str, list[str]]] = collections.defaultdict(

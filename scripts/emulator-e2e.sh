@@ -188,11 +188,8 @@ step "cdk bootstrap aws://$ACCOUNT/$REGION (qualifier ordersdev)"
 
 step "cdk deploy $STACK (-c stage=dev -c emulator=true: x86_64 release builds first)"
 build_start=$SECONDS
-bins=()
-for manifest in lambdas/*/Cargo.toml; do bins+=(--bin "$(basename "$(dirname "$manifest")")"); done
-# One cargo invocation for every function (links in parallel); the
-# per-function builds cdk synth then runs find each binary up to date.
-nice -n 10 cargo lambda build --release --x86-64 "${bins[@]}"
+# The per-function builds cdk synth then runs find each binary up to date.
+scripts/lib/prebuild-functions.sh --x86-64
 echo "x86_64 release build: $((SECONDS - build_start))s" >&2
 deploy_start=$SECONDS
 "${CDK[@]}" deploy -c stage=dev -c emulator=true 'Orders-dev/*' --require-approval never --progress events

@@ -46,20 +46,13 @@ if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
 fi
 [[ -d node_modules/aws-cdk-lib ]] || { log "npm ci"; npm ci --no-audit --no-fund --loglevel=error; }
 
-# --- prebuild: every function in one cargo invocation ---------------------------
-# cargo-lambda-cdk runs one `cargo lambda build --release --arm64 --bin X` per
-# function, one after another, and each fat-LTO link keeps one core busy. One
-# invocation for all of them first lets cargo link two at a time; the
-# per-function builds of `cdk synth` then find every binary up to date (same
-# profile, target, environment and workspace feature resolution) and only
-# copy it. On a warm target this is a no-op of a few seconds.
+# --- prebuild: the functions in groups, links two at a time ---------------------
+# cargo-lambda-cdk's per-function builds then only copy each binary (see
+# scripts/lib/prebuild-functions.sh). On a warm target this takes seconds.
 # ORDERS_SYNTH_PREBUILD=0 skips it.
 if [[ ${ORDERS_SYNTH_PREBUILD:-1} != 0 ]]; then
-  bins=()
-  for manifest in lambdas/*/Cargo.toml; do bins+=(--bin "$(basename "$(dirname "$manifest")")"); done
-  log "cargo lambda build --release --arm64: $((${#bins[@]} / 2)) function crates"
   start=$SECONDS
-  nice -n 10 cargo lambda build --release --arm64 "${bins[@]}"
+  scripts/lib/prebuild-functions.sh --arm64
   log "prebuild took $((SECONDS - start))s"
 fi
 
