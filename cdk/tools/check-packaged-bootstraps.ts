@@ -6,7 +6,7 @@ async function main(): Promise<number> {
   const { functions, problems } = await checkPackagedBootstraps(dir);
   for (const fn of functions) {
     if (!problems.some((p) => p.startsWith(`${fn.label}:`))) {
-      console.log(`ok   ${fn.label}: bootstrap 0755 in ${(fn.zip.length / 1048576).toFixed(1)} MB zip (asset ${fn.assetId.slice(0, 12)})`);
+      console.log(`ok   ${fn.label}: bootstrap 0755 in a ${fn.zip.length} B (${(fn.zip.length / 1e6).toFixed(2)} MB) zip (asset ${fn.assetId.slice(0, 12)})`);
     }
   }
   for (const p of problems) console.error(`FAIL ${p}`);
