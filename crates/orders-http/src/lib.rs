@@ -17,11 +17,11 @@ pub mod gateway;
 pub use cors::Cors;
 pub use tracing;
 
+mod built;
 mod error;
 pub mod headers;
-mod run;
 
-pub use run::{run, Built};
+pub use built::Built;
 
 pub use error::{
     add_error_headers, error_body, retry_after_of, status_of, ErrorBody, ErrorInner,

@@ -3,8 +3,9 @@
 //! compiles at the first request (`orders_validation::warm_up`).
 
 use create_order::handler;
-use lambda_http::{Error, Request};
+use lambda_http::{run, service_fn, Error, Request};
 use orders_dynamodb::DynamoStore;
+use orders_http::Built;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,5 +13,8 @@ async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(client)?;
     let store = &store;
-    orders_http::run(move |event: Request| handler::handle(store, event)).await
+    run(service_fn(move |event: Request| async move {
+        handler::handle(store, event).await.map(Built)
+    }))
+    .await
 }

@@ -1,8 +1,9 @@
 //! The `get-order` Lambda function: clients are built once, at cold start.
 
 use get_order::handler;
-use lambda_http::{Error, Request};
+use lambda_http::{run, service_fn, Error, Request};
 use orders_dynamodb::DynamoStore;
+use orders_http::Built;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -10,5 +11,8 @@ async fn main() -> Result<(), Error> {
     let client = orders_dynamodb::client_from_env_in_background()?;
     let store = DynamoStore::from_env(client)?;
     let store = &store;
-    orders_http::run(move |event: Request| handler::handle(store, event)).await
+    run(service_fn(move |event: Request| async move {
+        handler::handle(store, event).await.map(Built)
+    }))
+    .await
 }

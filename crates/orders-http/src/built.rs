@@ -1,5 +1,5 @@
-//! The API functions' Lambda loop: `lambda_http`'s, without its body
-//! conversion.
+//! The API functions' responses as `lambda_http::run` posts them, without
+//! its body conversion.
 //!
 //! `lambda_http::run` passes a `Response<B>` through its generic
 //! `IntoResponse`, which collects the body again and decodes it by the
@@ -11,9 +11,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use lambda_http::{service_fn, Body, Error, IntoResponse, Request, Response};
+use lambda_http::{Body, IntoResponse, Response};
 
-/// A response that is already what API Gateway gets.
+/// A response that is already what API Gateway gets: a handler returns
+/// `Built(response)` to `lambda_http::run`.
 pub struct Built(pub Response<Body>);
 
 impl IntoResponse for Built {
@@ -22,25 +23,12 @@ impl IntoResponse for Built {
     }
 }
 
-/// Runs `handler` for each API Gateway event, until the runtime stops.
-pub async fn run<'a, F, Fut>(mut handler: F) -> Result<(), Error>
-where
-    F: FnMut(Request) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, Error>> + Send + 'a,
-{
-    lambda_http::run(service_fn(move |event: Request| {
-        let response = handler(event);
-        async move { response.await.map(Built) }
-    }))
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{error_response, finish, json_response};
     use lambda_http::request::LambdaRequest;
-    use lambda_http::{Context, LambdaEvent, Service};
+    use lambda_http::{service_fn, Context, Error, LambdaEvent, Request, Service};
     use orders_core::OrdersError;
     use serde_json::{json, Value};
 
