@@ -84,7 +84,6 @@ struct Cli {
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     orders_telemetry::init();
     let cli = Cli::parse();
-    orders_validation::warm_up();
     orders_notifications::warm_up();
     let faults = Faults {
         saga: cli.saga_faults.unwrap_or_default(),

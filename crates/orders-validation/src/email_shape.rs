@@ -4,33 +4,26 @@
 //!
 //! The rule counts characters (`{1,64}` for the local part, `{0,61}` inside
 //! each domain label) over a class that is nearly all of Unicode, so its
-//! automaton holds some 250 copies of a large UTF-8 class: compiling it is
-//! about 2 ms of CPU on a cold start (of 2.7 ms for the whole schema), and
-//! create-order's first request waits for it. On Lambda below 1,769 MB that
-//! CPU is shared: at 128 MB those 2 ms take about 28 ms.
+//! automaton holds some 250 copies of a large UTF-8 class. The generated
+//! validator compiles a pattern's regex at its first use, and this one would
+//! take about 2 ms of CPU on create-order's first request (about 28 ms at
+//! 128 MB, where that CPU is shared).
 //!
 //! The gateway still validates with the pattern itself, and this copy is
-//! bound to it: [`swap_pattern`] replaces only a `pattern` that is exactly
-//! [`EMAIL_PATTERN`] (any other pattern compiles as before), a test fails
+//! bound to it: `build.rs` replaces only a `pattern` that is exactly the
+//! one in `email_shape/swap.rs` (any other pattern stays a regex), a test fails
 //! when the contract's pattern is no longer that string, and another checks
 //! [`is_email`] against `jsonschema`'s own regex for the pattern on
 //! generated addresses (the independent implementation it must agree with).
+
+// The pattern and the swap `build.rs` makes (it compiles that file too).
+#[cfg(test)]
+mod swap;
 
 use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError};
 use jsonschema_regex::is_ecma_whitespace;
 use serde_json::{Map, Value};
-
-/// `customerEmail.pattern` of the create-order schema, the rule
-/// [`is_email`] states: a local part of 1 to 64 characters, `@`, then two
-/// or more dot-separated labels of 1 to 63 characters that neither start
-/// nor end with `-`; no `@`, whitespace (ECMA-262 `\s`, as `jsonschema`
-/// reads it), control character or DEL anywhere, and no `.` in a label.
-pub const EMAIL_PATTERN: &str = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f.-]([^@\s\x00-\x1f\x7f.]{0,61}[^@\s\x00-\x1f\x7f.-])?(\.[^@\s\x00-\x1f\x7f.-]([^@\s\x00-\x1f\x7f.]{0,61}[^@\s\x00-\x1f\x7f.-])?)+$";
-
-/// The keyword the validator's copy of the schema carries in place of that
-/// `pattern`.
-pub const KEYWORD: &str = "x-orders-email-shape";
 
 /// What a pattern error says, so [`ValidationError`]s of the keyword read
 /// as the pattern's would.
@@ -51,7 +44,7 @@ fn is_label(label: &str) -> bool {
         && label.chars().all(|c| c != '.' && allowed(c))
 }
 
-/// Whether `s` matches [`EMAIL_PATTERN`].
+/// Whether `s` matches the contract's e-mail pattern.
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -63,26 +56,7 @@ pub fn is_email(s: &str) -> bool {
         && domain.split('.').all(is_label)
 }
 
-/// Replaces every `pattern` in `schema` that is exactly [`EMAIL_PATTERN`]
-/// with [`KEYWORD`] (holding the pattern, for the record); how many.
-pub fn swap_pattern(schema: &mut Value) -> usize {
-    match schema {
-        Value::Object(map) => {
-            let mut swapped = 0;
-            if map.get("pattern").and_then(Value::as_str) == Some(EMAIL_PATTERN) {
-                if let Some(pattern) = map.remove("pattern") {
-                    map.insert(KEYWORD.into(), pattern);
-                    swapped += 1;
-                }
-            }
-            swapped + map.values_mut().map(swap_pattern).sum::<usize>()
-        }
-        Value::Array(items) => items.iter_mut().map(swap_pattern).sum(),
-        _ => 0,
-    }
-}
-
-/// [`KEYWORD`]: strings must be [`is_email`]; other types pass, as they
+/// The swapped-in keyword: strings must be [`is_email`]; other types pass, as they
 /// pass `pattern`.
 struct EmailShape;
 
@@ -100,7 +74,7 @@ impl<'i> Keyword<'i> for EmailShape {
     }
 }
 
-/// The factory `jsonschema` builds [`KEYWORD`] with.
+/// The factory the generated validator builds that keyword with.
 pub fn keyword<'a>(
     _parent: &'a Map<String, Value>,
     _value: &'a Value,
@@ -111,6 +85,7 @@ pub fn keyword<'a>(
 
 #[cfg(test)]
 mod tests {
+    use super::swap::{swap_pattern, EMAIL_PATTERN, KEYWORD};
     use super::*;
     use crate::CREATE_ORDER_SCHEMA;
     use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! The `create-order` Lambda function: clients are built once, at cold start
-//! (the DynamoDB client beside the init, not inside it); the request schema
-//! compiles at the first request (`orders_validation::warm_up`).
+//! (the DynamoDB client beside the init, not inside it); the request
+//! schema's validator is generated at build time (`orders-validation`).
 
 use create_order::handler;
 use lambda_http::{run, service_fn, Error, Request};
