@@ -7,7 +7,7 @@ use lambda_http::{run, service_fn, Error, Request};
 use orders_dynamodb::DynamoStore;
 use orders_http::Built;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let client = orders_dynamodb::client_from_env_in_background()?;
     orders_telemetry::init();

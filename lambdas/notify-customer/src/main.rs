@@ -11,7 +11,7 @@ use notify_customer::handler::{self, Deps};
 use orders_aws_messaging::AwsNotifier;
 use orders_dynamodb::DynamoStore;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;

@@ -8,7 +8,7 @@ use orders_payment_simulator::SimulatedGateway;
 use payments::handler::{self, Deps};
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;

@@ -5,7 +5,7 @@ use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use orders_dynamodb::DynamoStore;
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     orders_telemetry::init();
     let store = DynamoStore::from_env(orders_dynamodb::client_from_env_in_background()?)?;
