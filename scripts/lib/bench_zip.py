@@ -51,7 +51,10 @@ def from_cdk_out(out, names):
         return re.sub(r"[^a-z0-9]", "", s.lower())
 
     found = {}
-    for tpl in glob.glob("cdk.out/**/*.template.json", recursive=True):
+    # Newest first: a synth of one stage leaves the other stages' templates,
+    # and the older assets they name, in cdk.out.
+    templates = glob.glob("cdk.out/**/*.template.json", recursive=True)
+    for tpl in sorted(templates, key=os.path.getmtime, reverse=True):
         try:
             resources = json.load(open(tpl)).get("Resources", {})
         except (OSError, ValueError):
